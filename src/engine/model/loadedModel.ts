@@ -1,0 +1,389 @@
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type {
+  AttentionTensor,
+  EncodedText,
+  EngineOptions,
+  HiddenStateTensor,
+  ModelCard,
+  ResolvedTarget,
+  TokenView,
+} from '../../protocol/engineApi';
+import { BadInputError } from '../process/engineErrors';
+import { BatchedEvaluator, BatchOutputs, PaddedBatch } from '../run/batchedEvaluator';
+import type { BaseInput } from '../run/inputVariants';
+import type { ReadSpec } from '../run/outputReaders';
+import { Encoding, loadTokenizerFromFolder, Tokenizer } from '../text/tokenizer';
+import { checkTokenizerFits, inspectModel, ModelCard as InspectedCard } from './modelCard';
+import { ModelError } from './modelError';
+import { findModelFiles, GraphRole, loadGraphFile, ModelFiles } from './modelFolder';
+import { ModelSession, TensorData } from './modelSession';
+
+/** Longest text accepted, in UTF-16 units: past this, tokenizing alone would stall the engine. */
+export const MAX_TEXT_CHARS = 20_000;
+/** Most tokens a T5 output may have when the engine generates it. */
+const MAX_GENERATED_TOKENS = 32;
+/** Memory allowed for one batch's logits (bytes), so [batch, seq, vocab] outputs stay bounded. */
+const LOGITS_BUDGET_BYTES = 256 * 1024 * 1024;
+
+/** One text, tokenized and ready to be run or perturbed. */
+export interface PreparedInput {
+  text: string;
+  encoding: Encoding;
+  encoded: EncodedText;
+  truncationMessage?: string;
+  /** Seq2seq: the generated output token ids (without the decoder start token). */
+  generated?: number[];
+  decoderTokens?: TokenView[];
+  /** Seq2seq: the decoder's input ids (start token + generated, teacher forced). */
+  decoderIds?: number[];
+  /** Where outputs are read for a target (default: the prediction's position). */
+  readSpec(target: ResolvedTarget | undefined): ReadSpec;
+  /** The original tokens and what may never be removed. */
+  baseInput(locked: Set<number>): BaseInput;
+}
+
+export interface ExposedRun {
+  attentions: AttentionTensor[];
+  hiddenStates: HiddenStateTensor[];
+  note?: string;
+}
+
+function tensor(dims: number[], data: BigInt64Array): TensorData {
+  return { dims, data };
+}
+
+function sha256Bytes(file: string): string {
+  return crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+}
+
+/**
+ * One open model: its files, card, tokenizer and onnxruntime sessions (plain ones for the batched
+ * evaluator, and ones with attention and hidden states exposed, created when first needed).
+ */
+export class LoadedModel {
+  private readonly sessions = new Map<string, Promise<ModelSession>>();
+  private readonly evaluators = new Map<string, BatchedEvaluator>();
+
+  private constructor(
+    readonly card: ModelCard,
+    readonly inspected: InspectedCard,
+    readonly files: ModelFiles,
+    readonly tokenizer: Tokenizer,
+    readonly options: EngineOptions,
+    readonly config: Record<string, unknown>,
+  ) {}
+
+  /** Opens a model folder or `.onnx` file (variant: fp32 by default when present). */
+  static async open(modelPath: string, variant: string | undefined, options: EngineOptions): Promise<LoadedModel> {
+    if (!modelPath) throw new BadInputError('No model path given. Choose a model folder or an .onnx file.');
+    const files = findModelFiles(modelPath, { variant });
+    const inspected = await inspectModel(files);
+    const tokenizer = loadTokenizerFromFolder(path.dirname(files.tokenizer!));
+    checkTokenizerFits(inspected, tokenizer.vocabSize);
+    const config = files.config ? (JSON.parse(fs.readFileSync(files.config, 'utf8')) as Record<string, unknown>) : {};
+    const card = toProtocolCard(inspected, files, tokenizer);
+    return new LoadedModel(card, inspected, files, tokenizer, options, config);
+  }
+
+  get isSeq2seq(): boolean {
+    return this.card.task === 'seq2seq';
+  }
+
+  /** The most tokens one input may have (the setting, capped by the model's positions). */
+  get maxTokens(): number {
+    const setting = this.options.maxTokens && this.options.maxTokens > 0 ? this.options.maxTokens : 512;
+    const positions = this.card.maxPositions.value > 0 ? this.card.maxPositions.value : setting;
+    return Math.min(setting, positions);
+  }
+
+  private session(role: GraphRole, expose: boolean): Promise<ModelSession> {
+    const file = this.files.graphs[role];
+    if (!file) throw new ModelError('not-found', `This model has no ${role} graph.`);
+    const key = `${role}:${expose}`;
+    let s = this.sessions.get(key);
+    if (!s) {
+      const graph = loadGraphFile(file, this.files.folder);
+      s = ModelSession.create(graph.bytes, graph.model, {
+        expose,
+        executionProviders: this.options.executionProviders,
+        intraOpNumThreads: this.options.threads,
+        analyze: role === 'decoder' && !this.isSeq2seq ? { stack: 'decoder' } : undefined,
+      });
+      this.sessions.set(key, s);
+    }
+    return s;
+  }
+
+  /** The graph that takes the text: the model, or the encoder of a seq2seq model, or a decoder-only graph. */
+  private get mainRole(): GraphRole {
+    const g = this.files.graphs;
+    if (g.model) return 'model';
+    if (g.encoder) return 'encoder';
+    if (g.decoder) return 'decoder';
+    if (g.decoderMerged) return 'decoderMerged';
+    throw new ModelError('not-found', 'This model folder has no graph that takes the text.');
+  }
+
+  private get decoderRole(): GraphRole {
+    return this.files.graphs.decoder ? 'decoder' : 'decoderMerged';
+  }
+
+  /** Tokenizes a text for this model, with the checks users need to hear about. */
+  async prepare(text: string): Promise<PreparedInput> {
+    if (typeof text !== 'string' || text.trim().length === 0) {
+      throw new BadInputError('The text is empty. Select some text (a word or more) and try again.');
+    }
+    if (text.length > MAX_TEXT_CHARS) {
+      throw new BadInputError(
+        `The text has ${text.length.toLocaleString('en-US')} characters; ONNX Lens takes at most ${MAX_TEXT_CHARS.toLocaleString('en-US')} (and the model reads at most ${this.maxTokens} tokens). Select a shorter passage.`,
+      );
+    }
+    const encoding = this.tokenizer.encode(text, { maxLength: this.maxTokens });
+    return this.finishPrepare(text, encoding);
+  }
+
+  /** An input given as exact token ids (no tokenizing; offsets are empty). */
+  async prepareIds(ids: number[]): Promise<PreparedInput> {
+    if (!Array.isArray(ids) || ids.length === 0) throw new BadInputError('No token ids given.');
+    const vocab = this.card.vocabSize.value;
+    const bad = ids.find((id) => !Number.isInteger(id) || id < 0 || (vocab > 0 && id >= vocab));
+    if (bad !== undefined) throw new BadInputError(`Token id ${bad} is outside the vocabulary (0–${vocab - 1}).`);
+    if (ids.length > this.maxTokens) throw new BadInputError(`${ids.length} ids are more than the model's limit of ${this.maxTokens} tokens.`);
+    const specials = new Set(Object.values(this.tokenizer.special).filter((v): v is number => v !== undefined));
+    const encoding: Encoding = {
+      ids: [...ids],
+      typeIds: ids.map(() => 0),
+      tokens: ids.map((id, i) => ({
+        id,
+        text: this.tokenizer.displayToken(id),
+        piece: this.tokenizer.idToPiece(id) ?? '',
+        start: 0,
+        end: 0,
+        special: specials.has(id),
+        wordIndex: specials.has(id) ? -1 : i,
+        sequence: 0,
+      })),
+      words: [],
+    };
+    let w = 0;
+    for (const t of encoding.tokens) if (!t.special) t.wordIndex = w++;
+    encoding.words = encoding.tokens.flatMap((t, i) => (t.special ? [] : [{ text: t.text, start: 0, end: 0, tokenIndices: [i], sequence: 0 }]));
+    return this.finishPrepare('', encoding);
+  }
+
+  private async finishPrepare(text: string, encoding: Encoding): Promise<PreparedInput> {
+    const tr = encoding.truncation;
+    const truncationMessage = tr
+      ? `The text is longer than the model's limit of ${tr.maxTokens} tokens: the last ${tr.droppedTokens} tokens (${tr.droppedChars} characters) were cut and are not part of the analysis.`
+      : undefined;
+    const encoded: EncodedText = {
+      text,
+      tokens: encoding.tokens.map((t) => ({ id: t.id, text: t.text, start: t.start, end: t.end, special: t.special, wordIndex: t.wordIndex })),
+      words: encoding.words.map((w) => ({ text: w.text, start: w.start, end: w.end, tokenIndices: w.tokenIndices })),
+      truncation: tr ? { maxTokens: tr.maxTokens, droppedTokens: tr.droppedTokens, droppedChars: tr.droppedChars, message: truncationMessage! } : undefined,
+    };
+    const maskPositions = this.tokenizer.special.mask === undefined ? [] : encoding.ids.flatMap((id, i) => (id === this.tokenizer.special.mask ? [i] : []));
+    const task = this.card.task;
+    const prepared: PreparedInput = {
+      text,
+      encoding,
+      encoded,
+      truncationMessage,
+      readSpec: (target) => ({
+        task,
+        maskTokenIndex: task === 'masked-lm' ? (target?.position ?? maskPositions[0]) : undefined,
+        decoderPosition: task === 'seq2seq' ? (target?.position ?? 0) : undefined,
+      }),
+      baseInput: (locked) => ({
+        ids: encoding.ids,
+        typeIds: encoding.typeIds,
+        locked: encoding.tokens.map((t, i) => t.special || locked.has(i)),
+        maskId: this.tokenizer.special.mask,
+        emptyId: this.tokenizer.special.bos ?? this.tokenizer.special.eos ?? this.tokenizer.special.unk ?? this.tokenizer.special.pad,
+      }),
+    };
+    if (this.isSeq2seq) {
+      const generated = await this.generate(encoding);
+      prepared.generated = generated;
+      prepared.decoderIds = [this.decoderStartId, ...generated.slice(0, -1)];
+      prepared.decoderTokens = generated.map((id) => ({ id, text: this.tokenizer.displayToken(id), start: 0, end: 0, special: id === this.eosId, wordIndex: -1 }));
+      encoded.decoder = { tokens: prepared.decoderTokens };
+    }
+    return prepared;
+  }
+
+  private get decoderStartId(): number {
+    const v = this.config.decoder_start_token_id ?? this.config.pad_token_id;
+    return typeof v === 'number' ? v : 0;
+  }
+
+  private get eosId(): number | undefined {
+    const v = this.config.eos_token_id;
+    return typeof v === 'number' ? v : this.tokenizer.special.eos;
+  }
+
+  /** Greedy decoding of a seq2seq output (the text the model would produce). */
+  private async generate(encoding: Encoding): Promise<number[]> {
+    const n = encoding.ids.length;
+    const ids = tensor([1, n], BigInt64Array.from(encoding.ids.map(BigInt)));
+    const mask = tensor([1, n], new BigInt64Array(n).fill(1n));
+    const encoder = await this.session('encoder', false);
+    const hidden = (await encoder.run({ input_ids: ids, attention_mask: mask })).last_hidden_state;
+    const decoder = await this.session(this.decoderRole, false);
+    const out: number[] = [];
+    const dec = [this.decoderStartId];
+    for (let step = 0; step < MAX_GENERATED_TOKENS; step++) {
+      const r = await decoder.run({
+        decoder_input_ids: tensor([1, dec.length], BigInt64Array.from(dec.map(BigInt))),
+        encoder_hidden_states: hidden,
+        encoder_attention_mask: mask,
+      });
+      const logits = r.logits.data as Float32Array;
+      const v = r.logits.dims[2];
+      const row = logits.subarray((dec.length - 1) * v, dec.length * v);
+      let best = 0;
+      for (let i = 1; i < v; i++) if (row[i] > row[best]) best = i;
+      out.push(best);
+      dec.push(best);
+      if (best === this.eosId) break;
+    }
+    return out;
+  }
+
+  /** The batched evaluator for variants of this input (seq2seq: per decoder prefix). */
+  evaluatorFor(input: PreparedInput): BatchedEvaluator {
+    const decoderIds = input.decoderIds;
+    const key = decoderIds ? decoderIds.join(',') : 'main';
+    let evaluator = this.evaluators.get(key);
+    if (evaluator) return evaluator;
+    const vocab = Math.max(1, this.card.vocabSize.value);
+    const perPositionLogits = this.card.task === 'masked-lm' || this.card.task === 'causal-lm' || this.card.task === 'seq2seq';
+    const tokenWidth = perPositionLogits ? vocab * 4 * (decoderIds ? decoderIds.length : 1) : 0;
+    const maxBatchTokens = Math.max(64, Math.min(8192, tokenWidth ? Math.floor(LOGITS_BUDGET_BYTES / tokenWidth) : 8192));
+    const runner = decoderIds ? (b: PaddedBatch) => this.runSeq2seq(b, decoderIds) : (b: PaddedBatch) => this.runMain(b);
+    evaluator = new BatchedEvaluator(runner, { padId: this.tokenizer.special.pad ?? 0, maxBatchTokens });
+    if (this.evaluators.size > 8) this.evaluators.clear();
+    this.evaluators.set(key, evaluator);
+    return evaluator;
+  }
+
+  private async runMain(b: PaddedBatch): Promise<BatchOutputs> {
+    const session = await this.session(this.mainRole, false);
+    const feeds: Record<string, TensorData> = {
+      input_ids: tensor([b.batch, b.seqLen], b.inputIds),
+      attention_mask: tensor([b.batch, b.seqLen], b.attentionMask),
+    };
+    if (session.inputNames.includes('token_type_ids')) feeds.token_type_ids = tensor([b.batch, b.seqLen], b.tokenTypeIds);
+    const out = await session.run(feeds);
+    return { logits: { dims: out.logits.dims, data: out.logits.data as Float32Array } };
+  }
+
+  private async runSeq2seq(b: PaddedBatch, decoderIds: number[]): Promise<BatchOutputs> {
+    const encoder = await this.session('encoder', false);
+    const mask = tensor([b.batch, b.seqLen], b.attentionMask);
+    const hidden = (await encoder.run({ input_ids: tensor([b.batch, b.seqLen], b.inputIds), attention_mask: mask })).last_hidden_state;
+    const decoder = await this.session(this.decoderRole, false);
+    const t = decoderIds.length;
+    const dec = new BigInt64Array(b.batch * t);
+    for (let r = 0; r < b.batch; r++) for (let i = 0; i < t; i++) dec[r * t + i] = BigInt(decoderIds[i]);
+    const out = await decoder.run({ decoder_input_ids: tensor([b.batch, t], dec), encoder_hidden_states: hidden, encoder_attention_mask: mask });
+    return { logits: { dims: out.logits.dims, data: out.logits.data as Float32Array } };
+  }
+
+  /** Runs one input with every attention matrix and hidden state exposed. */
+  async runExposed(input: PreparedInput): Promise<ExposedRun> {
+    const n = input.encoding.ids.length;
+    const ids = tensor([1, n], BigInt64Array.from(input.encoding.ids.map(BigInt)));
+    const mask = tensor([1, n], new BigInt64Array(n).fill(1n));
+    const typeIds = tensor([1, n], BigInt64Array.from(input.encoding.typeIds.map(BigInt)));
+    const attentions: AttentionTensor[] = [];
+    const hiddenStates: HiddenStateTensor[] = [];
+    const notes: string[] = [];
+    const collect = (session: ModelSession, out: Record<string, TensorData>) => {
+      const exposed = session.exposed;
+      if (!exposed) return;
+      notes.push(...exposed.notes);
+      for (const a of exposed.attentions) {
+        const t = out[a.output];
+        if (!t) continue;
+        const [bb, h, q, k] = t.dims;
+        attentions.push({ layer: a.layer, kind: a.kind, shape: [bb, h, q, k], data: Float32Array.from(t.data as Float32Array) });
+      }
+      for (const s of exposed.hiddenStates) {
+        const t = out[s.output];
+        if (!t) continue;
+        const [bb, q, d] = t.dims;
+        hiddenStates.push({ index: s.index, stack: s.kind, shape: [bb, q, d], data: Float32Array.from(t.data as Float32Array) });
+      }
+    };
+    if (this.isSeq2seq) {
+      const encoder = await this.session('encoder', true);
+      const encOut = await encoder.run({ input_ids: ids, attention_mask: mask });
+      collect(encoder, encOut);
+      const decoderIds = input.decoderIds ?? [this.decoderStartId];
+      const decoder = await this.session(this.decoderRole, true);
+      const t = decoderIds.length;
+      const decOut = await decoder.run({
+        decoder_input_ids: tensor([1, t], BigInt64Array.from(decoderIds.map(BigInt))),
+        encoder_hidden_states: encOut.last_hidden_state,
+        encoder_attention_mask: mask,
+      });
+      collect(decoder, decOut);
+    } else {
+      const session = await this.session(this.mainRole, true);
+      const feeds: Record<string, TensorData> = { input_ids: ids, attention_mask: mask };
+      if (session.inputNames.includes('token_type_ids')) feeds.token_type_ids = typeIds;
+      collect(session, await session.run(feeds));
+    }
+    attentions.sort((a, b) => kindOrder(a.kind) - kindOrder(b.kind) || a.layer - b.layer);
+    hiddenStates.sort((a, b) => (a.stack === b.stack ? a.index - b.index : a.stack === 'encoder' ? -1 : 1));
+    const note = attentions.length === 0 ? notes.join(' ') || 'This model hides its attention probabilities.' : notes.length ? notes.join(' ') : undefined;
+    return { attentions, hiddenStates, note };
+  }
+
+  dispose(): void {
+    for (const s of this.sessions.values()) void s.then((x) => x.release()).catch(() => undefined);
+    this.sessions.clear();
+    this.evaluators.clear();
+  }
+}
+
+function kindOrder(kind: AttentionTensor['kind']): number {
+  return kind === 'self' ? 0 : kind === 'decoder' ? 1 : 2;
+}
+
+function toProtocolCard(c: InspectedCard, files: ModelFiles, tokenizer: Tokenizer): ModelCard {
+  const sourced = <T>(f: { value: T; source: 'config' | 'graph' } | undefined, fallback: T) => (f ? { value: f.value, source: f.source } : { value: fallback, source: 'none' as const });
+  const tokenizerSha256 = files.tokenizer ? sha256Bytes(files.tokenizer) : '';
+  const sha256 =
+    c.files.length === 1 ? c.files[0].sha256 : crypto.createHash('sha256').update(c.files.map((f) => `${f.role}:${f.sha256}`).join('\n')).digest('hex');
+  return {
+    name: path.basename(files.folder),
+    path: files.folder,
+    files: c.files.map((f) => ({ role: f.role, path: f.path, bytes: f.bytes, sha256: f.sha256 })),
+    variant: c.variant,
+    availableVariants: files.variants,
+    family: c.family.value,
+    task: c.task.value,
+    labels: c.labels?.value,
+    layers: sourced(c.layers, 0),
+    decoderLayers: c.decoderLayers ? sourced(c.decoderLayers, 0) : undefined,
+    heads: sourced(c.heads, 0),
+    hiddenSize: sourced(c.hiddenSize, 0),
+    vocabSize: sourced(c.vocabSize, 0),
+    maxPositions: sourced(c.maxPositions, 0),
+    opset: c.opset,
+    parameters: c.parameters,
+    bytes: c.files.reduce((s, f) => s + f.bytes, 0),
+    sha256,
+    tokenizerSha256,
+    tokenizerKind: tokenizer.kind,
+    quantized: c.quantized,
+    inputs: c.inputs.map((i) => ({ name: i.name, type: String(i.elemType), shape: (i.shape ?? []).map((d) => d ?? '?') })),
+    outputs: c.outputs.map((o) => ({ name: o.name, type: String(o.elemType), shape: (o.shape ?? []).map((d) => d ?? '?') })),
+    attention: { exposed: c.attention.status === 'exposed' || c.attention.status === 'recomputed', count: c.attention.count, note: c.attention.notes.join(' ') || undefined },
+    warnings: c.warnings,
+  };
+}

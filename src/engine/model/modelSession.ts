@@ -1,0 +1,193 @@
+import * as ort from 'onnxruntime-node';
+import { AnalyzeOptions, ExposedModel, exposeInternals } from './graphSurgery';
+import { ModelError } from './modelError';
+import { DataType, OnnxModel, OnnxValueInfo } from './onnxProto';
+
+/** Typed array payloads a tensor can carry across processes. */
+export type TensorArray = Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array | Int8Array | Uint16Array;
+
+/** A tensor as plain data: dims and a flat typed array (row-major). */
+export interface TensorData {
+  dims: number[];
+  data: TensorArray;
+}
+
+/** Options for {@link ModelSession.create}. */
+export interface ModelSessionOptions {
+  /** onnxruntime execution providers, in preference order (default ['cpu']). */
+  executionProviders?: string[];
+  /** Threads inside one operator (default: the runtime's choice). */
+  intraOpNumThreads?: number;
+  /** Add attention probabilities and hidden states as outputs (default true). */
+  expose?: boolean;
+  /** Passed to the graph analysis (e.g. which stack a decoder-only graph is). */
+  analyze?: AnalyzeOptions;
+}
+
+const ORT_TYPE: Record<number, ort.Tensor.Type> = {
+  [DataType.FLOAT]: 'float32',
+  [DataType.INT64]: 'int64',
+  [DataType.INT32]: 'int32',
+  [DataType.BOOL]: 'bool',
+  [DataType.UINT8]: 'uint8',
+  [DataType.INT8]: 'int8',
+  [DataType.DOUBLE]: 'float64',
+  [DataType.FLOAT16]: 'float16',
+};
+
+/**
+ * One graph loaded in onnxruntime, with attention and hidden states exposed, and a `run` that fills the
+ * inputs exporters add but callers rarely have (position ids, token types, empty past state, cache flags).
+ * Usable from any Node process; `run` blocks the thread it runs on while the native call works.
+ */
+export class ModelSession {
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    readonly model: OnnxModel,
+    /** What was exposed; undefined when exposure was turned off. */
+    readonly exposed: ExposedModel | undefined,
+  ) {}
+
+  /**
+   * Creates a session for a parsed graph.
+   * @param bytes the serialized model; @param parsed its parse.
+   */
+  static async create(bytes: Uint8Array, parsed: OnnxModel, options: ModelSessionOptions = {}): Promise<ModelSession> {
+    const exposed = options.expose === false ? undefined : exposeInternals(bytes, parsed, options.analyze);
+    const sessionOptions: ort.InferenceSession.SessionOptions = {
+      executionProviders: options.executionProviders ?? ['cpu'],
+      graphOptimizationLevel: 'all',
+    };
+    if (options.intraOpNumThreads) sessionOptions.intraOpNumThreads = options.intraOpNumThreads;
+    const session = await ort.InferenceSession.create(exposed?.bytes ?? bytes, sessionOptions);
+    return new ModelSession(session, parsed, exposed);
+  }
+
+  get inputNames(): readonly string[] {
+    return this.session.inputNames;
+  }
+
+  get outputNames(): readonly string[] {
+    return this.session.outputNames;
+  }
+
+  /** Declared graph input, by name. */
+  input(name: string): OnnxValueInfo | undefined {
+    return this.model.graph.inputs.find((i) => i.name === name);
+  }
+
+  /**
+   * Runs the graph. Inputs the caller leaves out are filled when the graph wants them: `position_ids`
+   * (0..S-1 per row, counting only attended tokens so left padding is respected), `token_type_ids` (zeros),
+   * `past_key_values.N.key/value` (empty [B, heads, 0, head_dim]), `use_cache_branch` (false),
+   * `encoder_attention_mask` (from `attention_mask`), decoder `input_ids` (from `decoder_input_ids`).
+   * @returns every model output and exposed tensor, as plain typed arrays.
+   * @throws ModelError when a required input is missing and cannot be derived.
+   */
+  async run(feeds: Record<string, TensorData>): Promise<Record<string, TensorData>> {
+    const filled = this.fillInputs(feeds);
+    const ortFeeds: Record<string, ort.Tensor> = {};
+    for (const name of this.session.inputNames) {
+      const t = filled[name];
+      const type = ORT_TYPE[this.input(name)?.elemType ?? DataType.FLOAT] ?? 'float32';
+      ortFeeds[name] = new ort.Tensor(type, convert(t.data, type) as ort.Tensor.DataType, t.dims);
+    }
+    const results = await this.session.run(ortFeeds);
+    const out: Record<string, TensorData> = {};
+    for (const [name, value] of Object.entries(results)) {
+      out[name] = { dims: [...value.dims], data: value.data as TensorArray };
+    }
+    return out;
+  }
+
+  private fillInputs(given: Record<string, TensorData>): Record<string, TensorData> {
+    const feeds: Record<string, TensorData> = { ...given };
+    const names = this.session.inputNames;
+    if (names.includes('encoder_attention_mask') && !feeds.encoder_attention_mask && feeds.attention_mask && !names.includes('attention_mask')) {
+      feeds.encoder_attention_mask = feeds.attention_mask;
+    }
+    if (names.includes('input_ids') && feeds.decoder_input_ids && names.includes('encoder_hidden_states')) {
+      feeds.input_ids = feeds.decoder_input_ids;
+    }
+    const ids = feeds.input_ids;
+    const batch = ids?.dims[0] ?? 1;
+    const seq = ids?.dims[1] ?? 0;
+    let pastLength = 0;
+    for (const name of names) {
+      if (feeds[name]) continue;
+      const info = this.input(name);
+      const past = /^past_key_values\.(\d+)\.(key|value)$/.exec(name) ?? /^past\.(\d+)\.(key|value)$/.exec(name);
+      if (past) {
+        const shape = info?.shape ?? [];
+        const heads = shape[1];
+        const headDim = shape[3];
+        if (typeof heads !== 'number' || typeof headDim !== 'number') {
+          throw new ModelError('unsupported-graph', `Input ${name} has no fixed head count and head size; give it explicitly.`);
+        }
+        feeds[name] = { dims: [batch, heads, 0, headDim], data: new Float32Array(0) };
+      } else if (name === 'use_cache_branch') {
+        feeds[name] = { dims: [1], data: new Uint8Array([0]) };
+      } else if (name === 'token_type_ids') {
+        feeds[name] = { dims: [batch, seq], data: new BigInt64Array(batch * seq) };
+      } else if (name === 'attention_mask' && ids) {
+        feeds[name] = { dims: [batch, seq], data: new BigInt64Array(batch * seq).fill(1n) };
+      }
+    }
+    for (const name of names) {
+      const past = /^past_key_values\.\d+\.key$/.exec(name);
+      if (past && feeds[name]) pastLength = feeds[name].dims[2];
+    }
+    if (names.includes('position_ids') && !feeds.position_ids && ids) {
+      feeds.position_ids = { dims: [batch, seq], data: positionIds(feeds.attention_mask, batch, seq, pastLength) };
+    }
+    const missing = names.filter((n) => !feeds[n]);
+    if (missing.length) {
+      throw new ModelError('unsupported-graph', `The model needs input${missing.length > 1 ? 's' : ''} ${missing.join(', ')}, which ${missing.length > 1 ? 'were' : 'was'} not given and cannot be derived.`);
+    }
+    return feeds;
+  }
+
+  /** Frees the native session. */
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+/**
+ * Position ids as Hugging Face computes them for padded batches: the running count of attended tokens
+ * minus one (1 on padding), for the last `seq` positions after `past` cached ones.
+ */
+export function positionIds(mask: TensorData | undefined, batch: number, seq: number, past = 0): BigInt64Array {
+  const out = new BigInt64Array(batch * seq);
+  for (let b = 0; b < batch; b++) {
+    if (!mask) {
+      for (let s = 0; s < seq; s++) out[b * seq + s] = BigInt(past + s);
+      continue;
+    }
+    const total = mask.dims[1];
+    let count = 0;
+    for (let s = 0; s < total; s++) {
+      const on = Number(mask.data[b * total + s]) !== 0;
+      if (on) count++;
+      const at = s - (total - seq);
+      if (at >= 0) out[b * seq + at] = BigInt(on ? count - 1 : 1);
+    }
+  }
+  return out;
+}
+
+function convert(data: TensorArray, type: ort.Tensor.Type): TensorArray {
+  switch (type) {
+    case 'int64':
+      return data instanceof BigInt64Array ? data : BigInt64Array.from(Array.from(data as ArrayLike<number>, (v) => BigInt(Math.trunc(Number(v)))));
+    case 'int32':
+      return data instanceof Int32Array ? data : Int32Array.from(Array.from(data as ArrayLike<number | bigint>, Number));
+    case 'float32':
+      return data instanceof Float32Array ? data : Float32Array.from(Array.from(data as ArrayLike<number | bigint>, Number));
+    case 'bool':
+    case 'uint8':
+      return data instanceof Uint8Array ? data : Uint8Array.from(Array.from(data as ArrayLike<number | bigint>, (v) => (Number(v) ? 1 : 0)));
+    default:
+      return data;
+  }
+}

@@ -1,0 +1,93 @@
+import type { EngineApi, EngineMethod, ProgressEvent } from '../../protocol/engineApi';
+import { explainText } from '../explain/explainText';
+import { LoadedModel } from '../model/loadedModel';
+import { applyRemoval } from '../run/inputVariants';
+import { logitsExtractor } from '../run/outputReaders';
+import { predictPrepared } from '../run/predict';
+import { BadInputError } from './engineErrors';
+
+/** What a handler gets besides its params. */
+export interface RequestContext {
+  isCancelled: () => boolean;
+  progress: (progress: ProgressEvent) => void;
+}
+
+type Handler<M extends EngineMethod> = (params: EngineApi[M]['params'], ctx: RequestContext) => Promise<EngineApi[M]['result']>;
+
+/**
+ * The engine's request handlers around the one open model. Usable in-process (tests, benchmarks)
+ * and behind the engine process's message loop.
+ */
+export class EngineService {
+  private model: LoadedModel | undefined;
+
+  constructor(private readonly log: (message: string) => void = () => undefined) {}
+
+  get current(): LoadedModel | undefined {
+    return this.model;
+  }
+
+  private requireModel(): LoadedModel {
+    if (!this.model) throw new BadInputError('No model is open. Open a model folder (or use the demo model) first.');
+    return this.model;
+  }
+
+  private readonly handlers: { [M in EngineMethod]: Handler<M> } = {
+    open: async (p) => {
+      const started = Date.now();
+      const model = await LoadedModel.open(p.modelPath, p.variant, p.options ?? {});
+      this.model?.dispose();
+      this.model = model;
+      this.log(`opened ${model.card.name} (${model.card.family}, ${model.card.task}, ${model.card.variant}) in ${Date.now() - started} ms`);
+      return model.card;
+    },
+    tokenize: async (p) => (await this.requireModel().prepare(p.text)).encoded,
+    predict: async (p) => {
+      const model = this.requireModel();
+      return predictPrepared(model, await model.prepare(p.text), p.topK ?? 10);
+    },
+    attention: async (p) => {
+      const model = this.requireModel();
+      const input = p.ids ? await model.prepareIds(p.ids) : await model.prepare(p.text ?? '');
+      const exposed = await model.runExposed(input);
+      return {
+        encoded: input.encoded,
+        attentions: exposed.attentions,
+        hiddenStates: p.hidden === false ? [] : exposed.hiddenStates,
+        note: exposed.note,
+      };
+    },
+    explain: async (p, ctx) => {
+      const started = Date.now();
+      const result = await explainText(this.requireModel(), p, ctx);
+      this.log(`explain ${p.method}: ${result.features.length} features, ${result.evaluations} evaluations, ${Date.now() - started} ms`);
+      return result;
+    },
+    evaluate: async (p, ctx) => {
+      const model = this.requireModel();
+      const input = await model.prepare(p.text);
+      const base = input.baseInput(new Set());
+      const rows = p.keep.map((k) => applyRemoval(base, k, p.removal));
+      const r = await model.evaluatorFor(input).evaluate(rows, logitsExtractor(input.readSpec(undefined)), {
+        isCancelled: ctx.isCancelled,
+        onProgress: (done, total) => ctx.progress({ done, total }),
+      });
+      return { logits: r.values, distinctRuns: r.distinctRuns, batches: r.batches };
+    },
+    crash: async () => {
+      process.kill(process.pid, 'SIGKILL');
+      throw new Error('unreachable');
+    },
+  };
+
+  async handle<M extends EngineMethod>(method: M, params: EngineApi[M]['params'], ctx: RequestContext): Promise<EngineApi[M]['result']> {
+    const handler = this.handlers[method] as Handler<M> | undefined;
+    if (!handler) throw new BadInputError(`Unknown engine request "${String(method)}".`);
+    return handler(params, ctx);
+  }
+
+  dispose(): void {
+    this.model?.dispose();
+    this.model = undefined;
+  }
+}

@@ -1,0 +1,254 @@
+/**
+ * The typed messages between the extension host and the two webviews (explanation panel, sidebar
+ * inspector). One discriminated union per direction; requests that need an answer carry an `id`
+ * and are answered by one `response` with `inReplyTo`. Large tensors travel as typed arrays
+ * (VS Code transfers their buffers without JSON), already reduced to what a view draws.
+ *
+ * Imports nothing but the engine's API types, so both worlds (host, DOM) can import it.
+ */
+import type {
+  AttentionKind,
+  EncodedText,
+  ExplanationResult,
+  FeatureValue,
+  Level,
+  MethodName,
+  ModelCard,
+  Prediction,
+  RemovalStrategy,
+} from './engineApi';
+
+export type PanelTab = 'prediction' | 'attributions' | 'attention' | 'activations';
+export const PANEL_TABS: readonly PanelTab[] = ['prediction', 'attributions', 'attention', 'activations'];
+
+/** Methods that attribute an output to input words (rollout/flow are attention views). */
+export const ATTRIBUTION_METHODS: readonly MethodName[] = ['partition-shap', 'kernel-shap', 'exact-shapley', 'lime', 'occlusion', 'occlusion-window'];
+
+/** What an explanation run uses; chosen in the panel, defaults from the settings. */
+export interface RunSettings {
+  method: MethodName;
+  budget: number;
+  level: Level;
+  removal: RemovalStrategy | 'auto';
+  /** Class label/index or token to explain; empty = the predicted one. */
+  target?: string | number;
+  /** Explain target − contrast. */
+  contrast?: string | number;
+  /** Seq2seq: which generated token. */
+  outputIndex?: number;
+  seed?: number;
+}
+
+/** Agreement of two attributions over the same words. */
+export interface RankAgreement {
+  spearman: number;
+  kendall: number;
+  topK: { k: number; overlap: number; shared: number[] };
+  signAgreement: number;
+  features: number;
+}
+
+/** A row or column label of an attention matrix. */
+export interface UnitLabel {
+  label: string;
+  start: number;
+  end: number;
+  special: boolean;
+}
+
+/** Thumbnails of every head of one attention kind, for the model view. */
+export interface HeadGridThumbnails {
+  kind: AttentionKind;
+  layers: number[];
+  heads: number;
+  /** Thumbnail size (rows × cols) of each head. */
+  rows: number;
+  cols: number;
+  /** [layer][head][rows × cols], 0–255, each head scaled to its own maximum. */
+  data: Uint8Array;
+  /** Per layer × head: the attention value 255 stands for. */
+  scales: Float32Array;
+}
+
+export interface AttentionOverview {
+  text: string;
+  level: Level;
+  grids: HeadGridThumbnails[];
+  /** Row/column labels per kind, at the overview's level. */
+  units: { kind: AttentionKind; rows: UnitLabel[]; cols: UnitLabel[] }[];
+  note?: string;
+  truncation?: EncodedText['truncation'];
+}
+
+/** Full matrices of some heads of one layer (head −1 = mean over heads). */
+export interface AttentionMatrixView {
+  kind: AttentionKind;
+  layer: number;
+  heads: number[];
+  rows: number;
+  cols: number;
+  /** [heads.length][rows × cols], 0–255. */
+  data: Uint8Array;
+  scales: number[];
+}
+
+export interface ActivationView {
+  stack: 'encoder' | 'decoder';
+  tokens: { text: string; special: boolean }[];
+  layers: number[];
+  /** [token][layer] L2 norms of the hidden state. */
+  norms: Float32Array;
+  hiddenSize: number;
+}
+
+export interface NeuronValue {
+  neuron: number;
+  value: number;
+  z: number;
+}
+
+/** What a webview has drawn, for tests and for the host to check a view is alive. */
+export interface DrawnSummary {
+  view: 'panel' | 'sidebar';
+  tab?: PanelTab;
+  /** Heatmap cells, bars or coloured words drawn on the visible tab. */
+  cells: number;
+  /** Text labels shown on the visible tab (words, classes, layer names), in order. */
+  labels: string[];
+  /** Named counts: e.g. { words: 7, bars: 7, heads: 144 }. */
+  counts: Record<string, number>;
+  error?: string;
+}
+
+export interface RecentExplanation {
+  id: string;
+  snippet: string;
+  method: MethodName;
+  target: string;
+  createdAt: string;
+}
+
+export type EngineStatus =
+  | { state: 'stopped' | 'starting' | 'ready' }
+  | { state: 'busy'; label?: string; done?: number; total?: number }
+  | { state: 'error' | 'crashed'; message: string };
+
+export interface SidebarState {
+  model?: ModelCard;
+  /** A model is chosen but not opened yet (the engine starts on first use). */
+  pendingModelPath?: string;
+  engine: EngineStatus;
+  settings: RunSettings;
+  recent: RecentExplanation[];
+  /** The last error of opening or running a model, shown until the next success. */
+  lastError?: string;
+  workspaceTrusted: boolean;
+}
+
+/** Quick actions the sidebar may ask for; the host maps them to its commands. */
+export type SidebarAction =
+  | 'openModel'
+  | 'useDemoModel'
+  | 'explainSelection'
+  | 'showAttention'
+  | 'showActivations'
+  | 'compareMethods'
+  | 'exportExplanation'
+  | 'downloadModel'
+  | 'manageCachedModels'
+  | 'showPanel'
+  | 'showLog'
+  | 'clearHighlights';
+
+// ---------------------------------------------------------------------------------------------
+// Request/response, the same in both directions.
+
+/** A request/response contract: method → params and result. */
+export type RpcContract<C> = { [M in keyof C]: { params: unknown; result: unknown } };
+
+export type RpcRequest<C extends RpcContract<C>> = {
+  [M in keyof C & string]: { type: 'request'; id: number; method: M; params: C[M]['params'] };
+}[keyof C & string];
+
+export type RpcResponse =
+  | { type: 'response'; inReplyTo: number; ok: true; result: unknown }
+  | { type: 'response'; inReplyTo: number; ok: false; error: string };
+
+/** Requests the host sends to a webview. */
+export interface WebviewRequests {
+  describe: { params: Record<string, never>; result: DrawnSummary };
+  /** The picture on the visible tab: PNG as a data: URL, or SVG text built from the same data. */
+  snapshot: { params: { format: 'png' | 'svg' }; result: { name: string; data: string } | undefined };
+}
+
+/** Requests the panel sends to the host. */
+export interface HostRequests {
+  attentionMatrix: { params: { kind: AttentionKind; layer: number; heads: number[]; level: Level }; result: AttentionMatrixView };
+  topNeurons: { params: { stack: 'encoder' | 'decoder'; layer: number; token: number }; result: NeuronValue[] };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Explanation panel.
+
+export type HostToPanel =
+  | { type: 'model'; card?: ModelCard }
+  | { type: 'settings'; settings: RunSettings; methods: readonly MethodName[] }
+  | { type: 'prediction'; prediction: Prediction }
+  | { type: 'explanation'; primary: ExplanationResult; secondary?: ExplanationResult; agreement?: RankAgreement }
+  | { type: 'progress'; label: string; done: number; total: number; partial?: FeatureValue[] }
+  | { type: 'busy'; label?: string }
+  | { type: 'attention'; overview: AttentionOverview }
+  | { type: 'rollout'; result: ExplanationResult }
+  | { type: 'activations'; views: ActivationView[] }
+  | { type: 'showTab'; tab: PanelTab; focus?: { start: number; end: number } }
+  | { type: 'error'; message: string }
+  | RpcRequest<WebviewRequests>
+  | RpcResponse;
+
+export type PanelToHost =
+  | { type: 'ready' }
+  | { type: 'runExplain'; settings: RunSettings }
+  | { type: 'runCompare'; settings: RunSettings; methods: [MethodName, MethodName] }
+  | { type: 'loadAttention'; level: Level }
+  | { type: 'loadRollout'; method: 'rollout' | 'flow'; layer?: number }
+  | { type: 'loadActivations' }
+  | { type: 'cancel' }
+  | { type: 'exportData'; format: 'json' | 'html' }
+  | { type: 'saveImage'; format: 'png' | 'svg'; name: string; data: string }
+  | { type: 'revealText'; start: number; end: number }
+  | { type: 'tabChanged'; tab: PanelTab }
+  | RpcRequest<HostRequests>
+  | RpcResponse;
+
+// ---------------------------------------------------------------------------------------------
+// Sidebar inspector.
+
+export type HostToSidebar = { type: 'state'; state: SidebarState } | RpcRequest<WebviewRequests> | RpcResponse;
+
+export type SidebarToHost =
+  | { type: 'ready' }
+  | { type: 'action'; action: SidebarAction }
+  | { type: 'reopen'; id: string }
+  | { type: 'setting'; key: 'method' | 'budget' | 'level' | 'removal' | 'modelVariant'; value: string | number }
+  | RpcResponse;
+
+// ---------------------------------------------------------------------------------------------
+// Validation at the boundary: a webview is another origin; what it sends is checked before use.
+
+const PANEL_TYPES = new Set<PanelToHost['type']>([
+  'ready', 'runExplain', 'runCompare', 'loadAttention', 'loadRollout', 'loadActivations', 'cancel', 'exportData', 'saveImage', 'revealText', 'tabChanged', 'request', 'response',
+]);
+const SIDEBAR_TYPES = new Set<SidebarToHost['type']>(['ready', 'action', 'reopen', 'setting', 'response']);
+
+function hasType(m: unknown): m is { type: string } {
+  return typeof m === 'object' && m !== null && typeof (m as { type?: unknown }).type === 'string';
+}
+
+/** True for a message the panel may send (shape of the envelope only; fields are checked where used). */
+export function isPanelMessage(m: unknown): m is PanelToHost {
+  return hasType(m) && PANEL_TYPES.has(m.type as PanelToHost['type']);
+}
+
+export function isSidebarMessage(m: unknown): m is SidebarToHost {
+  return hasType(m) && SIDEBAR_TYPES.has(m.type as SidebarToHost['type']);
+}

@@ -1,0 +1,28 @@
+import type { ExplainParams, MethodName, ProgressEvent, FeatureValue } from '../../protocol/engineApi';
+import type { RunSettings } from '../../protocol/webviewMessages';
+
+/** The engine request for explaining `text` with the run settings (`auto` removal left to the engine). */
+export function explainParams(text: string, settings: RunSettings, method: MethodName = settings.method): ExplainParams {
+  const params: ExplainParams = { text, method, budget: settings.budget, level: settings.level };
+  if (settings.removal !== 'auto') params.removal = settings.removal;
+  if (settings.target !== undefined && settings.target !== '') params.target = settings.target;
+  if (settings.contrast !== undefined && settings.contrast !== '') params.contrast = settings.contrast;
+  if (settings.outputIndex !== undefined) params.outputIndex = settings.outputIndex;
+  if (settings.seed !== undefined) params.seed = settings.seed;
+  return params;
+}
+
+/** The partial features a progress event carries, when it carries a usable partial explanation. */
+export function partialFeatures(progress: ProgressEvent): FeatureValue[] | undefined {
+  const partial = progress.partial as { features?: unknown } | FeatureValue[] | undefined;
+  const list = Array.isArray(partial) ? partial : partial && Array.isArray(partial.features) ? partial.features : undefined;
+  if (!list) return undefined;
+  const ok = list.every((f) => typeof f === 'object' && f !== null && typeof (f as FeatureValue).value === 'number' && typeof (f as FeatureValue).start === 'number');
+  return ok ? (list as FeatureValue[]) : undefined;
+}
+
+/** A progress line for the notification: "120 / 500 evaluations". */
+export function progressMessage(progress: ProgressEvent): string {
+  const base = progress.total > 0 ? `${progress.done} / ${progress.total}` : `${progress.done}`;
+  return progress.message ? `${progress.message} (${base})` : `${base} evaluations`;
+}

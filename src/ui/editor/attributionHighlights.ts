@@ -1,0 +1,104 @@
+import * as vscode from 'vscode';
+import { ATTRIBUTION_BUCKETS, attributionColorId, ContextKeys } from '../ids';
+import type { ExplainedSelection } from '../results/explanationStore';
+import { applyChanges } from './rangeShift';
+import { HighlightRange, highlightRanges, rangeAt } from './attributionRanges';
+
+/** A highlight as tests and the hover see it. */
+export interface HighlightInfo extends HighlightRange {
+  explanationId: string;
+}
+
+/**
+ * Paints each attributed word's background by its bucket. One decoration type per bucket, created
+ * once; highlights are kept per document by offset, follow edits, and a word whose text changes
+ * loses its colour (its attribution no longer describes it).
+ */
+export class AttributionHighlights implements vscode.Disposable {
+  private readonly types = new Map<string, vscode.TextEditorDecorationType>();
+  private readonly byDocument = new Map<string, HighlightInfo[]>();
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor() {
+    for (const sign of ['negative', 'positive'] as const) {
+      for (let level = 1; level <= ATTRIBUTION_BUCKETS; level++) {
+        const id = attributionColorId(sign, level);
+        this.types.set(
+          id,
+          vscode.window.createTextEditorDecorationType({
+            backgroundColor: new vscode.ThemeColor(id),
+            borderRadius: '2px',
+            rangeBehavior: vscode.DecorationRangeBehavior.ClosedClosed,
+          }),
+        );
+      }
+    }
+    this.disposables.push(
+      vscode.workspace.onDidChangeTextDocument((e) => this.onEdit(e)),
+      vscode.window.onDidChangeVisibleTextEditors((editors) => editors.forEach((ed) => this.paint(ed))),
+      vscode.workspace.onDidCloseTextDocument((d) => this.byDocument.delete(d.uri.toString())),
+    );
+  }
+
+  /** Paints an explanation on its document (replacing what was there). */
+  show(item: ExplainedSelection): void {
+    if (!item.uri) return;
+    const ranges = highlightRanges(item.result, item.offset).map((r) => ({ ...r, explanationId: item.id }));
+    this.byDocument.set(item.uri, ranges);
+    this.repaint(item.uri);
+  }
+
+  clear(uri?: string): void {
+    if (uri) this.byDocument.delete(uri);
+    else this.byDocument.clear();
+    for (const editor of vscode.window.visibleTextEditors) this.paint(editor);
+    this.updateContext();
+  }
+
+  /** Highlights of a document, in document order. */
+  for(document: vscode.TextDocument): HighlightInfo[] {
+    return this.byDocument.get(document.uri.toString()) ?? [];
+  }
+
+  at(document: vscode.TextDocument, position: vscode.Position): HighlightInfo | undefined {
+    return rangeAt(this.for(document), document.offsetAt(position));
+  }
+
+  dispose(): void {
+    for (const t of this.types.values()) t.dispose();
+    for (const d of this.disposables) d.dispose();
+  }
+
+  private onEdit(event: vscode.TextDocumentChangeEvent): void {
+    const key = event.document.uri.toString();
+    const ranges = this.byDocument.get(key);
+    if (!ranges || event.contentChanges.length === 0) return;
+    const next = applyChanges(ranges, event.contentChanges);
+    if (next.length === 0) this.byDocument.delete(key);
+    else this.byDocument.set(key, next);
+    this.repaint(key);
+  }
+
+  private repaint(uri: string): void {
+    for (const editor of vscode.window.visibleTextEditors) {
+      if (editor.document.uri.toString() === uri) this.paint(editor);
+    }
+    this.updateContext();
+  }
+
+  private paint(editor: vscode.TextEditor): void {
+    const ranges = this.byDocument.get(editor.document.uri.toString()) ?? [];
+    const grouped = new Map<string, vscode.DecorationOptions[]>();
+    for (const r of ranges) {
+      if (!r.colorId) continue;
+      const list = grouped.get(r.colorId) ?? [];
+      list.push({ range: new vscode.Range(editor.document.positionAt(r.start), editor.document.positionAt(r.end)) });
+      grouped.set(r.colorId, list);
+    }
+    for (const [id, type] of this.types) editor.setDecorations(type, grouped.get(id) ?? []);
+  }
+
+  private updateContext(): void {
+    void vscode.commands.executeCommand('setContext', ContextKeys.hasHighlights, this.byDocument.size > 0);
+  }
+}

@@ -1,0 +1,106 @@
+import * as vscode from 'vscode';
+import type { AttentionResult, ExplanationResult, Prediction } from '../../protocol/engineApi';
+import type { RankAgreement, RecentExplanation, RunSettings } from '../../protocol/webviewMessages';
+
+/** One explanation of a piece of a document, with what else was computed for the same text. */
+export interface ExplainedSelection {
+  id: string;
+  /** Document the text came from (undefined when explained from the panel without an editor). */
+  uri?: string;
+  /** Document offset of the first character of `result.text`. */
+  offset: number;
+  result: ExplanationResult;
+  settings: RunSettings;
+  /** A second method on the same text (Compare Methods) and how far the two agree. */
+  secondary?: ExplanationResult;
+  agreement?: RankAgreement;
+}
+
+const RECENT_LIMIT = 12;
+
+/** The explanations of this window: the current one and the recent ones the sidebar lists. */
+export class ExplanationStore implements vscode.Disposable {
+  private readonly items: ExplainedSelection[] = [];
+  private currentId: string | undefined;
+  private predictionValue: { text: string; prediction: Prediction } | undefined;
+  private attentionValue: { text: string; offset: number; uri?: string; result: AttentionResult } | undefined;
+  private readonly changed = new vscode.EventEmitter<ExplainedSelection | undefined>();
+  private counter = 0;
+  readonly onDidChange = this.changed.event;
+
+  get current(): ExplainedSelection | undefined {
+    return this.items.find((i) => i.id === this.currentId);
+  }
+
+  get lastPrediction(): { text: string; prediction: Prediction } | undefined {
+    return this.predictionValue;
+  }
+
+  /**
+   * Attention and hidden states of the text the attention views show. Only the latest is kept: for
+   * a 512-token input they are hundreds of megabytes.
+   */
+  get attention(): { text: string; offset: number; uri?: string; result: AttentionResult } | undefined {
+    return this.attentionValue;
+  }
+
+  setAttention(text: string, result: AttentionResult, where: { offset: number; uri?: string }): void {
+    this.attentionValue = { text, result, ...where };
+  }
+
+  /** Attention of exactly this text, if it is the one kept. */
+  attentionFor(text: string): AttentionResult | undefined {
+    return this.attentionValue?.text === text ? this.attentionValue.result : undefined;
+  }
+
+  setPrediction(text: string, prediction: Prediction): void {
+    this.predictionValue = { text, prediction };
+    this.changed.fire(this.current);
+  }
+
+  add(entry: Omit<ExplainedSelection, 'id'>): ExplainedSelection {
+    const item: ExplainedSelection = { ...entry, id: `e${Date.now().toString(36)}${(this.counter++).toString(36)}` };
+    this.items.unshift(item);
+    this.items.splice(RECENT_LIMIT);
+    this.currentId = item.id;
+    this.predictionValue = { text: item.result.text, prediction: item.result.fullOutput };
+    this.changed.fire(item);
+    return item;
+  }
+
+  /** Updates the current item in place (comparison, attention). */
+  update(id: string, patch: Partial<Omit<ExplainedSelection, 'id'>>): void {
+    const item = this.items.find((i) => i.id === id);
+    if (!item) return;
+    Object.assign(item, patch);
+    this.changed.fire(item);
+  }
+
+  get(id: string): ExplainedSelection | undefined {
+    return this.items.find((i) => i.id === id);
+  }
+
+  select(id: string): ExplainedSelection | undefined {
+    const item = this.get(id);
+    if (item) {
+      this.currentId = id;
+      this.predictionValue = { text: item.result.text, prediction: item.result.fullOutput };
+      this.changed.fire(item);
+    }
+    return item;
+  }
+
+  recent(): RecentExplanation[] {
+    return this.items.map((i) => ({
+      id: i.id,
+      snippet: i.result.text.length > 60 ? `${i.result.text.slice(0, 59)}…` : i.result.text,
+      method: i.result.provenance.method,
+      target: i.result.target.label,
+      createdAt: i.result.provenance.createdAt,
+    }));
+  }
+
+  dispose(): void {
+    this.changed.dispose();
+  }
+}

@@ -1,0 +1,60 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { trimTokenizer } from '../../src/engine/text/trimTokenizer';
+
+/** The repository root, from a compiled file under out/. */
+export const REPO_ROOT = (() => {
+  let dir = __dirname;
+  while (!fs.existsSync(path.join(dir, 'package.json')) || path.basename(dir) === 'out') dir = path.dirname(dir);
+  return dir;
+})();
+
+/** Read-only shared data beside the repository (tokenizers, labelled sentences). */
+export const SHARED = path.join(REPO_ROOT, '..', 'shared');
+export const FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures', 'models');
+export const DEMO_MODEL = path.join(REPO_ROOT, 'models', 'demo-sentiment');
+
+const materialised = new Map<string, string>();
+
+/**
+ * A fixture as a complete model folder. Fixtures built on real tokenizers carry a recipe instead of
+ * the tokenizer (it is read from the shared copy and trimmed here, never committed); those get a
+ * temporary folder with the model files and the trimmed tokenizer.json.
+ */
+export function fixtureModel(name: string): string {
+  const src = path.join(FIXTURES, name);
+  if (!fs.existsSync(src)) throw new Error(`fixture ${name} is missing: run npm run fixtures`);
+  const recipeFile = path.join(src, 'tokenizer.recipe.json');
+  if (!fs.existsSync(recipeFile)) return src;
+  const done = materialised.get(name);
+  if (done) return done;
+  const recipe = JSON.parse(fs.readFileSync(recipeFile, 'utf8')) as { from: string; keepFirst: number };
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `onnx-lens-${name}-`));
+  fs.cpSync(src, dir, { recursive: true });
+  fs.rmSync(path.join(dir, 'tokenizer.recipe.json'));
+  const full = JSON.parse(fs.readFileSync(path.join(SHARED, 'tokenizers', recipe.from, 'tokenizer.json'), 'utf8'));
+  fs.writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify(trimTokenizer(full, recipe.keepFirst)));
+  const config = path.join(SHARED, 'tokenizers', recipe.from, 'tokenizer_config.json');
+  if (fs.existsSync(config)) fs.copyFileSync(config, path.join(dir, 'tokenizer_config.json'));
+  materialised.set(name, dir);
+  process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** A tensor from a fixture's reference.json. */
+export interface RefTensor {
+  shape: number[];
+  data: number[];
+}
+
+export interface Reference {
+  inputs: Record<string, RefTensor>;
+  outputs: Record<string, RefTensor>;
+  attentions: (RefTensor & { layer: number; kind: string })[];
+  hidden_states: (RefTensor & { index: number; kind: string })[];
+}
+
+export function readReference(name: string): Reference {
+  return JSON.parse(fs.readFileSync(path.join(FIXTURES, name, 'reference.json'), 'utf8')) as Reference;
+}
