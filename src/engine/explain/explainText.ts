@@ -97,6 +97,7 @@ export async function explainText(model: LoadedModel, params: ExplainParams, ctx
   const base = input.baseInput(locked);
 
   let evaluations = 0;
+  const progressTotal = params.budget ?? DEFAULT_BUDGET[method];
   const f: ValueFunction = async (coalitions) => {
     const rows = coalitions.map((c) => {
       const keep = new Uint8Array(base.ids.length).fill(1);
@@ -105,7 +106,10 @@ export async function explainText(model: LoadedModel, params: ExplainParams, ctx
       });
       return applyRemoval(base, keep, removal);
     });
-    const r = await evaluator.evaluate(rows, extractor, { isCancelled: ctx.isCancelled });
+    const r = await evaluator.evaluate(rows, extractor, {
+      isCancelled: ctx.isCancelled,
+      onProgress: (done) => ctx.progress({ done: evaluations + done, total: Math.max(progressTotal, evaluations + done), message: `${method}: ${evaluations + done} evaluations` }),
+    });
     evaluations += r.distinctRuns;
     return Float64Array.from(r.values);
   };

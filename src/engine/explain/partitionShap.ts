@@ -64,6 +64,7 @@ export async function* partitionShap(
 
   let pending: MethodEstimate | undefined;
   let previous: Float64Array | undefined;
+  let lastYielded: Float64Array | undefined;
   for (let round = 0; ; round++) {
     const batch: Array<{ item: Item; masks: Uint8Array[] }> = [];
     const newKeys = new Set<string>();
@@ -83,7 +84,10 @@ export async function* partitionShap(
       batch.push({ item, masks });
     }
     if (batch.length === 0 && round > 0) break;
-    if (pending) yield pending;
+    if (pending) {
+      lastYielded = pending.values;
+      yield pending;
+    }
 
     const asked = batch.flatMap((b) => b.masks);
     const values = await cache.evaluate(round === 0 ? [full, empty, ...asked] : asked);
@@ -130,7 +134,7 @@ export async function* partitionShap(
   const values = currentValues(tree, leafCredit, heap);
   const final: MethodEstimate = { values, baseValue, fullValue, final: true };
   if (heap.size === 0) final.error = { perFeature: new Float64Array(n), max: 0, kind: 'exact' };
-  else if (previous) final.error = changeBetween(values, previous);
+  else if (lastYielded) final.error = changeBetween(values, lastYielded);
   yield final;
 }
 

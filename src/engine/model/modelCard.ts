@@ -189,7 +189,7 @@ function taskFromConfig(config: Record<string, unknown> | undefined): ModelTask 
  * Inspects a model folder or file: family, task, sizes, opset, parameters, files and hashes, quantization
  * and what attention the engine can show. Each size comes from config.json when it agrees with the graph,
  * otherwise from the graph, with the disagreement in `warnings`.
- * @throws ModelError 'not-a-transformer' for graphs without token ids or attention;
+ * @throws ModelError 'not-a-transformer' for graphs without token ids;
  *   'unsupported-inputs' for models with image/audio inputs; errors of findModelFiles and loadGraphFile.
  */
 export async function inspectModel(target: string | ModelFiles, options: FindModelOptions = {}): Promise<ModelCard> {
@@ -212,7 +212,12 @@ export async function inspectModel(target: string | ModelFiles, options: FindMod
   const hasIds = allInputs.some((i) => i.name === 'input_ids');
   const totalAttention = [...facts.values()].reduce((a, f) => a + f.analysis.attentions.length, 0);
   const fusedNotes = [...facts.values()].flatMap((f) => f.analysis.notes.filter((n) => n.includes('fused')));
-  if (!hasIds || (totalAttention === 0 && fusedNotes.length === 0)) {
+  // A text model without attention (a bag-of-words baseline, say) can still be explained by perturbation;
+  // only a graph that takes no token ids cannot be driven by a text selection at all.
+  if (hasIds && totalAttention === 0 && fusedNotes.length === 0) {
+    warnings.push('This model has no attention Softmax: attention views, rollout and flow are unavailable; perturbation explanations work.');
+  }
+  if (!hasIds) {
     const names = first.model.graph.inputs.map((i) => `${i.name}${i.shape ? ` [${i.shape.map((d) => d ?? '?').join(', ')}]` : ''}`).join(', ');
     throw new ModelError('not-a-transformer', `${path.basename(first.file)} is not a transformer text model: ${hasIds ? 'it has no attention Softmax over keys' : 'it has no input_ids input'} (its inputs: ${names || 'none'}).`);
   }

@@ -63,6 +63,7 @@ export class EngineClient {
   private opening: Promise<unknown> | undefined;
   private stateValue: EngineState = 'stopped';
   private expectedExit = false;
+  private stderrTail = '';
   /** How many engines have been started (1 + restarts). */
   starts = 0;
 
@@ -161,14 +162,20 @@ export class EngineClient {
     });
     this.starts++;
     child.stdout?.on('data', (d: Buffer) => this.options.onLog?.(d.toString().trimEnd()));
-    child.stderr?.on('data', (d: Buffer) => this.options.onLog?.(d.toString().trimEnd()));
+    child.stderr?.on('data', (d: Buffer) => {
+      const text = d.toString().trimEnd();
+      this.stderrTail = (this.stderrTail + '\n' + text).slice(-2000);
+      this.options.onLog?.(text);
+    });
     child.on('message', (m: EngineReply) => this.onMessage(m));
     child.on('exit', (code, signal) => {
       if (this.child !== child) return;
       this.child = undefined;
       if (this.expectedExit) return;
       const how = signal ? `was killed (${signal})` : `exited with code ${code}`;
-      const message = `The engine process ${how} — often a native crash or running out of memory. It restarts on the next request and reopens the model.`;
+      const lastError = this.stderrTail.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('at ')).pop();
+      this.stderrTail = '';
+      const message = `The engine process ${how} — often a native crash or running out of memory. It restarts on the next request and reopens the model.${lastError ? ` Last message: ${lastError}` : ''}`;
       this.options.onLog?.(message);
       this.rejectAll(new EngineError('crash', message));
       this.setState('crashed', message);

@@ -79,8 +79,11 @@ export class BpeModel implements TokenizerModel {
     const cached = this.cache.get(word);
     if (cached) return cached;
     const result = this.tokenizeUncached(word);
-    if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
-    this.cache.set(word, result);
+    // Only short words repeat; a whole text without a pre-tokenizer (Llama) is not worth keeping.
+    if (word.length <= 256) {
+      if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
+      this.cache.set(word, result);
+    }
     return result;
   }
 

@@ -21,8 +21,8 @@ export function compileOnigurumaPattern(pattern: string): RegExp {
     if (c === '\\') {
       const n = pattern[i + 1] ?? '';
       i++;
-      if (n === 's') out += inClass ? '\\p{White_Space}' : '\\p{White_Space}';
-      else if (n === 'S') out += inClass ? '\\P{White_Space}' : '\\P{White_Space}';
+      if (n === 's') out += '\\p{White_Space}';
+      else if (n === 'S') out += '\\P{White_Space}';
       else if (n === 'A' && !inClass) out += '^';
       else if (n === 'z' && !inClass) out += '$';
       else if (n === 'Z' && !inClass) out += '(?=\\n?$)';

@@ -55,7 +55,14 @@ export function readBytes(file: string): Uint8Array {
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
 
-/** A fresh temporary directory. */
+const created: string[] = [];
+process.on('exit', () => {
+  for (const dir of created) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh temporary directory, removed when the test process exits. */
 export function tempDir(prefix: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `onnx-lens-${prefix}-`));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `onnx-lens-${prefix}-`));
+  created.push(dir);
+  return dir;
 }

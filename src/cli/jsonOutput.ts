@@ -1,0 +1,73 @@
+import type { AttentionResult, AttentionTensor, HiddenStateTensor, TokenView, WordView } from '../protocol/engineApi';
+import { CliError, ExitCode } from './exitCodes';
+
+/** JSON.stringify that writes typed arrays (Float32Array…) as plain number arrays. */
+export function toJson(value: unknown, indent = 2): string {
+  return JSON.stringify(value, (_key, v: unknown) => (ArrayBuffer.isView(v) && !(v instanceof DataView) ? Array.from(v as unknown as ArrayLike<number>) : v), indent);
+}
+
+/** One attention tensor as `attention --json` writes it. */
+export interface AttentionJsonLayer {
+  layer: number;
+  kind: AttentionTensor['kind'];
+  /** [batch=1, heads, queries, keys]; heads is 1 when --head picked one. */
+  shape: [number, number, number, number];
+  /** The head kept, when --head was given. */
+  head?: number;
+  /** Row-major: data[((h * queries) + q) * keys + k]. */
+  data: number[];
+}
+
+/** The output of `attention --json`. */
+export interface AttentionJson {
+  text: string;
+  tokens: TokenView[];
+  words: WordView[];
+  decoderTokens?: TokenView[];
+  attentions: AttentionJsonLayer[];
+  hiddenStates: { index: number; stack: HiddenStateTensor['stack']; shape: [number, number, number]; data: number[] }[];
+  truncation?: AttentionResult['encoded']['truncation'];
+  note?: string;
+}
+
+/**
+ * Keeps the layers and head asked for. `layer` selects that layer in every stack (a text-to-text
+ * model has self, decoder and cross attention at each layer index). Throws CliError (exit 1) when
+ * the layer or head does not exist, saying which do.
+ */
+export function selectAttention(attentions: readonly AttentionTensor[], layer?: number, head?: number): { tensor: AttentionTensor; head?: number; data: Float32Array; shape: [number, number, number, number] }[] {
+  if (attentions.length === 0) return [];
+  const layers = [...new Set(attentions.map((a) => a.layer))].sort((a, b) => a - b);
+  const picked = layer === undefined ? attentions : attentions.filter((a) => a.layer === layer);
+  if (picked.length === 0) {
+    throw new CliError(`Layer ${layer} does not exist: this model has layers ${layers[0]}–${layers[layers.length - 1]}.`, ExitCode.badInput);
+  }
+  return picked.map((tensor) => {
+    const [b, heads, q, k] = tensor.shape;
+    if (head === undefined) return { tensor, data: tensor.data, shape: tensor.shape };
+    if (head >= heads) throw new CliError(`Head ${head} does not exist: layer ${tensor.layer} has heads 0–${heads - 1}.`, ExitCode.badInput);
+    const size = q * k;
+    return { tensor, head, data: tensor.data.subarray(head * size, (head + 1) * size), shape: [b, 1, q, k] as [number, number, number, number] };
+  });
+}
+
+/** The `attention --json` document for an engine result. */
+export function attentionJson(result: AttentionResult, options: { layer?: number; head?: number; hidden: boolean }): AttentionJson {
+  const selected = selectAttention(result.attentions, options.layer, options.head);
+  return {
+    text: result.encoded.text,
+    tokens: result.encoded.tokens,
+    words: result.encoded.words,
+    ...(result.encoded.decoder ? { decoderTokens: result.encoded.decoder.tokens } : {}),
+    attentions: selected.map((s) => ({
+      layer: s.tensor.layer,
+      kind: s.tensor.kind,
+      shape: s.shape,
+      ...(s.head !== undefined ? { head: s.head } : {}),
+      data: Array.from(s.data),
+    })),
+    hiddenStates: options.hidden ? result.hiddenStates.map((h) => ({ index: h.index, stack: h.stack, shape: h.shape, data: Array.from(h.data) })) : [],
+    ...(result.encoded.truncation ? { truncation: result.encoded.truncation } : {}),
+    ...(result.note ? { note: result.note } : {}),
+  };
+}

@@ -1,0 +1,369 @@
+import * as vscode from 'vscode';
+import type { AttentionResult, Level, MethodName, ProgressEvent } from '../../protocol/engineApi';
+import {
+  ATTRIBUTION_METHODS,
+  AttentionMatrixView,
+  HostRequests,
+  HostToPanel,
+  NeuronValue,
+  PanelTab,
+  RunSettings,
+} from '../../protocol/webviewMessages';
+import { activationViews, topNeurons } from '../analysis/activationViews';
+import { attentionMatrixView, attentionOverview } from '../analysis/attentionViews';
+import { explainParams, partialFeatures, progressMessage } from '../analysis/explainParams';
+import { alignFeatures, rankAgreement } from '../analysis/rankAgreement';
+import { showLensError } from '../errorMessages';
+import { Commands, ContextKeys } from '../ids';
+import type { PanelActions } from '../panel/explanationPanel';
+import type { ExplainedSelection } from '../results/explanationStore';
+import type { Services } from '../services';
+import { exportData, saveImage } from './exportCommands';
+import { requireModel } from './modelCommands';
+
+/** A piece of text to analyse and where it sits in its document. */
+export interface TextInput {
+  text: string;
+  uri?: string;
+  /** Document offset of the first character. */
+  offset: number;
+}
+
+/** The selection of the active editor; an empty selection offers its line instead. */
+async function requireSelection(): Promise<TextInput | undefined> {
+  const editor = vscode.window.activeTextEditor;
+  if (!editor) {
+    void vscode.window.showInformationMessage('ONNX Lens: open a file and select the text to analyse.');
+    return undefined;
+  }
+  let range: vscode.Range = editor.selection;
+  if (editor.selection.isEmpty) {
+    const line = editor.document.lineAt(editor.selection.active.line);
+    if (line.isEmptyOrWhitespace) {
+      void vscode.window.showInformationMessage('ONNX Lens: select the text to analyse first.');
+      return undefined;
+    }
+    const useLine = 'Use Current Line';
+    const choice = await vscode.window.showInformationMessage('ONNX Lens: nothing is selected.', useLine);
+    if (choice !== useLine) return undefined;
+    range = line.range;
+  }
+  const text = editor.document.getText(range);
+  if (text.trim().length === 0) {
+    void vscode.window.showInformationMessage('ONNX Lens: the selection is only whitespace.');
+    return undefined;
+  }
+  return { text, uri: editor.document.uri.toString(), offset: editor.document.offsetAt(range.start) };
+}
+
+type Report = (progress: ProgressEvent) => void;
+
+/**
+ * The analyses behind the commands and the panel's buttons. Every long request runs under a
+ * cancellable notification whose Cancel (or the panel's) aborts the request, so the engine stops.
+ */
+export class AnalysisController implements PanelActions {
+  /** The text the panel currently describes. */
+  private subject: TextInput | undefined;
+  private level: Level = 'word';
+
+  constructor(private readonly services: Services) {}
+
+  // --- commands -------------------------------------------------------------------------------
+
+  async explainSelection(compareWith?: MethodName): Promise<ExplainedSelection | undefined> {
+    const input = await requireSelection();
+    if (!input) return undefined;
+    if (!(await requireModel(this.services))) return undefined;
+    return this.explain(input, this.services.runSettings.current, compareWith);
+  }
+
+  async compareMethods(): Promise<ExplainedSelection | undefined> {
+    const settings = this.services.runSettings.current;
+    const picked = await vscode.window.showQuickPick(
+      ATTRIBUTION_METHODS.filter((m) => m !== settings.method).map((m) => ({ label: m, description: m === 'lime' ? 'a linear surrogate' : undefined })),
+      { title: `Compare ${settings.method} with…`, placeHolder: 'Second attribution method' },
+    );
+    if (!picked) return undefined;
+    return this.explainSelection(picked.label as MethodName);
+  }
+
+  async showAttention(): Promise<void> {
+    const input = await requireSelection();
+    if (!input || !(await requireModel(this.services))) return;
+    this.subject = input;
+    this.services.panel.show('attention');
+    await this.loadAttentionFor(input, this.level);
+  }
+
+  async showActivations(): Promise<void> {
+    const input = await requireSelection();
+    if (!input || !(await requireModel(this.services))) return;
+    this.subject = input;
+    this.services.panel.show('activations');
+    this.loadActivations();
+  }
+
+  /** Shows an explanation again: highlights, panel and sidebar. */
+  showItem(item: ExplainedSelection, tab: PanelTab = 'attributions', focus?: { start: number; end: number }): void {
+    this.subject = { text: item.result.text, uri: item.uri, offset: item.offset };
+    this.services.highlights.show(item);
+    this.services.panel.show(tab, focus);
+    this.services.panel.post({ type: 'prediction', prediction: item.result.fullOutput });
+    this.services.panel.post({ type: 'explanation', primary: item.result, secondary: item.secondary, agreement: item.agreement });
+    this.services.panel.post({ type: 'showTab', tab, focus });
+  }
+
+  // --- the work -------------------------------------------------------------------------------
+
+  /** Predicts, explains (and optionally explains again with a second method), then shows it all. */
+  async explain(input: TextInput, settings: RunSettings, compareWith?: MethodName): Promise<ExplainedSelection | undefined> {
+    const { engine, panel, store } = this.services;
+    this.subject = input;
+    panel.show('attributions');
+    const title = compareWith ? `ONNX Lens: comparing ${settings.method} and ${compareWith}` : `ONNX Lens: explaining with ${settings.method}`;
+    try {
+      const item = await this.runCancellable(title, async (signal, report) => {
+        const prediction = await engine.request('predict', { text: input.text, topK: 10 }, { label: 'Predicting', signal });
+        store.setPrediction(input.text, prediction);
+        panel.post({ type: 'prediction', prediction });
+        const onProgress = (label: string) => (p: ProgressEvent) => {
+          report(p);
+          panel.post({ type: 'progress', label, done: p.done, total: p.total, partial: partialFeatures(p) });
+        };
+        const label = `Explaining (${settings.method}, budget ${settings.budget})`;
+        const result = await engine.request('explain', explainParams(input.text, settings), { label, signal, onProgress: onProgress(label) });
+        let secondary;
+        let agreement;
+        if (compareWith) {
+          const label2 = `Explaining (${compareWith}, budget ${settings.budget})`;
+          secondary = await engine.request('explain', explainParams(input.text, settings, compareWith), { label: label2, signal, onProgress: onProgress(label2) });
+          const aligned = alignFeatures(result.features, secondary.features);
+          agreement = rankAgreement(aligned.a, aligned.b);
+        }
+        return store.add({ uri: input.uri, offset: input.offset, result, settings, secondary, agreement });
+      });
+      this.services.log.info(`Explained "${snippet(input.text)}": ${item.result.target.label}, ${item.result.features.length} features, ${item.result.evaluations} evaluations, convergence ${item.result.convergence.max.toPrecision(3)}`);
+      void vscode.commands.executeCommand('setContext', ContextKeys.hasExplanation, true);
+      this.showItem(item);
+      void this.prefetchAttention(input);
+      return item;
+    } catch (error) {
+      panel.post({ type: 'error', message: error instanceof Error ? error.message : String(error) });
+      void showLensError(error, 'Explaining', () => this.explain(input, settings, compareWith));
+      return undefined;
+    }
+  }
+
+  /** Attention and hidden states of a text, fetched once and kept for the views and the hover. */
+  async ensureAttention(input: TextInput, signal?: AbortSignal): Promise<AttentionResult> {
+    const kept = this.services.store.attentionFor(input.text);
+    if (kept) return kept;
+    const result = await this.services.engine.request('attention', { text: input.text, hidden: true }, { label: 'Reading attention and hidden states', signal });
+    this.services.store.setAttention(input.text, result, { offset: input.offset, uri: input.uri });
+    return result;
+  }
+
+  /** The hover shows where a word attends: fetch attention in the background after an explanation. */
+  private async prefetchAttention(input: TextInput): Promise<void> {
+    if (!this.services.engine.card?.attention.exposed) return;
+    try {
+      await this.ensureAttention(input);
+    } catch {
+      // The hover simply leaves the attention line out.
+    }
+  }
+
+  private async loadAttentionFor(input: TextInput, level: Level): Promise<void> {
+    try {
+      const result = await this.runCancellable('ONNX Lens: reading attention', (signal) => this.ensureAttention(input, signal));
+      this.level = level;
+      this.services.panel.post({ type: 'attention', overview: attentionOverview(result, input.text, level) });
+      if (result.attentions.length === 0) {
+        const note = result.note ?? this.services.engine.card?.attention.note ?? 'This model does not expose its attention probabilities.';
+        this.services.panel.post({ type: 'error', message: note });
+      }
+    } catch (error) {
+      this.services.panel.post({ type: 'error', message: error instanceof Error ? error.message : String(error) });
+      void showLensError(error, 'Reading attention');
+    }
+  }
+
+  private async runCancellable<T>(title: string, work: (signal: AbortSignal, report: Report) => Promise<T>): Promise<T> {
+    const controller = new AbortController();
+    const untrack = this.services.trackWork(controller);
+    try {
+      return await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (progress, token) => {
+        token.onCancellationRequested(() => controller.abort());
+        let reported = 0;
+        const report: Report = (p) => {
+          const fraction = p.total > 0 ? Math.min(1, p.done / p.total) : 0;
+          const increment = Math.max(0, fraction - reported) * 100;
+          reported = Math.max(reported, fraction);
+          progress.report({ increment, message: progressMessage(p) });
+        };
+        this.services.panel.post({ type: 'busy', label: title.replace(/^ONNX Lens: /, '') });
+        return work(controller.signal, report);
+      });
+    } finally {
+      untrack();
+      this.services.panel.post({ type: 'busy' });
+    }
+  }
+
+  // --- PanelActions ---------------------------------------------------------------------------
+
+  initialMessages(): HostToPanel[] {
+    const { engine, store, runSettings } = this.services;
+    const messages: HostToPanel[] = [
+      { type: 'model', card: engine.card },
+      { type: 'settings', settings: runSettings.current, methods: ATTRIBUTION_METHODS },
+    ];
+    const current = store.current;
+    const prediction = store.lastPrediction;
+    if (prediction) messages.push({ type: 'prediction', prediction: prediction.prediction });
+    if (current) messages.push({ type: 'explanation', primary: current.result, secondary: current.secondary, agreement: current.agreement });
+    const attention = store.attention;
+    if (attention) {
+      messages.push({ type: 'attention', overview: attentionOverview(attention.result, attention.text, this.level) });
+      const views = activationViews(attention.result);
+      if (views.length) messages.push({ type: 'activations', views });
+    }
+    return messages;
+  }
+
+  runExplain(settings: RunSettings): void {
+    const merged = this.services.runSettings.update(settings);
+    const input = this.subject;
+    if (!input) {
+      void this.explainSelection();
+      return;
+    }
+    void this.explain(input, merged);
+  }
+
+  runCompare(settings: RunSettings, methods: [MethodName, MethodName]): void {
+    const merged = this.services.runSettings.update({ ...settings, method: methods[0] });
+    if (!this.subject) return;
+    void this.explain(this.subject, merged, methods[1]);
+  }
+
+  loadAttention(level: Level): void {
+    if (!this.subject) {
+      this.services.panel.post({ type: 'error', message: 'Select text in an editor and run Show Attention or Explain Selection first.' });
+      return;
+    }
+    void this.loadAttentionFor(this.subject, level);
+  }
+
+  loadRollout(method: 'rollout' | 'flow', layer?: number): void {
+    const input = this.subject;
+    if (!input) return;
+    void (async () => {
+      try {
+        const settings = this.services.runSettings.current;
+        const result = await this.runCancellable(`ONNX Lens: attention ${method}`, (signal, report) =>
+          this.services.engine.request('explain', { text: input.text, method, layer, level: settings.level }, { label: `Attention ${method}`, signal, onProgress: report }),
+        );
+        this.services.panel.post({ type: 'rollout', result });
+      } catch (error) {
+        this.services.panel.post({ type: 'error', message: error instanceof Error ? error.message : String(error) });
+        void showLensError(error, `Attention ${method}`);
+      }
+    })();
+  }
+
+  loadActivations(): void {
+    const input = this.subject;
+    if (!input) return;
+    void (async () => {
+      try {
+        const result = await this.runCancellable('ONNX Lens: reading activations', (signal) => this.ensureAttention(input, signal));
+        const views = activationViews(result);
+        if (views.length === 0) {
+          this.services.panel.post({ type: 'error', message: result.note ?? 'This model does not expose its hidden states.' });
+          return;
+        }
+        this.services.panel.post({ type: 'activations', views });
+      } catch (error) {
+        this.services.panel.post({ type: 'error', message: error instanceof Error ? error.message : String(error) });
+        void showLensError(error, 'Reading activations');
+      }
+    })();
+  }
+
+  cancel(): void {
+    this.services.cancelCurrent();
+  }
+
+  exportData(format: 'json' | 'html'): void {
+    void exportData(this.services, format);
+  }
+
+  saveImage(format: 'png' | 'svg', name: string, data: string): void {
+    void saveImage(format, name, data);
+  }
+
+  revealText(start: number, end: number): void {
+    const input = this.subject;
+    if (!input?.uri) return;
+    void (async () => {
+      const document = await vscode.workspace.openTextDocument(vscode.Uri.parse(input.uri!));
+      const editor = await vscode.window.showTextDocument(document, { preserveFocus: false, viewColumn: vscode.ViewColumn.One });
+      const range = new vscode.Range(document.positionAt(input.offset + start), document.positionAt(input.offset + end));
+      editor.selection = new vscode.Selection(range.start, range.end);
+      editor.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+    })();
+  }
+
+  attentionMatrix(params: HostRequests['attentionMatrix']['params']): AttentionMatrixView {
+    const kept = this.services.store.attention;
+    if (!kept) throw new Error('No attention has been read yet.');
+    return attentionMatrixView(kept.result, params);
+  }
+
+  topNeurons(params: HostRequests['topNeurons']['params']): NeuronValue[] {
+    const kept = this.services.store.attention;
+    if (!kept) return [];
+    return topNeurons(kept.result, params.stack, params.layer, params.token);
+  }
+}
+
+function snippet(text: string): string {
+  const flat = text.replace(/\s+/g, ' ');
+  return flat.length > 40 ? `${flat.slice(0, 39)}…` : flat;
+}
+
+export function registerAnalysisCommands(_context: vscode.ExtensionContext, services: Services, controller: AnalysisController): vscode.Disposable {
+  return vscode.Disposable.from(
+    vscode.commands.registerCommand(Commands.explainSelection, () => controller.explainSelection()),
+    vscode.commands.registerCommand(Commands.compareMethods, () => controller.compareMethods()),
+    vscode.commands.registerCommand(Commands.showAttention, () => controller.showAttention()),
+    vscode.commands.registerCommand(Commands.showActivations, () => controller.showActivations()),
+    vscode.commands.registerCommand(Commands.highlightAttributions, async () => {
+      const item = services.store.current;
+      if (!item) {
+        void vscode.window.showInformationMessage('ONNX Lens: no explanation yet. Select text and run Explain Selection.');
+        return;
+      }
+      if (item.uri && !vscode.window.visibleTextEditors.some((e) => e.document.uri.toString() === item.uri)) {
+        await vscode.window.showTextDocument(vscode.Uri.parse(item.uri), { preview: false });
+      }
+      services.highlights.show(item);
+    }),
+    vscode.commands.registerCommand(Commands.clearHighlights, () => services.highlights.clear()),
+    vscode.commands.registerCommand(Commands.showPanel, (args?: { explanationId?: string; feature?: number; tab?: PanelTab }) => {
+      const item = args?.explanationId ? services.store.select(args.explanationId) : services.store.current;
+      if (item && args?.explanationId) {
+        const f = typeof args.feature === 'number' ? item.result.features[args.feature] : undefined;
+        controller.showItem(item, args.tab ?? 'attributions', f ? { start: f.start, end: f.end } : undefined);
+        return;
+      }
+      services.panel.show(args?.tab, undefined, false);
+    }),
+    vscode.commands.registerCommand(Commands.reopenExplanation, (id?: string) => {
+      const item = id ? services.store.select(id) : services.store.current;
+      if (item) controller.showItem(item);
+    }),
+  );
+}

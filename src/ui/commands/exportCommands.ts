@@ -1,0 +1,90 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { buildHtmlReport, jsonForScriptTag } from '../report/htmlReport';
+import { Commands } from '../ids';
+import type { Services } from '../services';
+
+/** A file name made of safe characters from a label (a class name, a model name). */
+export function safeFileName(label: string): string {
+  return label.replace(/[^\p{L}\p{N}._-]+/gu, '-').replace(/^-+|-+$/g, '').slice(0, 60) || 'explanation';
+}
+
+function defaultUri(name: string): vscode.Uri | undefined {
+  const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+  return folder ? vscode.Uri.joinPath(folder, name) : undefined;
+}
+
+async function saveBytes(name: string, filters: Record<string, string[]>, bytes: Uint8Array): Promise<vscode.Uri | undefined> {
+  const uri = await vscode.window.showSaveDialog({ defaultUri: defaultUri(name), filters, saveLabel: 'Export' });
+  if (!uri) return undefined;
+  await vscode.workspace.fs.writeFile(uri, bytes);
+  const reveal = 'Open';
+  void vscode.window.showInformationMessage(`ONNX Lens: saved ${path.basename(uri.fsPath)}.`, reveal).then((c) => {
+    if (c === reveal) void vscode.commands.executeCommand('vscode.open', uri);
+  });
+  return uri;
+}
+
+/** Saves the current explanation as JSON (with provenance) or as a self-contained HTML report. */
+export async function exportData(services: Services, format: 'json' | 'html'): Promise<vscode.Uri | undefined> {
+  const item = services.store.current;
+  if (!item) {
+    void vscode.window.showInformationMessage('ONNX Lens: nothing to export yet. Run Explain Selection first.');
+    return undefined;
+  }
+  const base = `onnx-lens-${safeFileName(item.result.target.label)}-${item.result.provenance.method}`;
+  const encoder = new TextEncoder();
+  if (format === 'json') {
+    const json = jsonForScriptTag({ explanation: item.result, comparison: item.secondary, agreement: item.agreement, settings: item.settings });
+    return saveBytes(`${base}.json`, { JSON: ['json'] }, encoder.encode(json));
+  }
+  const version = String((services.context.extension.packageJSON as { version?: string }).version ?? '');
+  const html = buildHtmlReport(item.result, services.store.attentionFor(item.result.text), { comparison: item.secondary, generator: version });
+  return saveBytes(`${base}.html`, { 'HTML report': ['html'] }, encoder.encode(html));
+}
+
+/** Saves a picture the panel sent: a PNG data: URL or SVG text. */
+export async function saveImage(format: 'png' | 'svg', name: string, data: string): Promise<vscode.Uri | undefined> {
+  const file = `${safeFileName(name)}.${format}`;
+  if (format === 'svg') {
+    if (!data.trimStart().startsWith('<svg')) return undefined;
+    return saveBytes(file, { SVG: ['svg'] }, new TextEncoder().encode(data));
+  }
+  const match = /^data:image\/png;base64,([A-Za-z0-9+/=]+)$/.exec(data);
+  if (!match) return undefined;
+  return saveBytes(file, { PNG: ['png'] }, Buffer.from(match[1], 'base64'));
+}
+
+export function registerExportCommands(_context: vscode.ExtensionContext, services: Services): vscode.Disposable {
+  return vscode.commands.registerCommand(Commands.exportExplanation, async (format?: 'json' | 'html' | 'png' | 'svg') => {
+    if (!services.store.current && format !== 'png' && format !== 'svg') {
+      void vscode.window.showInformationMessage('ONNX Lens: nothing to export yet. Run Explain Selection first.');
+      return undefined;
+    }
+    let chosen = format;
+    if (!chosen) {
+      const items: (vscode.QuickPickItem & { format: 'json' | 'html' | 'png' | 'svg' })[] = [
+        { label: 'HTML report', description: 'self-contained, opens offline', format: 'html' },
+        { label: 'JSON', description: 'all numbers with provenance (model hash, method, seed)', format: 'json' },
+        { label: 'PNG', description: 'the chart or heatmap shown in the panel', format: 'png' },
+        { label: 'SVG', description: 'the chart or heatmap shown in the panel, as vectors', format: 'svg' },
+      ];
+      const picked = await vscode.window.showQuickPick(items, { title: 'Export Explanation' });
+      if (!picked) return undefined;
+      chosen = picked.format;
+    }
+    if (chosen === 'json' || chosen === 'html') return exportData(services, chosen);
+    if (!services.panel.isOpen) services.panel.show('attributions');
+    try {
+      const picture = await services.panel.snapshot(chosen);
+      if (!picture) {
+        void vscode.window.showInformationMessage('ONNX Lens: the panel shows no chart to export on this tab.');
+        return undefined;
+      }
+      return saveImage(chosen, picture.name, picture.data);
+    } catch (error) {
+      void vscode.window.showErrorMessage(`ONNX Lens: export failed: ${error instanceof Error ? error.message : String(error)}`);
+      return undefined;
+    }
+  });
+}

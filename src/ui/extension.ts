@@ -1,0 +1,134 @@
+import * as vscode from 'vscode';
+import { ATTRIBUTION_METHODS, SidebarState } from '../protocol/webviewMessages';
+import { AnalysisController, registerAnalysisCommands } from './commands/analysisCommands';
+import { registerExportCommands } from './commands/exportCommands';
+import { registerHubCommands } from './commands/hubCommands';
+import { registerModelCommands } from './commands/modelCommands';
+import { affectsLens, updateSetting, VariantSetting } from './config';
+import { AttributionHighlights } from './editor/attributionHighlights';
+import { registerAttributionHover } from './editor/attributionHover';
+import { LensEngine } from './engine/lensEngine';
+import { Settings, Views } from './ids';
+import type { LensApi } from './lensApi';
+import { OutputLog } from './outputLog';
+import { ExplanationPanel } from './panel/explanationPanel';
+import { ExplanationStore } from './results/explanationStore';
+import { RunSettingsState } from './runSettings';
+import type { Services } from './services';
+import { InspectorView } from './sidebar/inspectorView';
+import { registerStatusBar } from './statusBar';
+
+/**
+ * Wiring only: each feature registers itself and returns what to dispose. Nothing heavy happens
+ * here: the engine process starts on the first request, the panel on first use.
+ */
+export function activate(context: vscode.ExtensionContext): LensApi {
+  const log = new OutputLog();
+  const engine = new LensEngine(context.asAbsolutePath('dist/engine.js'), log);
+  const work = new Set<AbortController>();
+  const services: Services = {
+    context,
+    log,
+    engine,
+    store: new ExplanationStore(),
+    highlights: new AttributionHighlights(),
+    panel: new ExplanationPanel(context.extensionUri),
+    sidebar: new InspectorView(context.extensionUri),
+    runSettings: new RunSettingsState(),
+    cancelCurrent: () => work.forEach((c) => c.abort()),
+    trackWork: (controller) => {
+      work.add(controller);
+      return () => work.delete(controller);
+    },
+  };
+  const analysis = new AnalysisController(services);
+  services.panel.setActions(analysis);
+  services.sidebar.setHandlers({
+    state: () => sidebarState(services),
+    setting: (key, value) => {
+      if (key === 'modelVariant') {
+        void updateSetting('modelVariant', value === 'quantized' ? 'quantized' : 'fp32').then(() => {
+          const card = engine.card;
+          if (card) void engine.open(card.path, value as VariantSetting).catch(() => undefined);
+        });
+      } else if (key === 'budget') {
+        services.runSettings.update({ budget: Math.max(10, Math.round(Number(value)) || 500) });
+      } else {
+        services.runSettings.update({ [key]: value });
+      }
+    },
+  });
+
+  context.subscriptions.push(
+    log,
+    engine,
+    services.store,
+    services.highlights,
+    services.panel,
+    services.sidebar,
+    services.runSettings,
+    vscode.window.registerWebviewViewProvider(Views.inspector, services.sidebar),
+    registerModelCommands(context, services),
+    registerAnalysisCommands(context, services, analysis),
+    registerExportCommands(context, services),
+    registerHubCommands(context, services),
+    registerAttributionHover(context, services),
+    registerStatusBar(context, services),
+    registerSidebarUpdates(services),
+    registerSettingsWatcher(services),
+  );
+
+  return {
+    engine,
+    get model() {
+      return engine.card;
+    },
+    get lastExplanation() {
+      return services.store.current?.result;
+    },
+    panelState: () => services.panel.describe(),
+    sidebarDrawn: () => services.sidebar.describe(),
+    sidebarState: () => sidebarState(services),
+    decorationsFor: (editor) => services.highlights.for(editor.document),
+  };
+}
+
+export function deactivate(): void {
+  // Disposables in context.subscriptions stop the engine.
+}
+
+function sidebarState(services: Services): SidebarState {
+  return {
+    model: services.engine.card,
+    engine: services.engine.status,
+    settings: services.runSettings.current,
+    recent: services.store.recent(),
+    lastError: services.engine.lastError,
+    workspaceTrusted: vscode.workspace.isTrusted,
+  };
+}
+
+function registerSidebarUpdates(services: Services): vscode.Disposable {
+  const refresh = () => services.sidebar.refresh();
+  const panelModel = () => services.panel.post({ type: 'model', card: services.engine.card });
+  return vscode.Disposable.from(
+    services.engine.onDidChange(() => {
+      refresh();
+      panelModel();
+    }),
+    services.store.onDidChange(refresh),
+    services.runSettings.onDidChange((settings) => {
+      refresh();
+      services.panel.post({ type: 'settings', settings, methods: ATTRIBUTION_METHODS });
+    }),
+    vscode.workspace.onDidGrantWorkspaceTrust(refresh),
+  );
+}
+
+/** Settings that shape the runtime take effect on a fresh engine. */
+function registerSettingsWatcher(services: Services): vscode.Disposable {
+  return vscode.workspace.onDidChangeConfiguration((e) => {
+    const runtime = [Settings.executionProviders, Settings.threads, Settings.maxTokens, Settings.requestTimeoutSeconds];
+    if (runtime.some((key) => affectsLens(e, key))) services.engine.restart('runtime settings changed');
+  });
+}

@@ -1,0 +1,23 @@
+import type * as vscode from 'vscode';
+import type { ExplanationResult, ModelCard } from '../protocol/engineApi';
+import type { DrawnSummary, SidebarState } from '../protocol/webviewMessages';
+import type { HighlightInfo } from './editor/attributionHighlights';
+
+/**
+ * What `activate` returns: a small surface for tests inside VS Code (and other extensions) to see
+ * what the extension did without reaching into its modules.
+ */
+export interface LensApi {
+  /** The engine process as the extension sees it. */
+  readonly engine: { readonly pid: number | undefined; readonly state: string; readonly starts: number };
+  readonly model: ModelCard | undefined;
+  readonly lastExplanation: ExplanationResult | undefined;
+  /** What the panel drew on its visible tab (undefined when the panel is closed). */
+  panelState(): Promise<DrawnSummary | undefined>;
+  /** What the sidebar drew (undefined when it was never shown). */
+  sidebarDrawn(): Promise<DrawnSummary | undefined>;
+  /** The state the sidebar is given. */
+  sidebarState(): SidebarState;
+  /** The attribution highlights of an editor's document. */
+  decorationsFor(editor: vscode.TextEditor): HighlightInfo[];
+}

@@ -1,0 +1,446 @@
+#!/usr/bin/env node
+// End-to-end: the packaged extension in a real VS Code (code-server) driven through the UI in Chromium.
+//
+// For each theme (dark, light): install the VSIX into a fresh code-server, open a workspace with review.txt,
+// select a sentence, run "ONNX Lens: Use Demo Model" and "ONNX Lens: Explain Selection" from the Command
+// Palette, then check and screenshot each panel tab (Prediction, Attributions, Attention, Activations), the
+// ONNX Lens sidebar, and the editor heatmap with a hover open. Screenshots go to docs/screenshots/.
+//
+//   node test/e2e/workbench.e2e.mjs [--vsix out/onnx-lens.vsix | --dev] [--themes dark,light]
+//                                   [--out docs/screenshots] [--timeout 600] [--headed] [--verbose]
+//
+//   --dev   load this folder as the development extension instead of installing the VSIX
+//
+// Needs scripts/vscode/installTools.sh, then scripts/vscode/packageVsix.sh (or `node esbuild.mjs` with --dev).
+// Ends with `N passed, N failed` (one line per check above it); exits non-zero when a check fails.
+import { cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { launchBrowser } from '../../scripts/vscode/browser.mjs';
+import { repoRoot, sleep, startCodeServer } from '../../scripts/vscode/codeServer.mjs';
+
+const argv = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : dflt;
+};
+const dev = argv.includes('--dev');
+const vsix = resolve(repoRoot, opt('--vsix', join('out', 'onnx-lens.vsix')));
+const extensionPath = resolve(opt('--extension-path', repoRoot));
+const themes = opt('--themes', 'dark,light').split(',').filter(Boolean);
+const outDir = resolve(repoRoot, opt('--out', join('docs', 'screenshots')));
+const timeoutS = Number(opt('--timeout', process.env.ONNX_LENS_E2E_TIMEOUT ?? 600));
+const headed = argv.includes('--headed');
+const verbose = argv.includes('--verbose') || !!process.env.ONNX_LENS_VERBOSE;
+
+const TITLES = { useDemo: 'ONNX Lens: Use Demo Model', explain: 'ONNX Lens: Explain Selection' };
+const TABS = ['Prediction', 'Attributions', 'Attention', 'Activations'];
+const SENTENCE_LINE = 1; // review.txt, line 1 (1-based): the sentence that gets explained
+
+// ---------------------------------------------------------------------------------------------------------
+// checks
+
+const results = [];
+function check(name, ok, detail = '') {
+  results.push({ name, ok: !!ok });
+  console.log(`${ok ? '  ✔' : '  ✘'} ${name}${detail ? ` — ${detail}` : ''}`);
+  return !!ok;
+}
+let currentPage;
+async function step(name, fn) {
+  const t = Date.now();
+  try {
+    const detail = await fn();
+    check(name, true, [detail, `${((Date.now() - t) / 1000).toFixed(1)} s`].filter(Boolean).join(', '));
+    return true;
+  } catch (err) {
+    const onScreen = currentPage ? await workbenchErrors(currentPage) : [];
+    check(name, false, [String(err?.message ?? err).split('\n')[0], ...onScreen.map((t) => `on screen: "${t}"`)].join('; '));
+    if (verbose) console.error(err);
+    return false;
+  }
+}
+function summary() {
+  const passed = results.filter((r) => r.ok).length;
+  return `${passed} passed, ${results.length - passed} failed`;
+}
+
+/** Labels the demo model can predict (from its config.json), for asserting the Prediction tab. */
+function demoLabels() {
+  for (const p of [join(repoRoot, 'models', 'demo-sentiment', 'config.json')]) {
+    try {
+      const cfg = JSON.parse(readFileSync(p, 'utf8'));
+      const labels = Object.values(cfg.id2label ?? {}).map(String);
+      if (labels.length) return labels;
+    } catch {}
+  }
+  return ['positive', 'negative', 'POSITIVE', 'NEGATIVE'];
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// workbench helpers
+
+/** F1, `>title`, click the matching row; retries until the command is there (contributions show after activation). */
+async function runCommand(page, title, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  while (true) {
+    await closeQuickInput(page); // Escape only there: in the editor it would drop the selection
+    await page.keyboard.press('F1');
+    try {
+      await input.waitFor({ state: 'visible', timeout: 5000 });
+      await input.fill(`>${title}`);
+      const row = page
+        .locator('.quick-input-list .monaco-list-row')
+        .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^\\s*${escapeRe(title)}\\s*$`) }) })
+        .first();
+      await row.waitFor({ state: 'visible', timeout: 2500 });
+      await row.click();
+      await input.waitFor({ state: 'hidden', timeout: 5000 }).catch(() => {});
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) throw new Error(`command "${title}" not found in the Command Palette: ${err.message}`);
+      await sleep(1000);
+    }
+  }
+}
+async function closeQuickInput(page) {
+  const widget = page.locator('.quick-input-widget');
+  if (await widget.isVisible().catch(() => false)) {
+    await page.keyboard.press('Escape');
+    await widget.waitFor({ state: 'hidden', timeout: 3000 }).catch(() => {});
+  }
+}
+
+/** Text of error dialogs and notifications on screen: what went wrong, for a failed check. */
+async function workbenchErrors(page) {
+  const texts = await page
+    .locator('.monaco-dialog-box:visible, .notification-toast:visible')
+    .allInnerTexts()
+    .catch(() => []);
+  return texts.map((t) => t.replace(/\s+/g, ' ').trim()).filter(Boolean);
+}
+
+const escapeRe = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** Opens a workspace file through Quick Open. */
+async function openFile(page, name) {
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  for (let i = 0; i < 10; i++) {
+    await closeQuickInput(page);
+    await page.keyboard.press('Control+P');
+    await input.waitFor({ state: 'visible', timeout: 5000 });
+    await input.fill(name);
+    const row = page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first();
+    try {
+      await row.waitFor({ state: 'visible', timeout: 3000 });
+      await row.click();
+      await page.locator(`.tabs-container .tab[data-resource-name="${name}"], .tabs-container .tab:has-text("${name}")`).first().waitFor({ timeout: 5000 });
+      await page.locator('.editor-instance .monaco-editor .view-lines').first().waitFor({ timeout: 10_000 });
+      return;
+    } catch {
+      await sleep(1000); // the file index may not be ready yet
+    }
+  }
+  throw new Error(`could not open ${name}`);
+}
+
+/** Selects one whole line of the active editor (Ctrl+G to it, then Home / Shift+End). */
+async function selectLine(page, line) {
+  await page.locator('.editor-instance .monaco-editor .view-lines').first().click();
+  await page.keyboard.press('Control+G');
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  await input.waitFor({ state: 'visible', timeout: 5000 });
+  await input.fill(`:${line}`);
+  await page.keyboard.press('Enter');
+  await page.keyboard.press('Home');
+  await page.keyboard.press('Home');
+  await page.keyboard.press('Shift+End');
+  await page.locator('.editor-instance .monaco-editor .selected-text').first().waitFor({ timeout: 5000 });
+}
+
+/**
+ * The webview frames (outer iframe.webview → inner #active-frame) whose document body has `bodyClass`.
+ * Returns { frame, element } where element is the outer <iframe> (for screenshots).
+ */
+async function findWebview(page, bodyClass, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    for (const frame of page.frames()) {
+      if (frame.name() !== 'active-frame') continue;
+      try {
+        const ok = await frame.evaluate((cls) => document.body?.classList.contains(cls) ?? false, bodyClass);
+        if (!ok) continue;
+        const outer = frame.parentFrame();
+        const element = outer ? await outer.frameElement() : await frame.frameElement();
+        if (await element.isVisible()) return { frame, element };
+      } catch {}
+    }
+    await sleep(500);
+  }
+  const seen = page.frames().map((f) => `${f.name() || '-'} ${f.url().slice(0, 80)}`);
+  throw new Error(`no visible webview with <body class="${bodyClass}"> among ${seen.length} frames: ${seen.join(' | ')}`);
+}
+
+async function shot(target, file) {
+  mkdirSync(outDir, { recursive: true });
+  const path = join(outDir, file);
+  await target.screenshot({ path, animations: 'disabled' });
+  return path;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// one theme
+
+async function runTheme(theme) {
+  console.log(`\n[${theme}]`);
+  const server = await startCodeServer({
+    theme,
+    installExtensions: dev ? [] : [vsix],
+    settings: { 'editor.hover.delay': 300, 'workbench.editor.enablePreview': false, 'window.zoomLevel': 0 },
+  });
+  let context;
+  try {
+    const workspace = join(server.scratch, 'workspace');
+    mkdirSync(workspace, { recursive: true });
+    cpSync(join(repoRoot, 'scripts', 'vscode', 'workspace'), workspace, { recursive: true });
+
+    context = await launchBrowser(server, { headless: !headed, colorScheme: theme === 'light' ? 'light' : 'dark' });
+    // Without a test runner in the payload these are never called; exposed anyway so a stray call is harmless.
+    await context.exposeFunction('codeAutomationLog', () => {});
+    await context.exposeFunction('codeAutomationExit', () => {});
+    const page = context.pages()[0] ?? (await context.newPage());
+    page.setDefaultTimeout(30_000);
+    currentPage = page;
+    if (verbose) page.on('console', (m) => console.log(`[browser ${m.type()}] ${m.text()}`));
+    page.on('pageerror', (e) => console.error(`[page error] ${e.message}`));
+
+    let url = `${server.url}/?folder=${encodeURIComponent(workspace)}`;
+    if (dev) {
+      const payload = [
+        ['extensionDevelopmentPath', `vscode-remote://127.0.0.1:${server.port}${extensionPath}`],
+        ['skipWelcome', 'true'],
+      ];
+      url += `&payload=${encodeURIComponent(JSON.stringify(payload))}`;
+    }
+
+    const ok = await step(`${theme}: workbench loads`, async () => {
+      await page.goto(url);
+      await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+      await page.locator('.activitybar').waitFor({ timeout: 30_000 });
+    });
+    if (!ok) return;
+
+    if (!(await step(`${theme}: review.txt opens and line ${SENTENCE_LINE} is selected`, async () => {
+      await openFile(page, 'review.txt');
+      await selectLine(page, SENTENCE_LINE);
+    }))) return;
+
+    if (!(await step(`${theme}: "${TITLES.useDemo}" runs`, () => runCommand(page, TITLES.useDemo)))) return;
+    // The command may leave focus elsewhere (a notification, the sidebar): re-select the sentence.
+    await selectLine(page, SENTENCE_LINE).catch(() => {});
+    if (!(await step(`${theme}: "${TITLES.explain}" runs`, () => runCommand(page, TITLES.explain)))) return;
+
+    // --- the explanation panel -------------------------------------------------------------------------
+    let panel;
+    if (process.env.E2E_DEBUG) {
+      await sleep(5000);
+      await page.screenshot({ path: '/tmp/e2e-debug.png' });
+      for (const f of page.frames()) console.log('FRAME', f.name(), f.url().slice(0, 200), await f.evaluate(() => document.body?.className + ' ' + document.body?.innerHTML.slice(0, 200)).catch((e) => 'ERR ' + e.message));
+    }
+    if (!(await step(`${theme}: the explanation panel opens`, async () => {
+      panel = await findWebview(page, 'panel', 20_000);
+    }))) return;
+
+    const labels = demoLabels();
+    await step(`${theme}: the panel has the tabs ${TABS.join(', ')}`, async () => {
+      for (const t of TABS) await tabButton(panel.frame, t).waitFor({ state: 'visible', timeout: 30_000 });
+    });
+
+    let predicted;
+    await step(`${theme}: Prediction shows the predicted class`, async () => {
+      await tabButton(panel.frame, 'Prediction').click();
+      predicted = await waitFor(async () => {
+        const text = await visibleText(panel.frame);
+        return labels.find((l) => new RegExp(`\\b${escapeRe(l)}\\b`).test(text));
+      }, 180_000, `none of the labels ${labels.join(', ')} is visible`);
+      await shot(panel.element, `${theme}-prediction.png`);
+      return `predicted "${predicted}"`;
+    });
+
+    let panelCells = 0;
+    await step(`${theme}: Attributions shows one coloured cell per word`, async () => {
+      await tabButton(panel.frame, 'Attributions').click();
+      panelCells = await waitFor(async () => {
+        const n = await countColouredWords(panel.frame);
+        return n > 0 ? n : undefined;
+      }, 180_000, 'no coloured words in the Attributions tab');
+      await sleep(500); // charts animate in
+      await shot(panel.element, `${theme}-attributions.png`);
+      return `${panelCells} coloured word cells`;
+    });
+
+    await step(`${theme}: Attention draws`, async () => {
+      await tabButton(panel.frame, 'Attention').click();
+      const what = await waitFor(() => drawnGraphics(panel.frame), 180_000, 'nothing drawn in the Attention tab');
+      await sleep(500);
+      await shot(panel.element, `${theme}-attention.png`);
+      return what;
+    });
+
+    await step(`${theme}: Activations draws`, async () => {
+      await tabButton(panel.frame, 'Activations').click();
+      const what = await waitFor(() => drawnGraphics(panel.frame), 180_000, 'nothing drawn in the Activations tab');
+      await sleep(500);
+      await shot(panel.element, `${theme}-activations.png`);
+      return what;
+    });
+
+    // --- the sidebar -----------------------------------------------------------------------------------
+    await step(`${theme}: the ONNX Lens sidebar shows the model`, async () => {
+      const item = page.locator('.activitybar .action-item a[aria-label^="ONNX Lens"], .activitybar .action-item[aria-label^="ONNX Lens"]').first();
+      await item.click();
+      const sidebarPart = page.locator('.part.sidebar');
+      await sidebarPart.locator('.title-label', { hasText: /ONNX Lens/i }).first().waitFor({ timeout: 15_000 });
+      const sidebar = await findWebview(page, 'sidebar', 60_000);
+      const text = await waitFor(async () => {
+        const t = await visibleText(sidebar.frame);
+        return /demo|sentiment|layers?|heads?/i.test(t) ? t : undefined;
+      }, 60_000, 'the sidebar does not describe the model');
+      await shot(sidebarPart, `${theme}-sidebar.png`);
+      return `"${text.replace(/\s+/g, ' ').trim().slice(0, 60)}…"`;
+    });
+
+    // --- the editor heatmap and its hover --------------------------------------------------------------
+    await step(`${theme}: the editor heatmap colours the words and a hover explains one`, async () => {
+      // Bring review.txt back to the front (the panel may cover it) and leave the selection.
+      await openFile(page, 'review.txt');
+      await page.keyboard.press('Control+End');
+      const editor = page.locator('.editor-instance .monaco-editor').first();
+      const cells = editor.locator('.view-overlays .cdr[class*="TextEditorDecorationType"], .view-lines span[class*="TextEditorDecorationType"]');
+      const n = await waitFor(async () => ((await cells.count()) > 0 ? cells.count() : undefined), 60_000, 'no highlighted words in the editor');
+      const words = sentenceWords();
+      if (n > words.length + 2) throw new Error(`${n} highlights for a ${words.length}-word sentence`);
+      if (panelCells && Math.abs(n - panelCells) > Math.max(2, panelCells * 0.2)) {
+        throw new Error(`${n} words coloured in the editor but ${panelCells} in the panel`);
+      }
+      // Hover the most strongly coloured-looking cell: the first one is enough to open the hover.
+      const box = await cells.first().boundingBox();
+      if (!box) throw new Error('the first highlight has no box');
+      await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+      const hover = page.locator('.monaco-hover:visible, .monaco-resizable-hover:visible').filter({ hasText: 'ONNX Lens' }).first();
+      await hover.waitFor({ state: 'visible', timeout: 15_000 });
+      const hoverText = (await hover.innerText()).replace(/\s+/g, ' ').trim();
+      await shot(page, `${theme}-editor-hover.png`);
+      return `${n} of ${words.length} words coloured; hover: "${hoverText.slice(0, 70)}…"`;
+    });
+  } finally {
+    try {
+      await context?.close();
+    } catch {}
+    await server.stop();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// panel helpers (written against the panel contract: tab buttons with their names as text)
+
+function tabButton(frame, name) {
+  return frame
+    .locator('button, [role="tab"]')
+    .filter({ hasText: new RegExp(`^\\s*${escapeRe(name)}\\s*$`) })
+    .first();
+}
+
+/** Visible text of the webview document, SVG text included (innerText skips it). */
+function visibleText(frame) {
+  return frame.evaluate(() => {
+    const parts = [document.body.innerText || ''];
+    for (const t of document.querySelectorAll('svg text')) parts.push(t.textContent || '');
+    return parts.join('\n');
+  });
+}
+
+/** Words with a coloured background in the visible part of the panel (heatmap cells). */
+function countColouredWords(frame) {
+  return frame.evaluate(() => {
+    const visible = (el) => {
+      const r = el.getBoundingClientRect();
+      const s = getComputedStyle(el);
+      return r.width > 0 && r.height > 0 && s.visibility !== 'hidden' && s.display !== 'none';
+    };
+    const transparent = (c) => !c || c === 'transparent' || /rgba\(.*,\s*0\)$/.test(c);
+    const cells = [...document.querySelectorAll('[data-word], [data-token], .word, .token, .heat, .cell')].filter(
+      (el) => visible(el) && !transparent(getComputedStyle(el).backgroundColor) && (el.textContent || '').trim().length > 0,
+    );
+    // Nested matches (a word made of sub-word spans) count once.
+    return cells.filter((el) => !cells.some((o) => o !== el && o.contains(el))).length;
+  });
+}
+
+/** What a chart tab drew: visible canvases with pixels, or SVG shapes. Undefined when nothing yet. */
+function drawnGraphics(frame) {
+  return frame.evaluate(() => {
+    const visible = (el) => {
+      const r = el.getBoundingClientRect();
+      return r.width > 2 && r.height > 2 && getComputedStyle(el).visibility !== 'hidden';
+    };
+    let canvases = 0;
+    for (const c of document.querySelectorAll('canvas')) {
+      if (!visible(c) || !c.width || !c.height) continue;
+      try {
+        const d = c.getContext('2d')?.getImageData(0, 0, c.width, c.height).data;
+        if (d && d.some((v, i) => i % 4 === 3 && v > 0)) canvases++;
+      } catch {
+        canvases++;
+      }
+    }
+    const shapes = [...document.querySelectorAll('svg rect, svg path, svg line, svg circle')].filter(visible).length;
+    if (canvases === 0 && shapes < 3) return undefined;
+    return `${canvases} canvas(es), ${shapes} SVG shapes`;
+  });
+}
+
+async function waitFor(fn, timeoutMs, message) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < deadline) {
+    try {
+      const v = await fn();
+      if (v !== undefined && v !== null && v !== false) return v;
+    } catch (err) {
+      last = err;
+    }
+    await sleep(500);
+  }
+  throw new Error(message + (last ? ` (${last.message.split('\n')[0]})` : ''));
+}
+
+function sentenceWords() {
+  const text = readFileSync(join(repoRoot, 'scripts', 'vscode', 'workspace', 'review.txt'), 'utf8');
+  return text.split('\n')[SENTENCE_LINE - 1].match(/[\p{L}\p{N}']+/gu) ?? [];
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+const t0 = Date.now();
+const timer = setTimeout(() => {
+  console.error(`\ne2e: timed out after ${timeoutS} s`);
+  check('finished in time', false);
+  console.log(summary());
+  process.exit(124); // the exit hooks of codeServer.mjs kill the servers
+}, timeoutS * 1000);
+
+if (!dev && !existsSync(vsix)) {
+  console.error(`${vsix} is missing: run scripts/vscode/packageVsix.sh first (or pass --dev)`);
+  process.exit(2);
+}
+try {
+  for (const theme of themes) await runTheme(theme);
+} catch (err) {
+  check('harness', false, String(err?.message ?? err).split('\n')[0]);
+  if (verbose) console.error(err);
+}
+clearTimeout(timer);
+console.error(`e2e: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+console.log(summary());
+process.exit(results.every((r) => r.ok) && results.length > 0 ? 0 : 1);

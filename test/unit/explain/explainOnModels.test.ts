@@ -1,0 +1,186 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { ExplainParams, ExplanationResult, MethodName } from '../../../src/protocol/engineApi';
+import { EngineService, RequestContext } from '../../../src/engine/process/engineService';
+import { fixtureModel, readReference } from '../../support/fixtureModels';
+
+const ctx: RequestContext = { isCancelled: () => false, progress: () => undefined };
+const services = new Map<string, EngineService>();
+
+async function model(name: string): Promise<EngineService> {
+  let s = services.get(name);
+  if (!s) {
+    s = new EngineService();
+    await s.handle('open', { modelPath: fixtureModel(name) }, ctx);
+    services.set(name, s);
+  }
+  return s;
+}
+
+async function explain(name: string, params: ExplainParams): Promise<ExplanationResult> {
+  return (await model(name)).handle('explain', params, ctx);
+}
+
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+
+describe('explanations of a bag-of-words model (closed form: each word adds its weight)', () => {
+  const weights = (readReference('additive-bow') as unknown as { weights: number[] }).weights;
+  const text = 'this film was not good at all , unbelievably';
+
+  async function expected(): Promise<number[]> {
+    const service = await model('additive-bow');
+    const input = await service.current!.prepare(text);
+    return input.encoding.words.map((w) => sum(w.tokenIndices.map((t) => weights[input.encoding.ids[t]])));
+  }
+
+  for (const method of ['exact-shapley', 'kernel-shap', 'partition-shap', 'occlusion'] as MethodName[]) {
+    test(`${method} returns each word's coefficient`, async () => {
+      const want = await expected();
+      const r = await explain('additive-bow', { text, method, target: 'POSITIVE', budget: 400, seed: 3 });
+      assert.deepEqual(r.features.map((f) => f.text), ['this', 'film', 'was', 'not', 'good', 'at', 'all', ',', 'unbelievably']);
+      r.features.forEach((f, j) => assert.ok(Math.abs(f.value - want[j]) < 1e-5, `${f.text}: ${f.value} vs ${want[j]}`));
+    });
+  }
+
+  test('LIME recovers the coefficients with R² ≈ 1', async () => {
+    const want = await expected();
+    const r = await explain('additive-bow', { text, method: 'lime', target: 'POSITIVE', budget: 2000, seed: 1 });
+    assert.ok(r.fit && r.fit.r2 > 0.999, `R² = ${r.fit?.r2}`);
+    // Ridge with alpha 1 shrinks slightly; the ranking and the size are kept.
+    r.features.forEach((f, j) => assert.ok(Math.abs(f.value - want[j]) < 0.02 * Math.max(1, Math.abs(want[j])), `${f.text}: ${f.value} vs ${want[j]}`));
+  });
+
+  test('a perturbed input is never re-tokenized: a removed word becomes masks, its neighbours keep their ids', async () => {
+    const service = await model('additive-bow');
+    const input = await service.current!.prepare('unbelievably good');
+    const pieces = input.encoding.tokens.map((t) => t.text);
+    assert.ok(pieces.length > 4, `"unbelievably" splits into sub-words: ${pieces.join(' ')}`);
+    const r = await explain('additive-bow', { text: 'unbelievably good', method: 'exact-shapley', target: 'POSITIVE' });
+    const wordOf = input.encoding.words[0];
+    assert.ok(Math.abs(r.features[0].value - sum(wordOf.tokenIndices.map((t) => weights[input.encoding.ids[t]]))) < 1e-5);
+  });
+});
+
+describe('explanations of an AND of two words', () => {
+  test('exact Shapley splits the interaction equally; the other words get nothing', async () => {
+    const r = await explain('and-bow', { text: 'the film was not good', method: 'exact-shapley', target: 'POSITIVE' });
+    const byWord = Object.fromEntries(r.features.map((f) => [f.text, f.value]));
+    assert.ok(Math.abs(byWord.not - 0.5) < 1e-6 && Math.abs(byWord.good - 0.5) < 1e-6, JSON.stringify(byWord));
+    for (const w of ['the', 'film', 'was']) assert.ok(Math.abs(byWord[w]) < 1e-6, `${w} is a dummy`);
+    assert.equal(r.outputValue - r.baseValue, 1);
+  });
+});
+
+describe('explanations of transformer fixtures', () => {
+  const cases: [string, string, string][] = [
+    ['bert-cls-op14', 'this film was not good at all', 'class'],
+    ['distilbert-cls-op17', 'a great story with a thin plot', 'class'],
+    ['bert-cls-op14/quantized', 'this film was not good at all', 'class'],
+    ['bert-mlm-op14', 'the man went to the [MASK] to buy milk', 'masked-token'],
+    ['gpt2-op14', 'the story of a man who went to the', 'next-token'],
+    ['t5-op14', 'the cat sat on the mat', 'output-token'],
+  ];
+  for (const [name, text, kind] of cases) {
+    for (const method of ['exact-shapley', 'kernel-shap', 'partition-shap'] as MethodName[]) {
+      test(`${name} ${method}: values sum to f(x) − f(all removed) (${kind} target)`, async () => {
+        const [fixture, variant] = name.split('/');
+        let service = services.get(name);
+        if (!service) {
+          service = new EngineService();
+          await service.handle('open', { modelPath: fixtureModel(fixture), variant }, ctx);
+          services.set(name, service);
+        }
+        const r = await service.handle('explain', { text, method, budget: 300, seed: 5 }, ctx);
+        assert.equal(r.target.kind, kind);
+        const total = sum(r.features.map((f) => f.value));
+        assert.ok(Math.abs(total - (r.outputValue - r.baseValue)) < 1e-5, `Σφ = ${total}, f(x) − f(∅) = ${r.outputValue - r.baseValue}`);
+        assert.equal(r.provenance.method, method);
+        assert.equal(r.provenance.seed, 5);
+        assert.match(r.provenance.modelSha256, /^[0-9a-f]{64}$/);
+        assert.ok(r.faithfulness && Number.isFinite(r.faithfulness.comprehensiveness));
+      });
+    }
+  }
+
+  test('a contrastive target equals the difference of the two single-target explanations', async () => {
+    const text = 'a great story with a thin plot';
+    for (const method of ['exact-shapley', 'partition-shap'] as MethodName[]) {
+      const a = await explain('distilbert-cls-op17', { text, method, target: 'positive', seed: 2 });
+      const b = await explain('distilbert-cls-op17', { text, method, target: 'negative', seed: 2 });
+      const c = await explain('distilbert-cls-op17', { text, method, target: 'positive', contrast: 'negative', seed: 2 });
+      assert.equal(c.target.contrastLabel, 'negative');
+      c.features.forEach((f, j) => assert.ok(Math.abs(f.value - (a.features[j].value - b.features[j].value)) < 1e-5, `${method} ${f.text}`));
+    }
+  });
+
+  test('the same seed reproduces bit for bit; another seed differs (sampling methods)', async () => {
+    const text = 'one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen';
+    for (const method of ['kernel-shap', 'lime'] as MethodName[]) {
+      const a = await explain('bert-cls-op14', { text, method, budget: 200, seed: 11 });
+      const b = await explain('bert-cls-op14', { text, method, budget: 200, seed: 11 });
+      const c = await explain('bert-cls-op14', { text, method, budget: 200, seed: 12 });
+      assert.deepEqual(a.features.map((f) => f.value), b.features.map((f) => f.value));
+      assert.notDeepEqual(a.features.map((f) => f.value), c.features.map((f) => f.value));
+    }
+  });
+
+  test('token level explains sub-words; special tokens are never features', async () => {
+    const r = await explain('bert-cls-op14', { text: 'unbelievably good', method: 'occlusion', level: 'token' });
+    assert.ok(r.features.length > 2);
+    assert.ok(r.features.every((f) => f.text !== '[CLS]' && f.text !== '[SEP]'));
+    assert.equal(r.features.map((f) => f.text).join(''), 'unbelievablygood');
+  });
+
+  test('rollout and flow give one share per word from the [CLS] position', async () => {
+    for (const method of ['rollout', 'flow'] as MethodName[]) {
+      const r = await explain('bert-cls-op14', { text: 'this film was not good at all', method });
+      assert.equal(r.features.length, 7);
+      assert.ok(r.features.every((f) => f.value >= 0 && f.value <= 1));
+    }
+  });
+});
+
+describe('bad input to explanations', () => {
+  async function rejects(name: string, params: ExplainParams, pattern: RegExp): Promise<void> {
+    await assert.rejects(explain(name, params), (e: Error) => {
+      assert.match(e.message, pattern);
+      return true;
+    });
+  }
+
+  test('a class or token that does not exist is named, with what does', async () => {
+    await rejects('bert-cls-op14', { text: 'fine film', method: 'occlusion', target: 7 }, /class "7" does not exist: this model has 2 classes \(0 NEGATIVE, 1 POSITIVE\)/);
+    await rejects('bert-cls-op14', { text: 'fine film', method: 'occlusion', target: 'MAYBE' }, /class "MAYBE" does not exist/);
+    await rejects('gpt2-op14', { text: 'the story of', method: 'occlusion', target: 'zzzqqqxx' }, /token "zzzqqqxx" is not in the vocabulary/);
+    await rejects('bert-mlm-op14', { text: 'no mask here', method: 'occlusion' }, /fill-mask model and the text has no \[MASK\]/);
+  });
+
+  test('budgets of 0 and 10^9 are clamped and the result says so', async () => {
+    const low = await explain('bert-cls-op14', { text: 'this film was not good at all', method: 'kernel-shap', budget: 0 });
+    assert.match(low.provenance.budgetNote ?? '', /budget/i);
+    const high = await explain('bert-cls-op14', { text: 'this film was not good at all', method: 'partition-shap', budget: 1e9 });
+    assert.match(high.provenance.budgetNote ?? '', /budget/i);
+    assert.ok(high.provenance.budget <= 100_000);
+  });
+
+  test('one word, and only punctuation, still explain; empty text is refused', async () => {
+    const one = await explain('bert-cls-op14', { text: 'good', method: 'exact-shapley' });
+    assert.equal(one.features.length, 1);
+    assert.ok(Math.abs(one.features[0].value - (one.outputValue - one.baseValue)) < 1e-6);
+    const punct = await explain('bert-cls-op14', { text: '?!', method: 'exact-shapley' });
+    assert.deepEqual(punct.features.map((f) => f.text), ['?', '!']);
+    await rejects('bert-cls-op14', { text: '  ', method: 'exact-shapley' }, /text is empty/);
+  });
+
+  test('a text longer than the model reads is cut, and the result says how much', async () => {
+    const text = Array.from({ length: 120 }, (_, i) => (i % 2 ? 'good' : 'film')).join(' ');
+    const r = await explain('bert-cls-op14', { text, method: 'occlusion' });
+    assert.equal(r.features.length, 62);
+    assert.ok(r.notes.some((n) => /limit of 64 tokens: the last 58 tokens/.test(n)), r.notes.join(' | '));
+  });
+
+  test('exact Shapley over more than 14 words says which methods to use', async () => {
+    const text = Array.from({ length: 20 }, (_, i) => `w${i}`).join(' ');
+    await rejects('bert-cls-op14', { text, method: 'exact-shapley' }, /kernel-shap|partition-shap/);
+  });
+});
