@@ -68,9 +68,12 @@ HPARAMS = {
     "label_smoothing": 0.1,
     "word_dropout": 0.1,
     "patience": 5,
+    # soft targets from a bag-of-n-grams teacher (0 = none)
+    "distill_weight": 0.5,
+    "teacher_folds": 5,
     "average_top_k": 3,
     "init_std": 0.02,
-    "threads": 2,
+    "threads": 1,
 }
 
 
@@ -320,7 +323,77 @@ def pretrain_mlm(hp, config, train_seqs, special_ids, vocab_size, rng, log):
     return mlm.bert.state_dict()
 
 
-def train_classifier(hp, config, data, special_ids, vocab_size, rng, log, bert_state=None):
+def ngram_features(seq):
+    """Distinct word pieces and adjacent pairs of a sentence ([CLS] and [SEP] excluded)."""
+    inner = seq[1:-1]
+    return sorted(set((t,) for t in inner) | set(zip(inner, inner[1:])))
+
+
+def train_bow_teacher(seqs, labels, steps=60, lr=0.02, l2=1e-4):
+    """A bag-of-n-grams logistic regression on Naive-Bayes-scaled features (as NBSVM).
+
+    On this little data such a model beats a transformer trained from scratch, so its
+    probabilities serve as soft targets: the student learns a smoother function of rare words.
+    Returns a function from sentences (id lists) to P(positive).
+    """
+    feats = [ngram_features(s) for s in seqs]
+    index = {}
+    for f in feats:
+        for g in f:
+            index.setdefault(g, len(index))
+    pos = torch.ones(len(index))
+    neg = torch.ones(len(index))
+    for f, y in zip(feats, labels):
+        ids = torch.tensor([index[g] for g in f])
+        (pos if y == 1 else neg)[ids] += 1
+    ratio = torch.log(pos / pos.sum()) - torch.log(neg / neg.sum())
+    weights = torch.zeros(len(index), requires_grad=True)
+    bias = torch.zeros(1, requires_grad=True)
+
+    def bags(fs):
+        flat, owner = [], []
+        for row, f in enumerate(fs):
+            for g in f:
+                if g in index:
+                    flat.append(index[g])
+                    owner.append(row)
+        return torch.tensor(flat, dtype=torch.long), torch.tensor(owner, dtype=torch.long), len(fs)
+
+    def logits(bag):
+        flat, owner, n = bag
+        return torch.zeros(n).index_add(0, owner, weights[flat] * ratio[flat]) + bias
+
+    train_bag = bags(feats)
+    y = torch.tensor(labels, dtype=torch.float)
+    opt = torch.optim.Adam([weights, bias], lr=lr)
+    for _ in range(steps):
+        loss = F.binary_cross_entropy_with_logits(logits(train_bag), y) + l2 * (weights ** 2).sum()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+    def predict_proba(new_seqs):
+        with torch.no_grad():
+            return torch.sigmoid(logits(bags([ngram_features(s) for s in new_seqs])))
+
+    return predict_proba
+
+
+def out_of_fold_teacher(seqs, labels, folds, seed):
+    """Teacher probabilities for each training sentence from a teacher that never saw it."""
+    order = list(range(len(seqs)))
+    random.Random(seed).shuffle(order)
+    probs = torch.zeros(len(seqs))
+    for k in range(folds):
+        held = order[k::folds]
+        held_set = set(held)
+        rest = [i for i in order if i not in held_set]
+        teacher = train_bow_teacher([seqs[i] for i in rest], [labels[i] for i in rest])
+        probs[held] = teacher([seqs[i] for i in held])
+    return probs
+
+
+def train_classifier(hp, config, data, special_ids, vocab_size, rng, log, bert_state=None, teacher_probs=None):
     train_seqs, train_labels, val_seqs, val_labels = data
     model = BertForSequenceClassification(config)
     init_weights(model, hp["init_std"])
@@ -353,7 +426,15 @@ def train_classifier(hp, config, data, special_ids, vocab_size, rng, log, bert_s
                 ids = ids.masked_fill(drop, unk_id)
             y = labels_all[batch]
             logits = model(ids, mask, types)
-            loss = F.cross_entropy(logits, y, label_smoothing=hp["label_smoothing"])
+            if teacher_probs is None:
+                loss = F.cross_entropy(logits, y, label_smoothing=hp["label_smoothing"])
+            else:
+                eps = hp["label_smoothing"]
+                hard = F.one_hot(y, 2).float() * (1 - eps) + eps / 2
+                t = teacher_probs[batch]
+                soft = torch.stack([1 - t, t], dim=1)
+                target = (1 - hp["distill_weight"]) * hard + hp["distill_weight"] * soft
+                loss = -(target * F.log_softmax(logits, -1)).sum(-1).mean()
             opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -742,11 +823,23 @@ def main():
         num_labels=2,
         pad_token_id=special_ids["[PAD]"],
     )
+    teacher_probs = None
+    if hp["distill_weight"] > 0:
+        t0 = time.time()
+        teacher = train_bow_teacher(train_seqs, train_labels)
+        log(f"bag-of-n-grams teacher (all training sentences): validation accuracy "
+            f"{float(((teacher(val_seqs) > 0.5).long() == torch.tensor(val_labels)).float().mean()):.4f}, "
+            f"test accuracy {float(((teacher(test_seqs) > 0.5).long() == torch.tensor(test_labels)).float().mean()):.4f}")
+        teacher_probs = out_of_fold_teacher(train_seqs, train_labels, hp["teacher_folds"], SEED + 3)
+        oof_acc = float(((teacher_probs > 0.5).long() == torch.tensor(train_labels)).float().mean())
+        log(f"out-of-fold teacher targets ({hp['teacher_folds']} folds): accuracy on the training sentences "
+            f"{oof_acc:.4f} ({time.time() - t0:.0f} s)")
     bert_state = None
     if hp["mlm_epochs"] > 0:
         bert_state = pretrain_mlm(hp, config, train_seqs, special_ids, len(vocab), rng, log)
     model, history, snapshots = train_classifier(
-        hp, config, (train_seqs, train_labels, val_seqs, val_labels), special_ids, len(vocab), rng, log, bert_state)
+        hp, config, (train_seqs, train_labels, val_seqs, val_labels), special_ids, len(vocab), rng, log, bert_state,
+        teacher_probs)
     state, choice = average_snapshots(model, snapshots, val_seqs, val_labels, special_ids["[PAD]"], log)
     model.load_state_dict(state)
     set_dropout(model, 0.0, 0.0)

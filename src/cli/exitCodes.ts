@@ -10,6 +10,7 @@ export const ExitCode = {
   interrupted: 130,
 } as const;
 
+/** One of the exit codes above. */
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
 /** An error whose message is meant for the user, ending the process with `exitCode`. */

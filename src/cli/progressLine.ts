@@ -36,7 +36,7 @@ export class ProgressLine {
     if (this.stream.isTTY) {
       if (text === this.lastText && now - this.lastWrite < 1000) return;
       if (now - this.lastWrite < 80 && fraction !== 1) return;
-      const width = Math.max(20, (this.stream.columns ?? 80) - 1);
+      const width = Math.max(20, (this.stream.columns || 80) - 1);
       const elapsed = ((now - this.started) / 1000).toFixed(1);
       const line = `${text} (${elapsed} s)`;
       this.stream.write(`\r\x1b[2K${line.length > width ? line.slice(0, width - 1) + '…' : line}`);

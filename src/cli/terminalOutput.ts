@@ -151,6 +151,6 @@ export function table(rows: string[][], right: ReadonlySet<number> = new Set(), 
   const widths: number[] = [];
   for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, visibleWidth(cell))));
   return rows
-    .map((row) => indent + row.map((cell, i) => (i === row.length - 1 && !right.has(i) ? cell : pad(cell, widths[i], right.has(i) ? 'right' : 'left'))).join('  '))
+    .map((row) => (indent + row.map((cell, i) => (i === row.length - 1 && !right.has(i) ? cell : pad(cell, widths[i], right.has(i) ? 'right' : 'left'))).join('  ')).trimEnd())
     .join('\n');
 }

@@ -235,6 +235,282 @@ export interface ExplanationResult {
   notes: string[];
 }
 
+/* ------------------------------------------------------------------------------------------------ */
+/* Inside the model: activations, logit lens, head importance, comparison, robustness, datasets      */
+/* ------------------------------------------------------------------------------------------------ */
+
+export interface ActivationsParams {
+  /** The text, or exact token ids instead. */
+  text?: string;
+  ids?: number[];
+  /** Which residual stream (seq2seq models have two; default: the encoder, or the only one). */
+  stack?: 'encoder' | 'decoder';
+  /** Hidden state whose top units are listed (0 enters layer 0, L leaves the last layer; default L). */
+  layer?: number;
+  /** Token whose top units are listed (default 0). */
+  token?: number;
+  /** How many units to list (default 10). */
+  topUnits?: number;
+}
+
+export interface ActivationsResult {
+  encoded: EncodedText;
+  stack: 'encoder' | 'decoder';
+  /** Token texts of the stack, in order. */
+  tokens: string[];
+  layers: number;
+  hiddenSize: number;
+  /** norms[i][t] = ‖h_i[t]‖, i = 0..layers. */
+  norms: number[][];
+  /** updates[i][t] = ‖h_{i+1}[t] − h_i[t]‖, the size of layer i's update to token t. */
+  updates: number[][];
+  /** updates[i][t] / norms[i][t]. */
+  relativeUpdates: number[][];
+  /** The most active hidden units (largest |value|) of one token at one hidden state. */
+  top: { state: number; token: number; units: { unit: number; value: number }[] };
+  note?: string;
+}
+
+export interface LogitLensParams {
+  text?: string;
+  ids?: number[];
+  /** Token position read in detail (default: where the prediction is read). */
+  position?: number;
+  /** Candidates listed per layer at that position (default 10). */
+  topK?: number;
+}
+
+export interface LogitLensLayer {
+  /** Hidden state index: 0 enters layer 0, L leaves the last layer. */
+  index: number;
+  top: Candidate[];
+  /** Rank (0 = top) of the model's final prediction in this layer's distribution. */
+  predictedRank: number;
+  predictedProbability: number;
+}
+
+export interface LogitLensResult {
+  encoded: EncodedText;
+  position: number;
+  /** The model's own prediction at that position. */
+  prediction: { id: number; label: string };
+  layers: LogitLensLayer[];
+  /** grid[i][t]: the top token of hidden state i at position t. */
+  grid: { id: number; label: string; probability: number }[][];
+  /** Largest |lens logit − model logit| at the last hidden state (0 up to float rounding: the lens is exact there). */
+  finalLayerMaxAbsDiff: number;
+  method: string;
+}
+
+export interface HeadImportanceParams extends TargetSpec {
+  /** One text, or several (importance is averaged over them). */
+  text?: string;
+  texts?: string[];
+  /** Heads to ablate together ("what pruning these heads would cost"), as [layer, head] pairs. */
+  prune?: [number, number][];
+  /** Skip the single-head grid (only the prune set and the full model are run). */
+  gridOff?: boolean;
+}
+
+export interface HeadImportanceResult {
+  layers: number;
+  heads: number;
+  /** What is measured per text: the target's logit (class, masked token, next token). */
+  targets: { text: string; target: ResolvedTarget; baseValue: number }[];
+  /** grid[l][h]: mean over texts of (target with head l,h ablated) − (target with every head). */
+  grid?: number[][];
+  /** grid[l][h]: mean over texts of the |change|. */
+  absGrid?: number[][];
+  /** Mean change with every head of a layer ablated. */
+  layerAblation?: number[];
+  prune?: {
+    heads: [number, number][];
+    /** Mean change of the target logit with these heads ablated together. */
+    change: number;
+    /** Fraction of texts whose top prediction changes. */
+    flipRate: number;
+    perText: { value: number; change: number; predicted: string; flipped: boolean }[];
+  };
+  /** Distinct head masks run (each over all texts at once) and model rows run. */
+  evaluations: { masks: number; rows: number; batches: number };
+  method: string;
+}
+
+export interface CompareParams extends TargetSpec {
+  text: string;
+  /** The other model: a folder or .onnx file; default: this model's other variant (fp32 ↔ int8). */
+  otherPath?: string;
+  otherVariant?: Variant;
+  /** Explanation method compared (default occlusion); same seed and budget on both. */
+  method?: MethodName;
+  budget?: number;
+  seed?: number;
+  /** k of the top-k overlap (default 3, at most the number of matched words). */
+  topK?: number;
+  /** Repetitions of the timed predict (default 5). */
+  timingRuns?: number;
+  /** Skip the explanations (prediction drift, attention, size and speed only). */
+  explain?: boolean;
+}
+
+export interface ModelSide {
+  name: string;
+  path: string;
+  variant: string;
+  bytes: number;
+  sha256: string;
+  prediction: Prediction;
+  /** Median milliseconds of one predict, and of one explanation. */
+  predictMs: number;
+  explainMs?: number;
+}
+
+export interface CompareResult {
+  a: ModelSide;
+  b: ModelSide;
+  sameTokenizer: boolean;
+  drift: {
+    /** Per label/token present in both outputs: p_b − p_a. */
+    perLabel: { label: string; pA: number; pB: number; diff: number }[];
+    maxAbsProbabilityDiff: number;
+    maxAbsLogitDiff?: number;
+    top1Agree: boolean;
+    /** KL(p_a ‖ p_b) in nats over the full output (same outputs only). */
+    klDivergence?: number;
+  };
+  attribution?: {
+    method: MethodName;
+    seed: number;
+    /** Words present in both explanations, matched by character offsets. */
+    matchedWords: number;
+    words: { text: string; start: number; end: number; a: number; b: number }[];
+    spearman: number;
+    kendallTau: number;
+    topK: number;
+    topKOverlap: number;
+  };
+  /** Mean |A_b − A_a| per layer and head, for layers whose attention shapes match. */
+  attention?: { layer: number; kind: AttentionKind; meanAbsDiff: number[] }[];
+  attentionNote?: string;
+  /** b / a. */
+  sizeRatio: number;
+  speedRatio: number;
+  notes: string[];
+}
+
+export type PerturbationKind = 'delete' | 'swap' | 'insert' | 'synonym' | 'char-noise';
+
+export interface RobustnessParams extends TargetSpec {
+  text: string;
+  kinds?: PerturbationKind[];
+  /** Most variants (default 30). */
+  maxVariants?: number;
+  seed?: number;
+  /** Attribution method compared between original and variants (default occlusion; 'none' to skip). */
+  method?: MethodName | 'none';
+  budget?: number;
+}
+
+export interface RobustnessVariant {
+  text: string;
+  kind: PerturbationKind;
+  /** What changed, in words, e.g. `deleted "not"`. */
+  edit: string;
+  /** Character range of the edit in the original text. */
+  start: number;
+  end: number;
+  predicted: string;
+  probability: number;
+  flipped: boolean;
+  /** The explained output's probability in the variant minus in the original. */
+  targetProbabilityChange: number;
+  /** Total variation distance between the two output distributions. */
+  totalVariation: number;
+  /** Rank agreement of the per-word attributions on the words both texts share. */
+  attributionSpearman?: number;
+  sharedWords?: number;
+}
+
+export interface RobustnessResult {
+  text: string;
+  target: ResolvedTarget;
+  original: { predicted: string; probability: number; attributions?: FeatureValue[] };
+  variants: RobustnessVariant[];
+  summary: { variants: number; flipRate: number; meanTotalVariation: number; meanAttributionSpearman?: number; byKind: Record<string, { variants: number; flips: number; meanTotalVariation: number }> };
+  seed: number;
+  method: MethodName | 'none';
+  evaluations: number;
+}
+
+export type DatasetFormat = 'jsonl' | 'csv' | 'tsv' | 'txt';
+
+export interface DatasetParams {
+  path: string;
+  format?: DatasetFormat;
+  /** Column name or 0-based index of the text (csv/tsv with a header: a name; jsonl: a field); default: "text"/"sentence", or the first column. */
+  textColumn?: string | number;
+  labelColumn?: string | number;
+  /** Whether a csv/tsv file has a header row (default: true when a column is named, else guessed). */
+  header?: boolean;
+  /** Most examples read (default: all). */
+  limit?: number;
+  /** Examples per model batch (default 64). */
+  batchSize?: number;
+  /** Attribution method for the influential words (default occlusion; 'none' to skip). */
+  method?: MethodName | 'none';
+  budget?: number;
+  seed?: number;
+  /** Examples explained, at most (default 200). */
+  maxExplained?: number;
+  /** Listed least confident and misclassified examples, at most (default 20 and 100). */
+  listSize?: number;
+  maxMisclassified?: number;
+}
+
+export interface DatasetExample {
+  /** 1-based line of the file where the example starts. */
+  line: number;
+  text: string;
+  label?: string;
+  predicted: string;
+  probability: number;
+}
+
+export interface DatasetWord {
+  word: string;
+  meanAbs: number;
+  /** Mean signed attribution (towards the predicted class). */
+  mean: number;
+  count: number;
+}
+
+export interface DatasetResult {
+  path: string;
+  format: DatasetFormat;
+  examples: number;
+  skipped: { line: number; reason: string }[];
+  labelled: number;
+  /** Accuracy over labelled examples whose label matched a class. */
+  accuracy?: number;
+  correct?: number;
+  labels: string[];
+  /** confusion[true][predicted] counts, rows and columns in `labels` order. */
+  confusion?: number[][];
+  /** Labels in the file that match no class of the model, with counts. */
+  unknownLabels?: Record<string, number>;
+  predictedCounts: Record<string, number>;
+  /** Most influential words per predicted class (mean |attribution|). */
+  words?: Record<string, DatasetWord[]>;
+  explained: number;
+  leastConfident: DatasetExample[];
+  misclassified: DatasetExample[];
+  misclassifiedTotal: number;
+  seconds: number;
+  examplesPerSecond: number;
+  method: MethodName | 'none';
+  evaluations: number;
+}
+
 export interface EngineOptions {
   executionProviders?: string[];
   threads?: number;
@@ -253,6 +529,18 @@ export interface EngineApi {
     params: { text: string; keep: Uint8Array[]; removal: RemovalStrategy; output?: 'logits' };
     result: { logits: Float32Array[]; distinctRuns: number; batches: number };
   };
+  /** Hidden-state norms and layer updates per token, and a token's most active units. */
+  activations: { params: ActivationsParams; result: ActivationsResult };
+  /** Each hidden state through the model's own final norm and output head (exact: the graph's own nodes). */
+  logitLens: { params: LogitLensParams; result: LogitLensResult };
+  /** Attention-head ablation (Hugging Face head-mask semantics): a layers × heads grid, and the cost of pruning a set. */
+  headImportance: { params: HeadImportanceParams; result: HeadImportanceResult };
+  /** This model against another (fp32 vs int8, teacher vs student) on one text. */
+  compareModels: { params: CompareParams; result: CompareResult };
+  /** Predictions and explanations under seeded edits of the text. */
+  robustness: { params: RobustnessParams; result: RobustnessResult };
+  /** A whole file of examples, streamed: accuracy, confusion, influential words, hard examples. */
+  datasetRun: { params: DatasetParams; result: DatasetResult };
   /** Crash the engine on purpose (tests of recovery). */
   crash: { params: Record<string, never>; result: never };
 }

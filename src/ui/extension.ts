@@ -89,6 +89,7 @@ export function activate(context: vscode.ExtensionContext): LensApi {
     panelState: () => services.panel.describe(),
     sidebarDrawn: () => services.sidebar.describe(),
     sidebarState: () => sidebarState(services),
+    cancelCurrent: () => services.cancelCurrent(),
     decorationsFor: (editor) => services.highlights.for(editor.document),
   };
 }

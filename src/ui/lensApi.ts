@@ -18,6 +18,8 @@ export interface LensApi {
   sidebarDrawn(): Promise<DrawnSummary | undefined>;
   /** The state the sidebar is given. */
   sidebarState(): SidebarState;
+  /** Cancels the work in progress, as the notification's Cancel button does. */
+  cancelCurrent(): void;
   /** The attribution highlights of an editor's document. */
   decorationsFor(editor: vscode.TextEditor): HighlightInfo[];
 }

@@ -30,6 +30,7 @@ const themes = opt('--themes', 'dark,light').split(',').filter(Boolean);
 const outDir = resolve(repoRoot, opt('--out', join('docs', 'screenshots')));
 const timeoutS = Number(opt('--timeout', process.env.ONNX_LENS_E2E_TIMEOUT ?? 600));
 const headed = argv.includes('--headed');
+const artifacts = join(repoRoot, '.test-artifacts', 'e2e');
 const verbose = argv.includes('--verbose') || !!process.env.ONNX_LENS_VERBOSE;
 
 const TITLES = { useDemo: 'ONNX Lens: Use Demo Model', explain: 'ONNX Lens: Explain Selection' };
@@ -54,7 +55,20 @@ async function step(name, fn) {
     return true;
   } catch (err) {
     const onScreen = currentPage ? await workbenchErrors(currentPage) : [];
-    check(name, false, [String(err?.message ?? err).split('\n')[0], ...onScreen.map((t) => `on screen: "${t}"`)].join('; '));
+    let picture = '';
+    if (currentPage) {
+      // What the workbench looked like, for the CI log (.test-artifacts/ is not committed).
+      mkdirSync(artifacts, { recursive: true });
+      picture = join(artifacts, `failed-${results.length + 1}.png`);
+      await currentPage.screenshot({ path: picture }).catch(() => (picture = ''));
+    }
+    check(
+      name,
+      false,
+      [String(err?.message ?? err).split('\n')[0], ...onScreen.map((t) => `on screen: "${t}"`), picture && `see ${picture}`]
+        .filter(Boolean)
+        .join('; '),
+    );
     if (verbose) console.error(err);
     return false;
   }
@@ -104,10 +118,10 @@ async function runCommand(page, title, timeoutMs = 60_000) {
   }
 }
 async function closeQuickInput(page) {
-  const widget = page.locator('.quick-input-widget');
-  if (await widget.isVisible().catch(() => false)) {
+  const focused = await page.evaluate(() => !!document.activeElement?.closest('.quick-input-widget')).catch(() => false);
+  if (focused) {
     await page.keyboard.press('Escape');
-    await widget.waitFor({ state: 'hidden', timeout: 3000 }).catch(() => {});
+    await page.locator('.quick-input-widget').first().waitFor({ state: 'hidden', timeout: 3000 }).catch(() => {});
   }
 }
 
@@ -152,6 +166,7 @@ async function selectLine(page, line) {
   await input.waitFor({ state: 'visible', timeout: 5000 });
   await input.fill(`:${line}`);
   await page.keyboard.press('Enter');
+  await input.waitFor({ state: 'hidden', timeout: 5000 });
   await page.keyboard.press('Home');
   await page.keyboard.press('Home');
   await page.keyboard.press('Shift+End');
@@ -166,8 +181,11 @@ async function findWebview(page, bodyClass, timeoutMs = 60_000) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     for (const frame of page.frames()) {
-      if (frame.name() !== 'active-frame') continue;
+      // Playwright keeps the name a frame was created with: the inner frame starts as `pending-frame` and
+      // becomes `active-frame` once loaded, so look at the element's current id.
+      if (!/\/webview\/browser\/pre\/index\.html/.test(frame.parentFrame()?.url() ?? '')) continue;
       try {
+        if ((await (await frame.frameElement()).getAttribute('id')) !== 'active-frame') continue;
         const ok = await frame.evaluate((cls) => document.body?.classList.contains(cls) ?? false, bodyClass);
         if (!ok) continue;
         const outer = frame.parentFrame();
@@ -196,7 +214,12 @@ async function runTheme(theme) {
   const server = await startCodeServer({
     theme,
     installExtensions: dev ? [] : [vsix],
-    settings: { 'editor.hover.delay': 300, 'workbench.editor.enablePreview': false, 'window.zoomLevel': 0 },
+    settings: {
+      'editor.hover.delay': 300,
+      'editor.wordWrap': 'on', // the whole sentence stays visible next to the panel
+      'editor.minimap.enabled': false,
+      'workbench.editor.enablePreview': false,
+    },
   });
   let context;
   try {
@@ -242,13 +265,8 @@ async function runTheme(theme) {
 
     // --- the explanation panel -------------------------------------------------------------------------
     let panel;
-    if (process.env.E2E_DEBUG) {
-      await sleep(5000);
-      await page.screenshot({ path: '/tmp/e2e-debug.png' });
-      for (const f of page.frames()) console.log('FRAME', f.name(), f.url().slice(0, 200), await f.evaluate(() => document.body?.className + ' ' + document.body?.innerHTML.slice(0, 200)).catch((e) => 'ERR ' + e.message));
-    }
     if (!(await step(`${theme}: the explanation panel opens`, async () => {
-      panel = await findWebview(page, 'panel', 20_000);
+      panel = await findWebview(page, 'panel', 120_000);
     }))) return;
 
     const labels = demoLabels();
@@ -260,6 +278,9 @@ async function runTheme(theme) {
     await step(`${theme}: Prediction shows the predicted class`, async () => {
       await tabButton(panel.frame, 'Prediction').click();
       predicted = await waitFor(async () => {
+        // The candidates are listed most probable first; fall back to any label in the visible text.
+        const first = await panel.frame.locator('.candidate .label').first().textContent({ timeout: 500 }).catch(() => null);
+        if (first && labels.includes(first.trim())) return first.trim();
         const text = await visibleText(panel.frame);
         return labels.find((l) => new RegExp(`\\b${escapeRe(l)}\\b`).test(text));
       }, 180_000, `none of the labels ${labels.join(', ')} is visible`);
@@ -312,9 +333,9 @@ async function runTheme(theme) {
 
     // --- the editor heatmap and its hover --------------------------------------------------------------
     await step(`${theme}: the editor heatmap colours the words and a hover explains one`, async () => {
-      // Bring review.txt back to the front (the panel may cover it) and leave the selection.
-      await openFile(page, 'review.txt');
-      await page.keyboard.press('Control+End');
+      // Focus review.txt in the first editor group (the panel opened beside it) and leave the selection.
+      await page.keyboard.press('Control+1');
+      await page.keyboard.press('Control+Home');
       const editor = page.locator('.editor-instance .monaco-editor').first();
       const cells = editor.locator('.view-overlays .cdr[class*="TextEditorDecorationType"], .view-lines span[class*="TextEditorDecorationType"]');
       const n = await waitFor(async () => ((await cells.count()) > 0 ? cells.count() : undefined), 60_000, 'no highlighted words in the editor');
@@ -324,9 +345,15 @@ async function runTheme(theme) {
         throw new Error(`${n} words coloured in the editor but ${panelCells} in the panel`);
       }
       // Hover the most strongly coloured-looking cell: the first one is enough to open the hover.
-      const box = await cells.first().boundingBox();
-      if (!box) throw new Error('the first highlight has no box');
-      await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+      const editorBox = await editor.boundingBox();
+      let box;
+      for (let i = 0; i < n && !box; i++) {
+        const b = await cells.nth(i).boundingBox();
+        if (b && b.width > 4 && b.x >= editorBox.x + 60 && b.x + b.width <= editorBox.x + editorBox.width - 20) box = b;
+      }
+      if (!box) throw new Error('no highlighted word is on screen');
+      await page.mouse.move(box.x + box.width / 2 - 3, box.y + box.height / 2, { steps: 3 });
+      await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2, { steps: 3 });
       const hover = page.locator('.monaco-hover:visible, .monaco-resizable-hover:visible').filter({ hasText: 'ONNX Lens' }).first();
       await hover.waitFor({ state: 'visible', timeout: 15_000 });
       const hoverText = (await hover.innerText()).replace(/\s+/g, ' ').trim();
@@ -369,7 +396,10 @@ function countColouredWords(frame) {
       return r.width > 0 && r.height > 0 && s.visibility !== 'hidden' && s.display !== 'none';
     };
     const transparent = (c) => !c || c === 'transparent' || /rgba\(.*,\s*0\)$/.test(c);
-    const cells = [...document.querySelectorAll('[data-word], [data-token], .word, .token, .heat, .cell')].filter(
+    // The first coloured text of the tab (a comparison shows two); other markup as a fallback.
+    const first = document.querySelector('.colored-text');
+    const candidates = first ? first.querySelectorAll('.feature') : document.querySelectorAll('[data-word], .feature, .word, .heat, .cell');
+    const cells = [...candidates].filter(
       (el) => visible(el) && !transparent(getComputedStyle(el).backgroundColor) && (el.textContent || '').trim().length > 0,
     );
     // Nested matches (a word made of sub-word spans) count once.

@@ -350,6 +350,16 @@ export class LoadedModel {
   }
 }
 
+/** ONNX element type names, for the model card. */
+const ELEMENT_TYPE: Record<number, string> = {
+  1: 'float32', 2: 'uint8', 3: 'int8', 4: 'uint16', 5: 'int16', 6: 'int32', 7: 'int64', 8: 'string', 9: 'bool',
+  10: 'float16', 11: 'float64', 12: 'uint32', 13: 'uint64', 16: 'bfloat16',
+};
+
+function elementType(code: number | undefined): string {
+  return code === undefined ? 'unknown' : (ELEMENT_TYPE[code] ?? `type ${code}`);
+}
+
 function kindOrder(kind: AttentionTensor['kind']): number {
   return kind === 'self' ? 0 : kind === 'decoder' ? 1 : 2;
 }
@@ -381,8 +391,8 @@ function toProtocolCard(c: InspectedCard, files: ModelFiles, tokenizer: Tokenize
     tokenizerSha256,
     tokenizerKind: tokenizer.kind,
     quantized: c.quantized,
-    inputs: c.inputs.map((i) => ({ name: i.name, type: String(i.elemType), shape: (i.shape ?? []).map((d) => d ?? '?') })),
-    outputs: c.outputs.map((o) => ({ name: o.name, type: String(o.elemType), shape: (o.shape ?? []).map((d) => d ?? '?') })),
+    inputs: c.inputs.map((i) => ({ name: i.name, type: elementType(i.elemType), shape: (i.shape ?? []).map((d) => d ?? '?') })),
+    outputs: c.outputs.map((o) => ({ name: o.name, type: elementType(o.elemType), shape: (o.shape ?? []).map((d) => d ?? '?') })),
     attention: { exposed: c.attention.status === 'exposed' || c.attention.status === 'recomputed', count: c.attention.count, note: c.attention.notes.join(' ') || undefined },
     warnings: c.warnings,
   };

@@ -1,5 +1,11 @@
 import type { EngineApi, EngineMethod, ProgressEvent } from '../../protocol/engineApi';
 import { explainText } from '../explain/explainText';
+import { activations } from '../inspect/activations';
+import { compareModels } from '../inspect/compareModels';
+import { datasetRun } from '../inspect/datasetRun';
+import { headImportance } from '../inspect/headImportance';
+import { logitLens } from '../inspect/logitLens';
+import { robustness } from '../inspect/robustness';
 import { LoadedModel } from '../model/loadedModel';
 import { applyRemoval } from '../run/inputVariants';
 import { logitsExtractor } from '../run/outputReaders';
@@ -73,6 +79,17 @@ export class EngineService {
         onProgress: (done, total) => ctx.progress({ done, total }),
       });
       return { logits: r.values, distinctRuns: r.distinctRuns, batches: r.batches };
+    },
+    activations: async (p) => activations(this.requireModel(), p),
+    logitLens: async (p) => logitLens(this.requireModel(), p),
+    headImportance: async (p, ctx) => headImportance(this.requireModel(), p, ctx),
+    compareModels: async (p, ctx) => compareModels(this.requireModel(), p, ctx),
+    robustness: async (p, ctx) => robustness(this.requireModel(), p, ctx),
+    datasetRun: async (p, ctx) => {
+      const started = Date.now();
+      const result = await datasetRun(this.requireModel(), p, ctx);
+      this.log(`dataset run: ${result.examples} examples in ${Date.now() - started} ms (${result.examplesPerSecond.toFixed(1)} per second)`);
+      return result;
     },
     crash: async () => {
       process.kill(process.pid, 'SIGKILL');

@@ -1,0 +1,245 @@
+/**
+ * The subcommands that run one model: inspect, predict, explain, attention.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { AttentionResult, ExplainParams, Level, MethodName, RemovalStrategy } from '../protocol/engineApi';
+import { cachedModelPath, isValidRepoId } from '../engine/model/modelCache';
+import { buildHtmlReport } from '../ui/report/htmlReport';
+import { CommandContext, CommandDefinition, OptionHelp } from './commandSpec';
+import { EngineRunner } from './engineRunner';
+import { CliError, ExitCode } from './exitCodes';
+import { readInputText } from './inputText';
+import { attentionJson, selectAttention, toJson } from './jsonOutput';
+import { defaultCacheDir, demoModelPath, packageVersion } from './packagePaths';
+import { ParsedArgs, UsageError, choiceOption, intOption } from './parseArgs';
+import { renderAttention, renderExplanation, renderModelCard, renderPrediction } from './renderText';
+
+/** Methods the CLI offers (the engine's list). */
+export const METHODS: readonly MethodName[] = ['exact-shapley', 'kernel-shap', 'partition-shap', 'lime', 'occlusion', 'occlusion-window', 'rollout', 'flow'];
+const REMOVALS: readonly RemovalStrategy[] = ['mask', 'attention', 'delete'];
+const LEVELS: readonly Level[] = ['word', 'token'];
+const VARIANTS = ['fp32', 'quantized'] as const;
+
+/** `--model` and `--variant`, shared by every command that opens a model. */
+export const MODEL_OPTIONS: Record<string, OptionHelp> = {
+  model: { type: 'string', value: 'DIR|FILE', help: 'Model folder (config.json, tokenizer.json, *.onnx), one .onnx file, or a cached REPO_ID. Default: the demo model.' },
+  variant: { type: 'string', value: 'fp32|quantized', help: 'Which ONNX export of the model to run (default fp32).' },
+  json: { type: 'boolean', help: 'Write the result as JSON on standard output.' },
+};
+
+const TEXT_OPTIONS: Record<string, OptionHelp> = {
+  file: { type: 'string', value: 'F', help: 'Read the text from file F (- for standard input).' },
+};
+
+/** The explain flags, shared with compare (both models are explained the same way). */
+export const EXPLAIN_OPTIONS: Record<string, OptionHelp> = {
+  method: { type: 'string', value: 'NAME', help: `Attribution method: ${METHODS.join(', ')} (default partition-shap).` },
+  budget: { type: 'string', value: 'N', help: 'Model evaluations the method may use (default per method).' },
+  seed: { type: 'string', value: 'S', help: 'Random seed; the same seed gives the same numbers (default 0).' },
+  target: { type: 'string', value: 'LABEL|TOKEN', help: 'What to explain: a class label or index, or a vocabulary token (default: the prediction).' },
+  contrast: { type: 'string', value: 'LABEL|TOKEN', help: 'Explain target minus this class/token (difference of logits).' },
+  level: { type: 'string', value: 'word|token', help: 'Attribute to whole words (default) or raw tokens.' },
+  removal: { type: 'string', value: 'mask|attention|delete', help: 'How a removed word is taken out (default: by model family).' },
+  'output-index': { type: 'string', value: 'K', help: 'Text-to-text models: which generated token to explain (default 0).' },
+  window: { type: 'string', value: 'W', help: 'occlusion-window: words per window (default 3).' },
+};
+
+/**
+ * The model folder a command runs: `--model` as given, a cached repository id, or the demo model.
+ * A missing demo model is a model error (exit 2) that says how to point at another model.
+ */
+export function resolveModelPath(value: string | undefined, ctx: Pick<CommandContext, 'root' | 'env'>): string {
+  if (value === undefined) {
+    const demo = demoModelPath(ctx.root);
+    if (!fs.existsSync(demo)) {
+      throw new CliError(`The demo model is not installed (expected ${demo}). Pass --model DIR with a model folder, or download one with: onnx-lens download REPO_ID.`, ExitCode.model);
+    }
+    return demo;
+  }
+  if (value.trim() === '') throw new CliError('--model is empty.', ExitCode.badInput);
+  if (!fs.existsSync(value) && isValidRepoId(value)) {
+    // `owner/name` that is not a local path: a model downloaded earlier into the cache.
+    const cached = cachedModelPath(defaultCacheDir(ctx.env), value);
+    if (fs.existsSync(cached)) return cached;
+    throw new CliError(`No model folder ${value}, and ${value} is not in the model cache; download it with: onnx-lens download ${value}`, ExitCode.model);
+  }
+  return path.resolve(value);
+}
+
+function variantOf(args: ParsedArgs, command: string): string | undefined {
+  return choiceOption(args.options.variant, 'variant', VARIANTS, command);
+}
+
+/** Runs `body` with an engine, always stopping the engine afterwards. */
+export async function withEngine<T>(ctx: CommandContext, body: (runner: EngineRunner) => Promise<T>): Promise<T> {
+  const runner = new EngineRunner({
+    signal: ctx.signal,
+    progress: ctx.progress,
+    onLog: ctx.verbose ? (m) => ctx.progress.note(ctx.errStyle.dim(`engine: ${m}`)) : undefined,
+  });
+  try {
+    return await body(runner);
+  } finally {
+    runner.dispose();
+  }
+}
+
+function write(ctx: CommandContext, text: string): void {
+  ctx.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+}
+
+/** Reads the explain flags into engine params (text filled in by the caller). */
+export function explainParams(args: ParsedArgs, command: string): Omit<ExplainParams, 'text'> {
+  const o = args.options;
+  const method = choiceOption(o.method, 'method', METHODS, command) ?? 'partition-shap';
+  return {
+    method,
+    budget: intOption(o.budget, 'budget', 1, command),
+    seed: intOption(o.seed, 'seed', Number.MIN_SAFE_INTEGER, command),
+    target: o.target as string | undefined,
+    contrast: o.contrast as string | undefined,
+    level: choiceOption(o.level, 'level', LEVELS, command),
+    removal: choiceOption(o.removal, 'removal', REMOVALS, command),
+    outputIndex: intOption(o['output-index'], 'output-index', 0, command),
+    window: intOption(o.window, 'window', 1, command),
+  };
+}
+
+function textOf(args: ParsedArgs, ctx: CommandContext, command: string): Promise<string> {
+  return readInputText({ positionals: args.positionals, file: args.options.file as string | undefined, stdin: ctx.stdin }, command);
+}
+
+function noPositionals(args: ParsedArgs, command: string): void {
+  if (args.positionals.length) throw new UsageError(`Unexpected argument "${args.positionals[0]}": onnx-lens ${command} takes no TEXT.`, command);
+}
+
+/** `onnx-lens inspect`: the model card. */
+export const inspectCommand: CommandDefinition = {
+  name: 'inspect',
+  summary: 'Show the model card: family, task, labels, layers, heads, sizes, inputs and outputs.',
+  usage: ['inspect [--model DIR|FILE] [--variant fp32|quantized] [--json]'],
+  options: MODEL_OPTIONS,
+  async run(args, ctx) {
+    noPositionals(args, 'inspect');
+    const variant = variantOf(args, 'inspect');
+    const modelPath = resolveModelPath(args.options.model as string | undefined, ctx);
+    const card = await withEngine(ctx, (r) => r.open(modelPath, variant));
+    write(ctx, args.options.json ? toJson(card) : renderModelCard(card, ctx.style));
+    return ExitCode.ok;
+  },
+};
+
+/** `onnx-lens predict`: the top candidates for a text. */
+export const predictCommand: CommandDefinition = {
+  name: 'predict',
+  summary: 'Print what the model predicts for a text (top candidates with probabilities).',
+  usage: ['predict [--model DIR|FILE] [--top K] [--json] TEXT', 'predict [--model …] --file F', 'echo TEXT | onnx-lens predict'],
+  options: { ...MODEL_OPTIONS, ...TEXT_OPTIONS, top: { type: 'string', value: 'K', help: 'How many candidates to show (default 10).' } },
+  details: 'A classifier shows its classes, a masked LM the candidates for [MASK] (or <mask>), a causal LM the next token, a text-to-text model the generated text.',
+  async run(args, ctx) {
+    const top = intOption(args.options.top, 'top', 1, 'predict') ?? 10;
+    const variant = variantOf(args, 'predict');
+    const modelPath = resolveModelPath(args.options.model as string | undefined, ctx);
+    const text = await textOf(args, ctx, 'predict');
+    const prediction = await withEngine(ctx, async (r) => {
+      await r.open(modelPath, variant);
+      return r.request('predict', { text, topK: top }, 'Predicting');
+    });
+    write(ctx, args.options.json ? toJson(prediction) : renderPrediction(prediction, ctx.style, top));
+    return ExitCode.ok;
+  },
+};
+
+/** `onnx-lens explain`: attributions, faithfulness and convergence; optional HTML report. */
+export const explainCommand: CommandDefinition = {
+  name: 'explain',
+  summary: 'Explain which words drove the prediction (SHAP, LIME, occlusion, attention rollout/flow).',
+  usage: [
+    'explain [--model DIR|FILE] [--method NAME] [--budget N] [--seed S] [--target LABEL|TOKEN] [--contrast LABEL|TOKEN] [--level word|token] [--removal mask|attention|delete] [--json] [--html FILE] TEXT',
+  ],
+  options: {
+    ...MODEL_OPTIONS,
+    ...TEXT_OPTIONS,
+    ...EXPLAIN_OPTIONS,
+    html: { type: 'string', value: 'FILE', help: 'Also write a self-contained HTML report (no network, no scripts) to FILE.' },
+  },
+  details:
+    'Values are in logit units: positive pushes toward the explained output, negative against it. For exact-shapley\n' +
+    'and the SHAP methods the values add up to output − base value. Faithfulness (comprehensiveness, sufficiency)\n' +
+    'and a convergence estimate say how far to trust the numbers.',
+  async run(args, ctx) {
+    const params = explainParams(args, 'explain');
+    const variant = variantOf(args, 'explain');
+    const html = args.options.html as string | undefined;
+    if (html !== undefined && html.trim() === '') throw new UsageError('--html needs a file name.', 'explain');
+    const modelPath = resolveModelPath(args.options.model as string | undefined, ctx);
+    const text = await textOf(args, ctx, 'explain');
+    const { result, attention } = await withEngine(ctx, async (r) => {
+      await r.open(modelPath, variant);
+      const result = await r.request('explain', { ...params, text }, 'Explaining');
+      // The report also shows the last layer's attention; a model that hides it still gets a report.
+      let attention: AttentionResult | undefined;
+      if (html !== undefined) attention = await r.request('attention', { text, hidden: false }, 'Reading attention').catch(() => undefined);
+      return { result, attention };
+    });
+    if (html !== undefined) {
+      try {
+        fs.writeFileSync(html, buildHtmlReport(result, attention, { generator: packageVersion(ctx.root) }));
+      } catch (err) {
+        throw new CliError(`Cannot write the report to ${html}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`, ExitCode.badInput);
+      }
+      if (!args.options.quiet) ctx.stderr.write(`Report written to ${html}\n`);
+    }
+    write(ctx, args.options.json ? toJson(result) : renderExplanation(result, ctx.style));
+    return ExitCode.ok;
+  },
+};
+
+/** Parses `--ids 101,2023,102` into token ids; throws CliError (exit 1) for anything else. */
+export function parseIds(value: string): number[] {
+  const parts = value.split(/[\s,]+/).filter((p) => p !== '');
+  if (parts.length === 0) throw new CliError('--ids is empty: give token ids separated by commas, e.g. --ids 101,2023,102.', ExitCode.badInput);
+  return parts.map((p) => {
+    if (!/^\d+$/.test(p) || !Number.isSafeInteger(Number(p))) {
+      throw new CliError(`--ids: "${p}" is not a token id (ids are whole numbers ≥ 0, separated by commas).`, ExitCode.badInput);
+    }
+    return Number(p);
+  });
+}
+
+/** `onnx-lens attention`: attention per layer and head (and hidden states in JSON), from text or ids. */
+export const attentionCommand: CommandDefinition = {
+  name: 'attention',
+  summary: 'Show where each attention head looks, per layer; --json gives every matrix and hidden state.',
+  usage: ['attention [--model DIR|FILE] [--layer L] [--head H] [--json] [--no-hidden] TEXT', 'attention [--model …] --ids 101,2023,102'],
+  options: {
+    ...MODEL_OPTIONS,
+    ...TEXT_OPTIONS,
+    layer: { type: 'string', value: 'L', help: 'Only layer L (0-based; in every stack of a text-to-text model). Default text view: the last layer.' },
+    head: { type: 'string', value: 'H', help: 'Only head H (0-based). Default text view: the mean of the heads.' },
+    ids: { type: 'string', value: 'IDS', help: 'Exact token ids (comma-separated) instead of TEXT; no tokenizer step, no special tokens added.' },
+    hidden: { type: 'boolean', negatable: true, help: 'Include hidden states in --json (default on; --no-hidden omits them).' },
+  },
+  async run(args, ctx) {
+    const layer = intOption(args.options.layer, 'layer', 0, 'attention');
+    const head = intOption(args.options.head, 'head', 0, 'attention');
+    const variant = variantOf(args, 'attention');
+    const idsFlag = args.options.ids as string | undefined;
+    if (idsFlag !== undefined && (args.positionals.length || args.options.file !== undefined)) {
+      throw new UsageError('Give either --ids or a TEXT, not both.', 'attention');
+    }
+    const ids = idsFlag !== undefined ? parseIds(idsFlag) : undefined;
+    const modelPath = resolveModelPath(args.options.model as string | undefined, ctx);
+    const text = ids ? undefined : await textOf(args, ctx, 'attention');
+    const hidden = args.options.hidden !== false && Boolean(args.options.json);
+    const result = await withEngine(ctx, async (r) => {
+      await r.open(modelPath, variant);
+      return r.request('attention', ids ? { ids, hidden } : { text, hidden }, 'Running with attention exposed');
+    });
+    // Validate --layer/--head before printing anything, so a typo is an error, not an empty result.
+    selectAttention(result.attentions, layer, head);
+    write(ctx, args.options.json ? toJson(attentionJson(result, { layer, head, hidden })) : renderAttention(result, { layer, head }, ctx.style));
+    return ExitCode.ok;
+  },
+};

@@ -1,0 +1,47 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DEMO_MODEL } from '../../support/fixtureModels';
+import { describeRun, jsonOf, runCli } from './cliProcess';
+
+const hasDemo = fs.existsSync(path.join(DEMO_MODEL, 'onnx', 'model.onnx'));
+
+describe('onnx-lens without --model: the demo model', () => {
+  test('inspect shows the demo sentiment classifier', { skip: !hasDemo && 'the demo model is not built' }, async () => {
+    const card = jsonOf(await runCli(['inspect', '--json']));
+    assert.equal(card.task, 'sequence-classification');
+    assert.deepEqual([...card.labels].sort(), ['NEGATIVE', 'POSITIVE']);
+    assert.equal(card.path, DEMO_MODEL);
+  });
+
+  test('explain tells a clearly positive from a clearly negative review', { skip: !hasDemo && 'the demo model is not built' }, async () => {
+    const pos = await runCli(['explain', '--method', 'exact-shapley', 'a wonderful, moving film with brilliant acting']);
+    assert.equal(pos.code, 0, describeRun(pos));
+    assert.match(pos.stdout, /^Prediction: POSITIVE /m);
+    for (const w of ['wonderful', 'moving', 'film', 'brilliant', 'acting']) assert.match(pos.stdout, new RegExp(`^  ${w} +[+-]\\d`, 'm'));
+
+    const neg = jsonOf(await runCli(['explain', '--method', 'exact-shapley', '--json', 'a dull, tedious and boring mess']));
+    assert.equal(neg.fullOutput.candidates[0].label, 'NEGATIVE');
+    const sum = neg.features.reduce((s: number, f: { value: number }) => s + f.value, 0);
+    assert.ok(Math.abs(sum - (neg.outputValue - neg.baseValue)) < 1e-4);
+  });
+
+  test('attention on the demo model: rows sum to 1', { skip: !hasDemo && 'the demo model is not built' }, async () => {
+    const a = jsonOf(await runCli(['attention', '--json', '--no-hidden', 'not bad at all']));
+    assert.ok(a.attentions.length > 0);
+    for (const layer of a.attentions) {
+      const [, heads, q, k] = layer.shape;
+      for (let r = 0; r < heads * q; r++) {
+        const s = layer.data.slice(r * k, (r + 1) * k).reduce((x: number, y: number) => x + y, 0);
+        assert.ok(Math.abs(s - 1) < 1e-3);
+      }
+    }
+  });
+
+  test('without the demo model, a command without --model says how to pick one and exits 2', { skip: hasDemo && 'the demo model is present' }, async () => {
+    const run = await runCli(['predict', 'some text']);
+    assert.equal(run.code, 2, describeRun(run));
+    assert.match(run.stderr, /demo model is not installed.*--model/);
+  });
+});
