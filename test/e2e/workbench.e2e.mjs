@@ -269,6 +269,9 @@ async function runTheme(theme) {
       panel = await findWebview(page, 'panel', 120_000);
     }))) return;
 
+    // More room for the panel's pictures: the sidebar comes back when its own step opens it.
+    await runCommand(page, 'View: Close Primary Side Bar', 10_000).catch(() => {});
+
     const labels = demoLabels();
     await step(`${theme}: the panel has the tabs ${TABS.join(', ')}`, async () => {
       for (const t of TABS) await tabButton(panel.frame, t).waitFor({ state: 'visible', timeout: 30_000 });
