@@ -36,11 +36,21 @@ export function mean(xs: number[]): number {
   return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : Number.NaN;
 }
 
-/** Seconds of `fn`, in milliseconds. */
-export async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
+/** Process CPU time (user + system, every thread), in milliseconds. */
+export function cpuNow(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+/**
+ * Wall time and process CPU time of `fn`, in milliseconds. CPU time counts only this process's threads, so
+ * it moves far less than wall time when other processes compete for the cores.
+ */
+export async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; cpu: number; value: T }> {
+  const c = cpuNow();
   const t = now();
   const value = await fn();
-  return { ms: now() - t, value };
+  return { ms: now() - t, cpu: cpuNow() - c, value };
 }
 
 /**
@@ -52,7 +62,7 @@ export async function backToBack(
   a: () => Promise<unknown>,
   b: () => Promise<unknown>,
   warm: boolean | (() => Promise<unknown>) = true,
-): Promise<{ a: number; b: number; ratios: number[] }> {
+): Promise<{ a: number; b: number; ratios: number[]; cpuA: number; cpuB: number; cpuRatios: number[] }> {
   if (typeof warm === 'function') {
     await warm();
   } else if (warm) {
@@ -61,22 +71,31 @@ export async function backToBack(
   }
   const ta: number[] = [];
   const tb: number[] = [];
-  const ratios: number[] = [];
+  const ca: number[] = [];
+  const cb: number[] = [];
   for (let r = 0; r < repeats; r++) {
-    let x: number;
-    let y: number;
+    let x: { ms: number; cpu: number };
+    let y: { ms: number; cpu: number };
     if (r % 2 === 0) {
-      x = (await timed(a)).ms;
-      y = (await timed(b)).ms;
+      x = await timed(a);
+      y = await timed(b);
     } else {
-      y = (await timed(b)).ms;
-      x = (await timed(a)).ms;
+      y = await timed(b);
+      x = await timed(a);
     }
-    ta.push(x);
-    tb.push(y);
-    ratios.push(x / y);
+    ta.push(x.ms);
+    tb.push(y.ms);
+    ca.push(x.cpu);
+    cb.push(y.cpu);
   }
-  return { a: median(ta), b: median(tb), ratios };
+  return {
+    a: median(ta),
+    b: median(tb),
+    ratios: ta.map((x, i) => x / tb[i]),
+    cpuA: median(ca),
+    cpuB: median(cb),
+    cpuRatios: ca.map((x, i) => x / cb[i]),
+  };
 }
 
 /** A deterministic pseudo-random generator (mulberry32). */

@@ -25,11 +25,14 @@ function parseArgs(argv: string[]): Suite[] {
 async function main(): Promise<void> {
   const suites = parseArgs(process.argv.slice(2));
   const started = Date.now();
-  process.stdout.write(`## ONNX Lens benchmarks — ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${os.cpus().length} CPU cores seen\n`);
+  process.stdout.write(
+    `## ONNX Lens benchmarks — ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${os.cpus().length} CPU cores seen, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' / ')} (1 / 5 / 15 min)\n`,
+  );
   for (const suite of suites) {
     const t = Date.now();
     await SUITES[suite]();
     process.stderr.write(`${suite}: ${((Date.now() - t) / 1000).toFixed(0)} s\n`);
+    process.stdout.write(`\n(load average after ${suite}: ${os.loadavg().map((l) => l.toFixed(1)).join(' / ')})\n`);
   }
   process.stderr.write(`all: ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
 }

@@ -52,7 +52,14 @@ if (tiers.includes('integration')) {
   run('integration', process.execPath, [path.join(root, 'scripts', 'vscode', 'runIntegration.mjs')], lastCounts);
 }
 if (tiers.includes('e2e')) {
-  run('e2e', 'bash', [path.join(root, 'scripts', 'vscode', 'runE2e.sh')], lastCounts);
+  // The end-to-end tier drives the packaged extension, so package it first.
+  const pack = spawnSync('bash', [path.join(root, 'scripts', 'vscode', 'packageVsix.sh')], { cwd: root, stdio: 'inherit' });
+  if (pack.status !== 0) {
+    failures.push('package');
+    failed += 1;
+  } else {
+    run('e2e', process.execPath, [path.join(root, 'test', 'e2e', 'workbench.e2e.mjs')], lastCounts);
+  }
 }
 console.log(`\n${failures.length ? `failed tiers: ${failures.join(', ')}\n` : ''}${passed} passed, ${failed} failed`);
 process.exit(failed > 0 || failures.length > 0 ? 1 : 0);

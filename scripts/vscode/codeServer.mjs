@@ -70,13 +70,17 @@ function installExitHooks() {
   if (hooksInstalled) return;
   hooksInstalled = true;
   // Synchronous last resort: kill every group we started.
-  process.on('exit', () => {
-    for (const s of live) s.killNow();
-  });
+  const killAll = () => {
+    for (const s of [...live]) {
+      s.killNow();
+      s.removeScratch();
+    }
+  };
+  process.on('exit', killAll);
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
     process.on(sig, () => {
       process.stderr.write(`\n[code-server] ${sig}: stopping ${live.size} server(s)\n`);
-      for (const s of live) s.killNow();
+      killAll();
       process.exit(sig === 'SIGINT' ? 130 : 143);
     });
   }
@@ -89,13 +93,15 @@ function scratchEnv(scratch) {
   env.XDG_DATA_HOME = join(scratch, 'home', '.local', 'share');
   env.XDG_CACHE_HOME = join(scratch, 'home', '.cache');
   env.XDG_RUNTIME_DIR = join(scratch, 'run');
+  // Temporary files of the extension host and its tests go away with the scratch folder.
+  env.TMPDIR = join(scratch, 'tmp');
   env.EXTENSIONS_GALLERY = '{}';
   env.VSCODE_PROXY_URI = '';
   // Variables of the calling VS Code/Node would leak into the extension host.
   for (const k of Object.keys(env)) {
     if (k.startsWith('VSCODE_') || k === 'ELECTRON_RUN_AS_NODE' || k === 'NODE_OPTIONS') delete env[k];
   }
-  for (const d of [env.HOME, env.XDG_CONFIG_HOME, env.XDG_DATA_HOME, env.XDG_CACHE_HOME, env.XDG_RUNTIME_DIR]) {
+  for (const d of [env.HOME, env.XDG_CONFIG_HOME, env.XDG_DATA_HOME, env.XDG_CACHE_HOME, env.XDG_RUNTIME_DIR, env.TMPDIR]) {
     mkdirSync(d, { recursive: true, mode: 0o700 });
   }
   return env;
@@ -108,6 +114,7 @@ function scratchEnv(scratch) {
  * @param {'dark'|'light'|string} [o.theme]  workbench colour theme
  * @param {object} [o.settings]           extra user settings
  * @param {string[]} [o.installExtensions] VSIX files installed before the start
+ * @param {Record<string,string>} [o.env] extra environment of code-server (and so of the extension host)
  * @param {boolean} [o.keepScratch]       keep the scratch folder after stop (default: env ONNX_LENS_KEEP_SCRATCH)
  * @param {(line: string) => void} [o.log]
  */
@@ -127,7 +134,7 @@ export async function startCodeServer(o = {}) {
     join(userDataDir, 'User', 'settings.json'),
     JSON.stringify({ ...baseSettings(o.theme), ...(o.settings ?? {}) }, null, 2),
   );
-  const env = scratchEnv(scratch);
+  const env = { ...scratchEnv(scratch), ...(o.env ?? {}) };
   const common = ['--config', configFile, '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir];
 
   for (const vsix of o.installExtensions ?? []) {
@@ -202,13 +209,17 @@ export async function startCodeServer(o = {}) {
           server.killNow();
           while (groupAlive(pgid) && Date.now() < deadline + 2000) await sleep(100);
         }
-        if (!keepScratch) {
-          try {
-            rmSync(scratch, { recursive: true, force: true, maxRetries: 3 });
-          } catch {}
-        } else {
-          log(`kept ${scratch}`);
+        server.removeScratch();
+      },
+      removeScratch() {
+        if (keepScratch) {
+          if (!server.scratchKeptLogged) log(`kept ${scratch}`);
+          server.scratchKeptLogged = true;
+          return;
         }
+        try {
+          rmSync(scratch, { recursive: true, force: true, maxRetries: 3 });
+        } catch {}
       },
       logTail(n = 40) {
         try {

@@ -56,12 +56,8 @@ const timer = setTimeout(async () => {
 }, timeoutS * 1000);
 
 try {
-  server = await startCodeServer({
-    theme,
-    // The suite's own environment variable reaches Mocha through the extension host's environment.
-    settings: {},
-  });
-  if (grep) server.env.ONNX_LENS_TEST_GREP = grep;
+  // index.ts reads ONNX_LENS_TEST_GREP: it reaches Mocha through the extension host's environment.
+  server = await startCodeServer({ theme, env: grep ? { ONNX_LENS_TEST_GREP: grep } : {} });
 
   const workspace = join(server.scratch, 'workspace');
   mkdirSync(workspace, { recursive: true });

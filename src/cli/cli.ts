@@ -6,6 +6,7 @@ import { compareCommand } from './compareCommand';
 import { COMMON_OPTIONS, CommandContext, CommandDefinition, commandHelp } from './commandSpec';
 import { CliError, ExitCode } from './exitCodes';
 import { downloadCommand, modelsCommand } from './hubCommands';
+import { activationsCommand, datasetCommand, headsCommand, logitLensCommand, robustnessCommand } from './insideCommands';
 import { attentionCommand, explainCommand, inspectCommand, predictCommand } from './modelCommands';
 import { packageRoot, packageVersion } from './packagePaths';
 import { UsageError, parseArgs } from './parseArgs';
@@ -18,7 +19,12 @@ export const COMMANDS: readonly CommandDefinition[] = [
   predictCommand,
   explainCommand,
   attentionCommand,
+  activationsCommand,
+  logitLensCommand,
+  headsCommand,
   compareCommand,
+  robustnessCommand,
+  datasetCommand,
   downloadCommand,
   modelsCommand,
 ];

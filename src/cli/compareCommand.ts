@@ -3,7 +3,7 @@
  * their predictions drift, whether their explanations agree, and what the smaller one saves in
  * size and time.
  */
-import type { ExplanationResult, ModelCard, Prediction } from '../protocol/engineApi';
+import type { CompareResult, ExplanationResult, ModelCard, Prediction } from '../protocol/engineApi';
 import { kendallTauB, spearman, topKOverlap } from '../engine/explain/agreement';
 import { CommandContext, CommandDefinition } from './commandSpec';
 import { EngineRunner } from './engineRunner';
@@ -52,6 +52,29 @@ export interface Comparison {
   size: { bytesA: number; bytesB: number; ratio: number };
   /** Time of A divided by time of B: above 1, B is faster. */
   speed: { predictSpeedup: number; explainSpeedup: number };
+}
+
+/**
+ * What the engine's own comparison adds (one engine holding both models on the same input): the
+ * full-output divergence and, per layer and head, how differently the two models attend.
+ */
+export interface EngineComparison {
+  /** KL(p_A ‖ p_B) in nats over the full output, when both have the same outputs. */
+  klDivergence?: number;
+  maxAbsLogitDiff?: number;
+  /** Mean |A_B − A_A| per layer and head, for layers whose attention shapes match. */
+  attention?: CompareResult['attention'];
+  attentionNote?: string;
+}
+
+/** Picks the parts of the engine's CompareResult that the two separate runs cannot give. */
+export function engineComparison(r: CompareResult): EngineComparison {
+  return {
+    klDivergence: r.drift.klDivergence,
+    maxAbsLogitDiff: r.drift.maxAbsLogitDiff,
+    attention: r.attention,
+    attentionNote: r.attentionNote,
+  };
 }
 
 const finiteOrNull = (v: number): number | null => (Number.isFinite(v) ? v : null);
@@ -165,7 +188,7 @@ function fmt(v: number | null | undefined, digits = 3): string {
 }
 
 /** The comparison for a terminal. */
-export function renderComparison(a: ComparedModel, b: ComparedModel, c: Comparison, notes: string[], style: Style): string {
+export function renderComparison(a: ComparedModel, b: ComparedModel, c: Comparison, notes: string[], style: Style, extra?: EngineComparison): string {
   const out: string[] = [];
   const head = (m: ComparedModel, tag: string) => `${style.bold(tag)} ${m.name} ${style.dim(`(${m.family}, ${m.variant}) ${m.path}`)}`;
   out.push(head(a, 'A'), head(b, 'B'), '');
@@ -174,6 +197,12 @@ export function renderComparison(a: ComparedModel, b: ComparedModel, c: Comparis
   out.push(table([[style.dim('A'), top(a)], [style.dim('B'), top(b)]]));
   const same = c.drift.sameTopLabel ? style.green('same top label') : style.red(`different top labels (${c.drift.topLabels.join(' vs ')})`);
   out.push(`  ${same}; max |Δprobability| ${c.drift.maxAbsProbabilityDelta.toFixed(4)} over ${c.drift.comparedLabels} labels`);
+  if (extra?.klDivergence !== undefined || extra?.maxAbsLogitDiff !== undefined) {
+    const parts = [];
+    if (extra.klDivergence !== undefined) parts.push(`KL(A‖B) ${fmt(extra.klDivergence, 5)} nats over the full output`);
+    if (extra.maxAbsLogitDiff !== undefined) parts.push(`max |Δlogit| ${fmt(extra.maxAbsLogitDiff, 4)}`);
+    out.push(`  ${parts.join('; ')}`);
+  }
   out.push('');
   const ea = a.explanation;
   const eb = b.explanation;
@@ -200,6 +229,15 @@ export function renderComparison(a: ComparedModel, b: ComparedModel, c: Comparis
     `${style.bold('Speed:')} predict A ${formatDuration(a.timing.predictMs)}, B ${formatDuration(b.timing.predictMs)} (${speed(c.speed.predictSpeedup)}); ` +
       `explain A ${formatDuration(a.timing.explainMs)}, B ${formatDuration(b.timing.explainMs)} (${speed(c.speed.explainSpeedup)})`,
   );
+  if (extra?.attention?.length) {
+    out.push('');
+    out.push(style.bold('Attention difference per head (mean |A_B − A_A|)'));
+    const heads = Math.max(...extra.attention.map((x) => x.meanAbsDiff.length));
+    const rows = [[style.dim('layer'), ...Array.from({ length: heads }, (_x, h) => style.dim(`H${h}`))]];
+    for (const x of extra.attention) rows.push([`L${x.layer} ${x.kind}`, ...x.meanAbsDiff.map((v) => fmt(v, 4))]);
+    out.push(table(rows, new Set(Array.from({ length: heads }, (_x, h) => h + 1))));
+  }
+  if (extra?.attentionNote) out.push(style.dim(extra.attentionNote));
   for (const n of notes) out.push(style.yellow(`note: ${n}`));
   return out.join('\n');
 }
@@ -233,15 +271,29 @@ export const compareCommand: CommandDefinition = {
     const pathB = resolveModelPath(models[1], ctx);
     const text = await readInputText({ positionals: args.positionals, file: args.options.file as string | undefined, stdin: ctx.stdin }, 'compare');
 
-    const a = await withEngine(ctx, (r) => runOne(r, pathA, variantA, 'A', params, text, false));
+    // The engine's comparison holds both models in one engine: it adds the full-output divergence and the
+    // per-head attention difference. Models it cannot pair (other tasks) still get the comparison below.
+    let extra: EngineComparison | undefined;
+    const extraNotes: string[] = [];
+    const a = await withEngine(ctx, async (r) => {
+      const one = await runOne(r, pathA, variantA, 'A', params, text, false);
+      try {
+        const other = pathB === pathA && variantB !== undefined && variantB !== one.card.variant ? { otherVariant: variantB } : { otherPath: pathB, otherVariant: variantB };
+        extra = engineComparison(await r.request('compareModels', { text, ...other, explain: false, timingRuns: 1 }, 'Comparing attention'));
+      } catch (err) {
+        if (ctx.signal.aborted || !(err instanceof CliError) || err.exitCode === ExitCode.interrupted) throw err;
+        extraNotes.push(`No attention or full-output comparison: ${err.message}`);
+      }
+      return one;
+    });
     const paramsB = params.target === undefined ? { ...params, target: a.model.explanation.target.label, contrast: a.model.explanation.target.contrastLabel } : params;
     const b = await withEngine(ctx, (r) => runOne(r, pathB, variantB, 'B', paramsB, text, params.target === undefined));
     const comparison = compareModels(a.model, b.model, k);
-    const notes = [...a.notes, ...b.notes];
+    const notes = [...a.notes, ...b.notes, ...extraNotes];
     if (args.options.json) {
-      ctx.stdout.write(toJson({ text, models: [a.model, b.model], ...comparison, notes }) + '\n');
+      ctx.stdout.write(toJson({ text, models: [a.model, b.model], ...comparison, ...(extra ?? {}), notes }) + '\n');
     } else {
-      ctx.stdout.write(renderComparison(a.model, b.model, comparison, notes, ctx.style) + '\n');
+      ctx.stdout.write(renderComparison(a.model, b.model, comparison, notes, ctx.style, extra) + '\n');
     }
     return ExitCode.ok;
   },

@@ -8,18 +8,23 @@
  */
 import type {
   AttentionKind,
+  CompareResult,
+  DatasetResult,
   EncodedText,
   ExplanationResult,
   FeatureValue,
+  HeadImportanceResult,
   Level,
+  LogitLensResult,
   MethodName,
   ModelCard,
   Prediction,
   RemovalStrategy,
+  RobustnessResult,
 } from './engineApi';
 
-export type PanelTab = 'prediction' | 'attributions' | 'attention' | 'activations';
-export const PANEL_TABS: readonly PanelTab[] = ['prediction', 'attributions', 'attention', 'activations'];
+export type PanelTab = 'prediction' | 'attributions' | 'attention' | 'activations' | 'heads' | 'compare' | 'robustness' | 'dataset';
+export const PANEL_TABS: readonly PanelTab[] = ['prediction', 'attributions', 'attention', 'activations', 'heads', 'compare', 'robustness', 'dataset'];
 
 /** Methods that attribute an output to input words (rollout/flow are attention views). */
 export const ATTRIBUTION_METHODS: readonly MethodName[] = ['partition-shap', 'kernel-shap', 'exact-shapley', 'lime', 'occlusion', 'occlusion-window'];
@@ -98,7 +103,35 @@ export interface ActivationView {
   layers: number[];
   /** [token][layer] L2 norms of the hidden state. */
   norms: Float32Array;
+  /**
+   * [token][layer − 1] size of each layer's update to the residual stream, ‖h_{i+1} − h_i‖: column i
+   * is the update that turns hidden state layers[i] into layers[i + 1].
+   */
+  updates: Float32Array;
   hiddenSize: number;
+}
+
+/** The result of a head-importance run and, when asked, of pruning a set of heads. */
+export interface HeadsView {
+  result: HeadImportanceResult;
+  /** The text the importance was measured on. */
+  text: string;
+}
+
+/** A model comparison and what the second model was. */
+export interface CompareView {
+  result: CompareResult;
+  text: string;
+  /** How the other model was chosen, for the heading ("the quantized variant", a folder name). */
+  otherLabel: string;
+}
+
+/** A dataset run and the file it read (workspace URI, so examples can be opened). */
+export interface DatasetView {
+  result: DatasetResult;
+  uri: string;
+  textColumn?: string | number;
+  labelColumn?: string | number;
 }
 
 export interface NeuronValue {
@@ -143,6 +176,17 @@ export interface SidebarState {
   /** The last error of opening or running a model, shown until the next success. */
   lastError?: string;
   workspaceTrusted: boolean;
+  /** The open model predicts next tokens, so the logit lens applies. */
+  decoder?: boolean;
+  /** One line per inside-the-model analysis run so far (latest of each), e.g. robustness flip rate. */
+  inside?: InsideSummaryLine[];
+}
+
+/** A short summary of the latest result of one analysis, shown in the sidebar; click reopens its tab. */
+export interface InsideSummaryLine {
+  tab: PanelTab;
+  title: string;
+  detail: string;
 }
 
 /** Quick actions the sidebar may ask for; the host maps them to its commands. */
@@ -153,6 +197,11 @@ export type SidebarAction =
   | 'showAttention'
   | 'showActivations'
   | 'compareMethods'
+  | 'showHeadImportance'
+  | 'compareModels'
+  | 'testRobustness'
+  | 'runDataset'
+  | 'showLogitLens'
   | 'exportExplanation'
   | 'downloadModel'
   | 'manageCachedModels'
@@ -200,6 +249,13 @@ export type HostToPanel =
   | { type: 'attention'; overview: AttentionOverview }
   | { type: 'rollout'; result: ExplanationResult }
   | { type: 'activations'; views: ActivationView[] }
+  | { type: 'logitLens'; result: LogitLensResult }
+  | { type: 'heads'; view: HeadsView }
+  /** The cost of pruning the selected heads (the same result type, with `prune` set). */
+  | { type: 'prune'; result: HeadImportanceResult }
+  | { type: 'compareModels'; view: CompareView }
+  | { type: 'robustness'; result: RobustnessResult }
+  | { type: 'dataset'; view: DatasetView }
   | { type: 'showTab'; tab: PanelTab; focus?: { start: number; end: number } }
   | { type: 'error'; message: string }
   | RpcRequest<WebviewRequests>
@@ -217,6 +273,18 @@ export type PanelToHost =
   | { type: 'saveImage'; format: 'png' | 'svg'; name: string; data: string }
   | { type: 'revealText'; start: number; end: number }
   | { type: 'tabChanged'; tab: PanelTab }
+  | { type: 'loadLogitLens' }
+  | { type: 'loadHeads' }
+  /** Heads as [layer, head] pairs. */
+  | { type: 'runPrune'; heads: [number, number][] }
+  /** Starts Compare Models… (the host asks which model). */
+  | { type: 'runCompareModels' }
+  | { type: 'runRobustness' }
+  /** Starts Run on Dataset… (the host asks for the file and columns). */
+  | { type: 'runDataset' }
+  /** Opens an example of the dataset at its line and explains it. */
+  | { type: 'openExample'; line: number; text: string }
+  | { type: 'exportDataset'; format: 'json' | 'csv' }
   | RpcRequest<HostRequests>
   | RpcResponse;
 
@@ -229,6 +297,7 @@ export type SidebarToHost =
   | { type: 'ready' }
   | { type: 'action'; action: SidebarAction }
   | { type: 'reopen'; id: string }
+  | { type: 'showTab'; tab: PanelTab }
   | { type: 'setting'; key: 'method' | 'budget' | 'level' | 'removal' | 'modelVariant'; value: string | number }
   | RpcResponse;
 
@@ -237,8 +306,20 @@ export type SidebarToHost =
 
 const PANEL_TYPES = new Set<PanelToHost['type']>([
   'ready', 'runExplain', 'runCompare', 'loadAttention', 'loadRollout', 'loadActivations', 'cancel', 'exportData', 'saveImage', 'revealText', 'tabChanged', 'request', 'response',
+  'loadLogitLens', 'loadHeads', 'runPrune', 'runCompareModels', 'runRobustness', 'runDataset', 'openExample', 'exportDataset',
 ]);
-const SIDEBAR_TYPES = new Set<SidebarToHost['type']>(['ready', 'action', 'reopen', 'setting', 'response']);
+
+/** Keeps the well-formed [layer, head] pairs of a webview message (at most `max`). */
+export function validHeadPairs(value: unknown, max = 4096): [number, number][] {
+  if (!Array.isArray(value)) return [];
+  const out: [number, number][] = [];
+  for (const p of value) {
+    if (out.length >= max) break;
+    if (Array.isArray(p) && p.length === 2 && Number.isInteger(p[0]) && Number.isInteger(p[1]) && p[0] >= 0 && p[1] >= 0) out.push([p[0], p[1]]);
+  }
+  return out;
+}
+const SIDEBAR_TYPES = new Set<SidebarToHost['type']>(['ready', 'action', 'reopen', 'showTab', 'setting', 'response']);
 
 function hasType(m: unknown): m is { type: string } {
   return typeof m === 'object' && m !== null && typeof (m as { type?: unknown }).type === 'string';

@@ -3,6 +3,7 @@ import { ATTRIBUTION_METHODS, SidebarState } from '../protocol/webviewMessages';
 import { AnalysisController, registerAnalysisCommands } from './commands/analysisCommands';
 import { registerExportCommands } from './commands/exportCommands';
 import { registerHubCommands } from './commands/hubCommands';
+import { InsideController, registerInsideCommands } from './commands/insideCommands';
 import { registerModelCommands } from './commands/modelCommands';
 import { affectsLens, updateSetting, VariantSetting } from './config';
 import { AttributionHighlights } from './editor/attributionHighlights';
@@ -42,9 +43,22 @@ export function activate(context: vscode.ExtensionContext): LensApi {
     },
   };
   const analysis = new AnalysisController(services);
+  const inside = new InsideController(services, analysis);
   services.panel.setActions(analysis);
+  services.panel.setInsideActions({
+    initialMessages: () => inside.initialMessages(),
+    loadLogitLens: () => void inside.showLogitLens(true),
+    loadHeads: () => void inside.showHeadImportance(true),
+    prune: (heads) => void inside.prune(heads),
+    compareModels: () => void inside.compareModels(undefined, true),
+    testRobustness: () => void inside.testRobustness(undefined, true),
+    runDataset: () => void inside.runDataset(),
+    openExample: (line, text) => void inside.openExample(line, text),
+    exportDataset: (format) => void inside.exportDataset(format),
+  });
+  const state = () => ({ ...sidebarState(services), decoder: engine.card?.task === 'causal-lm', inside: inside.summary() });
   services.sidebar.setHandlers({
-    state: () => sidebarState(services),
+    state,
     setting: (key, value) => {
       if (key === 'modelVariant') {
         void updateSetting('modelVariant', value === 'quantized' ? 'quantized' : 'fp32').then(() => {
@@ -70,6 +84,7 @@ export function activate(context: vscode.ExtensionContext): LensApi {
     vscode.window.registerWebviewViewProvider(Views.inspector, services.sidebar),
     registerModelCommands(context, services),
     registerAnalysisCommands(context, services, analysis),
+    registerInsideCommands(services, inside),
     registerExportCommands(context, services),
     registerHubCommands(context, services),
     registerAttributionHover(context, services),
@@ -88,7 +103,10 @@ export function activate(context: vscode.ExtensionContext): LensApi {
     },
     panelState: () => services.panel.describe(),
     sidebarDrawn: () => services.sidebar.describe(),
-    sidebarState: () => sidebarState(services),
+    sidebarState: state,
+    get inside() {
+      return inside.latest;
+    },
     cancelCurrent: () => services.cancelCurrent(),
     decorationsFor: (editor) => services.highlights.for(editor.document),
   };

@@ -20,6 +20,11 @@ export const Commands = {
   showPanel: 'onnxLens.showPanel',
   reopenExplanation: 'onnxLens.reopenExplanation',
   showLog: 'onnxLens.showLog',
+  showHeadImportance: 'onnxLens.showHeadImportance',
+  compareModels: 'onnxLens.compareModels',
+  testRobustness: 'onnxLens.testRobustness',
+  runDataset: 'onnxLens.runDataset',
+  showLogitLens: 'onnxLens.showLogitLens',
 } as const;
 export type CommandId = (typeof Commands)[keyof typeof Commands];
 
@@ -50,6 +55,8 @@ export const ContextKeys = {
   modelLoaded: 'onnxLens.modelLoaded',
   hasExplanation: 'onnxLens.hasExplanation',
   hasHighlights: 'onnxLens.hasHighlights',
+  /** The open model predicts next tokens (the logit lens applies). */
+  modelIsDecoder: 'onnxLens.modelIsDecoder',
 } as const;
 
 /** Theme colours contributed for attribution highlights: buckets 1 (weak) … 5 (strong). */

@@ -1,6 +1,7 @@
 import type * as vscode from 'vscode';
 import type { ExplanationResult, ModelCard } from '../protocol/engineApi';
 import type { DrawnSummary, SidebarState } from '../protocol/webviewMessages';
+import type { InsideResults } from './commands/insideCommands';
 import type { HighlightInfo } from './editor/attributionHighlights';
 
 /**
@@ -18,6 +19,8 @@ export interface LensApi {
   sidebarDrawn(): Promise<DrawnSummary | undefined>;
   /** The state the sidebar is given. */
   sidebarState(): SidebarState;
+  /** The latest head importance, logit lens, comparison, robustness and dataset results. */
+  readonly inside: Readonly<InsideResults>;
   /** Cancels the work in progress, as the notification's Cancel button does. */
   cancelCurrent(): void;
   /** The attribution highlights of an editor's document. */

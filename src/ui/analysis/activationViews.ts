@@ -1,6 +1,7 @@
 /**
- * Hidden-state views: how large each token's residual stream is after each layer (its L2 norm)
- * and which neurons of one token fire hardest. Norms grow through depth and outlier dimensions
+ * Hidden-state views: how large each token's residual stream is after each layer (its L2 norm),
+ * how much each layer changed it (the norm of its update), and which neurons of one token fire
+ * hardest. Norms grow through depth and outlier dimensions
  * dominate them, which is exactly what the heatmap is meant to show.
  */
 import type { AttentionResult, HiddenStateTensor, TokenView } from '../../protocol/engineApi';
@@ -13,6 +14,8 @@ export interface ActivationGrid {
   layers: number[];
   /** [token][layer] L2 norms. */
   norms: Float32Array;
+  /** [token][layer − 1] ‖h_{i+1} − h_i‖: how much each layer wrote into each token's residual stream. */
+  updates: Float32Array;
   hiddenSize: number;
 }
 
@@ -25,17 +28,26 @@ export function activationGrid(result: AttentionResult, stack: 'encoder' | 'deco
   const tensors = stackTensors(result, stack);
   if (tensors.length === 0) return undefined;
   const [, seq, hidden] = tensors[0].shape;
-  const norms = new Float32Array(seq * tensors.length);
+  const L = tensors.length;
+  const norms = new Float32Array(seq * L);
+  const updates = new Float32Array(seq * Math.max(0, L - 1));
   tensors.forEach((t, li) => {
+    const previous = li > 0 ? tensors[li - 1].data : undefined;
     for (let s = 0; s < seq; s++) {
       let sum = 0;
+      let change = 0;
       const base = s * hidden;
-      for (let d = 0; d < hidden; d++) sum += t.data[base + d] * t.data[base + d];
-      norms[s * tensors.length + li] = Math.sqrt(sum);
+      for (let d = 0; d < hidden; d++) {
+        const x = t.data[base + d];
+        sum += x * x;
+        if (previous) change += (x - previous[base + d]) ** 2;
+      }
+      norms[s * L + li] = Math.sqrt(sum);
+      if (previous) updates[s * (L - 1) + li - 1] = Math.sqrt(change);
     }
   });
   const tokens = stack === 'decoder' ? result.encoded.decoder?.tokens ?? [] : result.encoded.tokens;
-  return { stack, tokens: tokens.slice(0, seq), layers: tensors.map((t) => t.index), norms, hiddenSize: hidden };
+  return { stack, tokens: tokens.slice(0, seq), layers: tensors.map((t) => t.index), norms, updates, hiddenSize: hidden };
 }
 
 /** The neurons with the largest |activation| for one token at one hidden-state index. */
@@ -63,7 +75,7 @@ export function activationViews(result: AttentionResult): ActivationView[] {
   for (const stack of ['encoder', 'decoder'] as const) {
     const grid = activationGrid(result, stack);
     if (!grid) continue;
-    out.push({ stack, tokens: grid.tokens.map((t) => ({ text: t.text, special: t.special })), layers: grid.layers, norms: grid.norms, hiddenSize: grid.hiddenSize });
+    out.push({ stack, tokens: grid.tokens.map((t) => ({ text: t.text, special: t.special })), layers: grid.layers, norms: grid.norms, updates: grid.updates, hiddenSize: grid.hiddenSize });
   }
   return out;
 }

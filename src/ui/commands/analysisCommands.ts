@@ -30,7 +30,7 @@ export interface TextInput {
 }
 
 /** The selection of the active editor; an empty selection offers its line instead. */
-async function requireSelection(): Promise<TextInput | undefined> {
+export async function requireSelection(): Promise<TextInput | undefined> {
   const editor = vscode.window.activeTextEditor;
   if (!editor) {
     void vscode.window.showInformationMessage('ONNX Lens: open a file and select the text to analyse.');
@@ -56,7 +56,33 @@ async function requireSelection(): Promise<TextInput | undefined> {
   return { text, uri: editor.document.uri.toString(), offset: editor.document.offsetAt(range.start) };
 }
 
-type Report = (progress: ProgressEvent) => void;
+export type Report = (progress: ProgressEvent) => void;
+
+/**
+ * Runs long work under a cancellable notification: its Cancel, the panel's Cancel and the
+ * sidebar's all abort the signal, which cancels the engine request in flight.
+ */
+export async function runCancellable<T>(services: Services, title: string, work: (signal: AbortSignal, report: Report) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const untrack = services.trackWork(controller);
+  try {
+    return await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (progress, token) => {
+      token.onCancellationRequested(() => controller.abort());
+      let reported = 0;
+      const report: Report = (p) => {
+        const fraction = p.total > 0 ? Math.min(1, p.done / p.total) : 0;
+        const increment = Math.max(0, fraction - reported) * 100;
+        reported = Math.max(reported, fraction);
+        progress.report({ increment, message: progressMessage(p) });
+      };
+      services.panel.post({ type: 'busy', label: title.replace(/^ONNX Lens: /, '') });
+      return work(controller.signal, report);
+    });
+  } finally {
+    untrack();
+    services.panel.post({ type: 'busy' });
+  }
+}
 
 /**
  * The analyses behind the commands and the panel's buttons. Every long request runs under a
@@ -68,6 +94,16 @@ export class AnalysisController implements PanelActions {
   private level: Level = 'word';
 
   constructor(private readonly services: Services) {}
+
+  /** The text the panel describes now (the last analysed selection). */
+  get currentSubject(): TextInput | undefined {
+    return this.subject;
+  }
+
+  /** Makes `input` the text the panel describes (other analyses of a selection set it too). */
+  setSubject(input: TextInput): void {
+    this.subject = input;
+  }
 
   // --- commands -------------------------------------------------------------------------------
 
@@ -189,26 +225,8 @@ export class AnalysisController implements PanelActions {
     }
   }
 
-  private async runCancellable<T>(title: string, work: (signal: AbortSignal, report: Report) => Promise<T>): Promise<T> {
-    const controller = new AbortController();
-    const untrack = this.services.trackWork(controller);
-    try {
-      return await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (progress, token) => {
-        token.onCancellationRequested(() => controller.abort());
-        let reported = 0;
-        const report: Report = (p) => {
-          const fraction = p.total > 0 ? Math.min(1, p.done / p.total) : 0;
-          const increment = Math.max(0, fraction - reported) * 100;
-          reported = Math.max(reported, fraction);
-          progress.report({ increment, message: progressMessage(p) });
-        };
-        this.services.panel.post({ type: 'busy', label: title.replace(/^ONNX Lens: /, '') });
-        return work(controller.signal, report);
-      });
-    } finally {
-      untrack();
-      this.services.panel.post({ type: 'busy' });
-    }
+  private runCancellable<T>(title: string, work: (signal: AbortSignal, report: Report) => Promise<T>): Promise<T> {
+    return runCancellable(this.services, title, work);
   }
 
   // --- PanelActions ---------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import {
   PANEL_TABS,
   PanelToHost,
   RunSettings,
+  validHeadPairs,
   WebviewRequests,
 } from '../../protocol/webviewMessages';
 import { Views } from '../ids';
@@ -34,6 +35,19 @@ export interface PanelActions {
   topNeurons(params: HostRequests['topNeurons']['params']): NeuronValue[];
 }
 
+/** What the inside-the-model tabs' buttons do; implemented by the inside commands. */
+export interface InsidePanelActions {
+  initialMessages(): HostToPanel[];
+  loadLogitLens(): void;
+  loadHeads(): void;
+  prune(heads: [number, number][]): void;
+  compareModels(): void;
+  testRobustness(): void;
+  runDataset(): void;
+  openExample(line: number, text: string): void;
+  exportDataset(format: 'json' | 'csv'): void;
+}
+
 /**
  * The explanation panel: one per window, reused. It is created on demand, holds no state the host
  * cannot resend, and is rebuilt from `initialMessages()` whenever it loads.
@@ -42,12 +56,17 @@ export class ExplanationPanel implements vscode.Disposable {
   private panel: vscode.WebviewPanel | undefined;
   private channel: WebviewChannel<HostToPanel, WebviewRequests> | undefined;
   private actions: PanelActions | undefined;
+  private insideActions: InsidePanelActions | undefined;
   private currentTab: PanelTab = 'prediction';
 
   constructor(private readonly extensionUri: vscode.Uri) {}
 
   setActions(actions: PanelActions): void {
     this.actions = actions;
+  }
+
+  setInsideActions(actions: InsidePanelActions): void {
+    this.insideActions = actions;
   }
 
   get isOpen(): boolean {
@@ -125,7 +144,7 @@ export class ExplanationPanel implements vscode.Disposable {
     const m = message as PanelToHost;
     switch (m.type) {
       case 'ready':
-        for (const initial of a?.initialMessages() ?? []) channel.post(initial);
+        for (const initial of [...(a?.initialMessages() ?? []), ...(this.insideActions?.initialMessages() ?? [])]) channel.post(initial);
         channel.post({ type: 'showTab', tab: this.currentTab });
         channel.markReady();
         return;
@@ -165,6 +184,40 @@ export class ExplanationPanel implements vscode.Disposable {
         return;
       case 'revealText':
         if (Number.isInteger(m.start) && Number.isInteger(m.end)) a?.revealText(m.start, m.end);
+        return;
+      default:
+        this.onInsideMessage(m);
+    }
+  }
+
+  private onInsideMessage(m: PanelToHost): void {
+    const inside = this.insideActions;
+    switch (m.type) {
+      case 'loadLogitLens':
+        inside?.loadLogitLens();
+        return;
+      case 'loadHeads':
+        inside?.loadHeads();
+        return;
+      case 'runPrune': {
+        const heads = validHeadPairs(m.heads);
+        if (heads.length) inside?.prune(heads);
+        return;
+      }
+      case 'runCompareModels':
+        inside?.compareModels();
+        return;
+      case 'runRobustness':
+        inside?.testRobustness();
+        return;
+      case 'runDataset':
+        inside?.runDataset();
+        return;
+      case 'openExample':
+        if (Number.isInteger(m.line) && m.line > 0 && typeof m.text === 'string') inside?.openExample(m.line, m.text);
+        return;
+      case 'exportDataset':
+        if (m.format === 'json' || m.format === 'csv') inside?.exportDataset(m.format);
         return;
     }
   }

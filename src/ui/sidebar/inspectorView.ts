@@ -3,6 +3,7 @@ import {
   DrawnSummary,
   HostToSidebar,
   isSidebarMessage,
+  PANEL_TABS,
   SidebarAction,
   SidebarState,
   SidebarToHost,
@@ -19,6 +20,11 @@ const ACTION_COMMANDS: Record<SidebarAction, string> = {
   showAttention: Commands.showAttention,
   showActivations: Commands.showActivations,
   compareMethods: Commands.compareMethods,
+  showHeadImportance: Commands.showHeadImportance,
+  compareModels: Commands.compareModels,
+  testRobustness: Commands.testRobustness,
+  runDataset: Commands.runDataset,
+  showLogitLens: Commands.showLogitLens,
   exportExplanation: Commands.exportExplanation,
   downloadModel: Commands.downloadModel,
   manageCachedModels: Commands.manageCachedModels,
@@ -122,6 +128,9 @@ export class InspectorView implements vscode.WebviewViewProvider, vscode.Disposa
         if (command) void vscode.commands.executeCommand(command);
         return;
       }
+      case 'showTab':
+        if (PANEL_TABS.includes(m.tab)) void vscode.commands.executeCommand(Commands.showPanel, { tab: m.tab });
+        return;
       case 'reopen':
         if (typeof m.id === 'string') void vscode.commands.executeCommand(Commands.reopenExplanation, m.id);
         return;

@@ -1,6 +1,7 @@
+import type { LogitLensResult, ModelCard } from '../../../src/protocol/engineApi';
 import type { ActivationView, NeuronValue } from '../../../src/protocol/webviewMessages';
 import { heatmapSvg } from '../../../src/ui/report/svgCharts';
-import { clear, el, fmt, select } from '../shared/dom';
+import { button, clear, el, fmt, select } from '../shared/dom';
 import type { ThemeColors } from '../shared/theme';
 import { drawCells, heatLookup, toRgb, VirtualCanvas, Viewport } from '../shared/virtualCanvas';
 import type { PanelChannel, TabView } from './tabView';
@@ -9,17 +10,50 @@ const ROW = 16;
 const COL = 36;
 const LEFT = 120;
 const TOP = 24;
+/** Space between the norms block and the updates block. */
+const GAP = 20;
 
-/** Activations: tokens × layers heatmap of hidden-state norms; top neurons of a clicked cell. */
+/** Quantises [token][column] values to 0–255, per column or over the whole block. */
+function quantiseColumns(values: Float32Array, tokens: number, cols: number, perColumn: boolean): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(tokens * cols);
+  const max = new Float32Array(cols);
+  let globalMax = 0;
+  for (let t = 0; t < tokens; t++) for (let c = 0; c < cols; c++) {
+    const x = values[t * cols + c];
+    if (x > max[c]) max[c] = x;
+    if (x > globalMax) globalMax = x;
+  }
+  for (let t = 0; t < tokens; t++) for (let c = 0; c < cols; c++) {
+    const m = perColumn ? max[c] : globalMax;
+    out[t * cols + c] = m > 0 ? Math.round((values[t * cols + c] / m) * 255) : 0;
+  }
+  return out;
+}
+
+/** A token's text for a table cell: leading and trailing spaces made visible. */
+function shownToken(text: string): string {
+  return text.replace(/^ /, '␣').replace(/ $/, '␣').replace(/\n/g, '⏎');
+}
+
+/**
+ * Activations: tokens × layers heatmaps of hidden-state norms and, beside them, of each layer's
+ * update to the residual stream (‖h_{i+1} − h_i‖); top neurons of a clicked cell. For decoders,
+ * the logit lens: what each layer would predict if the model stopped there.
+ */
 export class ActivationsTab implements TabView {
   readonly element = el('section', { className: 'tab activations' });
   private readonly toolbar = el('div', { className: 'controls' });
   private readonly stage = el('div', { className: 'row' });
   private readonly neurons = el('div', { className: 'side neurons' });
+  private readonly lensBox = el('div', { className: 'logit-lens' });
   private views: ActivationView[] = [];
+  private card: ModelCard | undefined;
+  private lens: LogitLensResult | undefined;
+  private lensRows = 0;
   private stackIndex = 0;
   private perLayer = true;
   private quantised = new Uint8Array(0);
+  private quantisedUpdates = new Uint8Array(0);
   private lut: Uint8ClampedArray;
   private readonly canvas: VirtualCanvas;
   private selected: { token: number; layer: number } | undefined;
@@ -32,8 +66,63 @@ export class ActivationsTab implements TabView {
     this.lut = heatLookup(toRgb(theme.background), theme.heat);
     this.canvas = new VirtualCanvas((ctx, view) => this.draw(ctx, view), { height: '70vh' });
     this.canvas.canvas.addEventListener('click', (e) => this.onClick(e));
-    this.element.append(this.toolbar, this.stage);
+    this.element.append(this.toolbar, this.stage, this.lensBox);
     this.stage.append(el('p', { className: 'empty', text: 'Select text and run "ONNX Lens: Show Activations".' }));
+  }
+
+  setModel(card: ModelCard | undefined): void {
+    if (card?.path !== this.card?.path) this.lens = undefined;
+    this.card = card;
+    this.renderLens();
+  }
+
+  setLogitLens(result: LogitLensResult): void {
+    this.lens = result;
+    this.renderLens();
+  }
+
+  /** The logit lens table: one row per hidden state, its top candidates and the final prediction's rank. */
+  private renderLens(): void {
+    clear(this.lensBox);
+    this.lensRows = 0;
+    const decoder = this.card?.task === 'causal-lm';
+    const r = this.lens;
+    if (!r) {
+      if (decoder) {
+        this.lensBox.append(
+          el('h3', { text: 'Logit lens' }),
+          el('p', { className: 'muted', text: 'What each layer would predict next if the model stopped there (each hidden state through the final norm and the output head).' }),
+          button('Show Logit Lens', () => this.channel.post({ type: 'loadLogitLens' })),
+        );
+      }
+      return;
+    }
+    const token = r.encoded.tokens[r.position]?.text ?? `#${r.position}`;
+    this.lensBox.append(
+      el('h3', { text: `Logit lens at token ${r.position} “${shownToken(token)}” → model predicts “${shownToken(r.prediction.label)}”` }),
+      el('p', { className: 'muted', text: `${r.method} · at the last hidden state the lens matches the model to ${fmt(r.finalLayerMaxAbsDiff, 6)}` }),
+    );
+    const k = Math.max(0, ...r.layers.map((l) => l.top.length));
+    const head = el('tr', {}, el('th', { text: 'state' }), el('th', { text: 'rank of prediction' }), el('th', { text: 'p(prediction)' }));
+    for (let i = 0; i < k; i++) head.append(el('th', { text: `#${i + 1}` }));
+    const table = el('table', { className: 'trust lens' }, head);
+    for (const layer of r.layers) {
+      const row = el('tr', {}, el('th', { text: layer.index === 0 ? 'emb' : `L${layer.index}` }), el('td', { className: 'num', text: String(layer.predictedRank + 1) }), el('td', { className: 'num', text: fmt(layer.predictedProbability, 4) }));
+      for (const c of layer.top) {
+        const cell = el('td', { text: shownToken(c.label), title: `id ${c.id} · p ${fmt(c.probability, 4)} · logit ${fmt(c.logit)}` });
+        cell.style.whiteSpace = 'pre';
+        if (c.id === r.prediction.id) {
+          cell.style.fontWeight = 'bold';
+          cell.style.outline = `1px solid ${this.theme.accent}`;
+        }
+        cell.style.backgroundColor = `rgba(${this.theme.heat.join(',')}, ${Math.min(0.8, Math.pow(c.probability, 0.5)).toFixed(3)})`;
+        row.append(cell);
+      }
+      if (layer.predictedRank === 0) row.className = 'leads';
+      table.append(row);
+      this.lensRows++;
+    }
+    this.lensBox.append(table);
   }
 
   setViews(views: ActivationView[]): void {
@@ -47,24 +136,19 @@ export class ActivationsTab implements TabView {
     return this.views[this.stackIndex];
   }
 
-  /** Norms → 0–255 per layer (norms grow with depth, so a global scale would hide early layers) or globally. */
+  /** Norms and updates → 0–255 per layer (norms grow with depth, so a global scale would hide early layers) or globally. */
   private quantise(): void {
     const v = this.view();
     if (!v) return;
     const L = v.layers.length;
     const T = v.tokens.length;
-    this.quantised = new Uint8Array(T * L);
-    const max = new Float32Array(L);
-    let globalMax = 0;
-    for (let t = 0; t < T; t++) for (let l = 0; l < L; l++) {
-      const x = v.norms[t * L + l];
-      if (x > max[l]) max[l] = x;
-      if (x > globalMax) globalMax = x;
-    }
-    for (let t = 0; t < T; t++) for (let l = 0; l < L; l++) {
-      const m = this.perLayer ? max[l] : globalMax;
-      this.quantised[t * L + l] = m > 0 ? Math.round((v.norms[t * L + l] / m) * 255) : 0;
-    }
+    this.quantised = quantiseColumns(v.norms, T, L, this.perLayer);
+    this.quantisedUpdates = quantiseColumns(v.updates, T, Math.max(0, L - 1), this.perLayer);
+  }
+
+  /** Where the updates block starts on the virtual surface. */
+  private updatesLeft(v: ActivationView): number {
+    return LEFT + v.layers.length * COL + GAP;
   }
 
   private render(): void {
@@ -81,11 +165,11 @@ export class ActivationsTab implements TabView {
     }
     this.toolbar.append(
       el('label', { text: 'Scale ' }, select([{ value: 'layer', label: 'per layer' }, { value: 'global', label: 'global' }], this.perLayer ? 'layer' : 'global', (s) => { this.perLayer = s === 'layer'; this.render(); })),
-      el('span', { className: 'muted', text: `‖hidden state‖ per token after each layer · hidden size ${v.hiddenSize} · click a cell for its top neurons` }),
+      el('span', { className: 'muted', text: `left: ‖hidden state‖ per token after each layer · right: size of each layer's update ‖h_{i+1} − h_i‖ · hidden size ${v.hiddenSize} · click a cell` }),
     );
     this.quantise();
     this.stage.append(this.canvas.element, this.neurons);
-    this.canvas.setSize(LEFT + v.layers.length * COL + 8, TOP + v.tokens.length * ROW + 8);
+    this.canvas.setSize(this.updatesLeft(v) + Math.max(0, v.layers.length - 1) * COL + 8, TOP + v.tokens.length * ROW + 8);
     this.canvas.redraw();
   }
 
@@ -97,11 +181,21 @@ export class ActivationsTab implements TabView {
     const r1 = Math.min(v.tokens.length, Math.ceil((view.y + view.height - TOP) / ROW) + 1);
     const c0 = Math.max(0, Math.floor(view.x / COL));
     const c1 = Math.min(L, Math.ceil((view.x + view.width - LEFT) / COL) + 1);
-    const cells = drawCells(ctx, this.quantised, L, { r0, r1, c0, c1 }, { x: LEFT + c0 * COL - view.x, y: TOP + r0 * ROW - view.y, cellW: COL, cellH: ROW }, this.lut);
+    let cells = drawCells(ctx, this.quantised, L, { r0, r1, c0, c1 }, { x: LEFT + c0 * COL - view.x, y: TOP + r0 * ROW - view.y, cellW: COL, cellH: ROW }, this.lut);
+    const U = Math.max(0, L - 1);
+    const uLeft = this.updatesLeft(v);
+    const u0 = Math.max(0, Math.floor((view.x - (uLeft - LEFT)) / COL));
+    const u1 = Math.min(U, Math.ceil((view.x + view.width - uLeft) / COL) + 1);
+    let updateCells = 0;
+    if (U > 0 && u1 > u0) {
+      updateCells = drawCells(ctx, this.quantisedUpdates, U, { r0, r1, c0: u0, c1: u1 }, { x: uLeft + u0 * COL - view.x, y: TOP + r0 * ROW - view.y, cellW: COL, cellH: ROW }, this.lut);
+      cells += updateCells;
+    }
     if (this.selected) {
       ctx.strokeStyle = this.theme.accent;
       ctx.lineWidth = 2;
-      ctx.strokeRect(LEFT + this.selected.layer * COL - view.x, TOP + this.selected.token * ROW - view.y, COL, ROW);
+      const x = this.selected.layer < L ? LEFT + this.selected.layer * COL : uLeft + (this.selected.layer - L) * COL;
+      ctx.strokeRect(x - view.x, TOP + this.selected.token * ROW - view.y, COL, ROW);
     }
     ctx.fillStyle = this.theme.background;
     ctx.fillRect(0, 0, LEFT, view.height);
@@ -121,16 +215,29 @@ export class ActivationsTab implements TabView {
       const x = LEFT + c * COL - view.x + 4;
       if (x >= LEFT) ctx.fillText(v.layers[c] === 0 ? 'emb' : `L${v.layers[c]}`, x, 16);
     }
-    this.drawn = { cells, labels, counts: { tokens: v.tokens.length, layers: L, drawnCells: cells } };
+    for (let u = u0; u < u1; u++) {
+      const x = uLeft + u * COL - view.x + 2;
+      if (x >= LEFT) ctx.fillText(`Δ${v.layers[u + 1]}`, x, 16);
+    }
+    this.drawn = { cells, labels, counts: { tokens: v.tokens.length, layers: L, updateLayers: U, drawnCells: cells, updateCells, logitLensLayers: this.lensRows } };
   }
 
   private onClick(e: MouseEvent): void {
     const v = this.view();
     if (!v) return;
     const p = this.canvas.pointAt(e);
-    const layer = Math.floor((p.x - LEFT) / COL);
     const token = Math.floor((p.y - TOP) / ROW);
-    if (layer < 0 || layer >= v.layers.length || token < 0 || token >= v.tokens.length) return;
+    if (token < 0 || token >= v.tokens.length) return;
+    const L = v.layers.length;
+    const update = Math.floor((p.x - this.updatesLeft(v)) / COL);
+    if (p.x >= this.updatesLeft(v) && update >= 0 && update < L - 1) {
+      this.selected = { token, layer: L + update };
+      this.canvas.schedule();
+      this.showUpdate(v, token, update);
+      return;
+    }
+    const layer = Math.floor((p.x - LEFT) / COL);
+    if (layer < 0 || layer >= L) return;
     this.selected = { token, layer };
     this.canvas.schedule();
     clear(this.neurons);
@@ -142,6 +249,20 @@ export class ActivationsTab implements TabView {
         clear(this.neurons);
         this.neurons.append(el('p', { className: 'notice', text: err.message }));
       });
+  }
+
+  private showUpdate(v: ActivationView, token: number, update: number): void {
+    clear(this.neurons);
+    const L = v.layers.length;
+    const size = v.updates[token * (L - 1) + update];
+    const before = v.norms[token * L + update];
+    const table = el('table', { className: 'trust' });
+    const row = (k: string, x: string) => table.append(el('tr', {}, el('th', { text: k }), el('td', { className: 'num', text: x })));
+    row('‖update‖', fmt(size));
+    row('‖h before‖', fmt(before));
+    row('‖h after‖', fmt(v.norms[token * L + update + 1]));
+    row('relative update', before > 0 ? fmt(size / before) : '—');
+    this.neurons.append(el('h4', { text: `Layer ${v.layers[update + 1]}'s update to “${v.tokens[token].text}”` }), table);
   }
 
   private showNeurons(v: ActivationView, token: number, layer: number, list: NeuronValue[]): void {
@@ -157,7 +278,7 @@ export class ActivationsTab implements TabView {
   }
 
   describe() {
-    return this.drawn;
+    return { ...this.drawn, counts: { ...this.drawn.counts, logitLensLayers: this.lensRows } };
   }
 
   async snapshot(format: 'png' | 'svg') {

@@ -1,5 +1,5 @@
 /**
- * Explanation panel: four tabs fed by messages from the extension host. The panel asks for the
+ * Explanation panel: tabs fed by messages from the extension host. The panel asks for the
  * state with `ready` and never trusts anything but the message shapes it knows.
  */
 import type { DrawnSummary, HostRequests, HostToPanel, PanelTab, PanelToHost, WebviewRequests } from '../../../src/protocol/webviewMessages';
@@ -9,7 +9,11 @@ import { readTheme, watchTheme } from '../shared/theme';
 import { ActivationsTab } from './activationsTab';
 import { AttentionTab } from './attentionTab';
 import { AttributionsTab } from './attributionsTab';
+import { CompareTab } from './compareTab';
+import { DatasetTab } from './datasetTab';
+import { HeadsTab } from './headsTab';
 import { PredictionTab } from './predictionTab';
+import { RobustnessTab } from './robustnessTab';
 import type { TabView } from './tabView';
 
 const channel = new HostChannel<PanelToHost, HostRequests, WebviewRequests>();
@@ -20,12 +24,29 @@ const tabs: Record<PanelTab, TabView> = {
   attributions: new AttributionsTab(channel, theme),
   attention: new AttentionTab(channel, theme),
   activations: new ActivationsTab(channel, theme),
+  heads: new HeadsTab(channel, theme),
+  compare: new CompareTab(channel, theme),
+  robustness: new RobustnessTab(channel),
+  dataset: new DatasetTab(channel, theme),
 };
-const titles: Record<PanelTab, string> = { prediction: 'Prediction', attributions: 'Attributions', attention: 'Attention', activations: 'Activations' };
+const titles: Record<PanelTab, string> = {
+  prediction: 'Prediction',
+  attributions: 'Attributions',
+  attention: 'Attention',
+  activations: 'Activations',
+  heads: 'Heads',
+  compare: 'Compare',
+  robustness: 'Robustness',
+  dataset: 'Dataset',
+};
 const prediction = tabs.prediction as PredictionTab;
 const attributions = tabs.attributions as AttributionsTab;
 const attention = tabs.attention as AttentionTab;
 const activations = tabs.activations as ActivationsTab;
+const heads = tabs.heads as HeadsTab;
+const compare = tabs.compare as CompareTab;
+const robustness = tabs.robustness as RobustnessTab;
+const dataset = tabs.dataset as DatasetTab;
 
 let current: PanelTab = channel.loadState<{ tab?: PanelTab }>()?.tab ?? 'prediction';
 let lastError: string | undefined;
@@ -101,6 +122,7 @@ window.addEventListener('message', (event: MessageEvent) => {
   switch (message.type) {
     case 'model':
       prediction.setModel(message.card);
+      activations.setModel(message.card);
       return;
     case 'settings':
       attributions.setSettings(message.settings, message.methods);
@@ -133,8 +155,32 @@ window.addEventListener('message', (event: MessageEvent) => {
       activationsLoaded = true;
       activations.setViews(message.views);
       return;
+    case 'logitLens':
+      setError(undefined);
+      activations.setLogitLens(message.result);
+      return;
+    case 'heads':
+      setError(undefined);
+      heads.setView(message.view);
+      return;
+    case 'prune':
+      setError(undefined);
+      heads.setPrune(message.result);
+      return;
+    case 'compareModels':
+      setError(undefined);
+      compare.setView(message.view);
+      return;
+    case 'robustness':
+      setError(undefined);
+      robustness.setResult(message.result);
+      return;
+    case 'dataset':
+      setError(undefined);
+      dataset.setView(message.view);
+      return;
     case 'showTab':
-      showTab(message.tab);
+      if (tabs[message.tab]) showTab(message.tab);
       return;
     case 'error':
       setError(message.message);

@@ -120,6 +120,39 @@ function recentSection(s: SidebarState): HTMLElement {
   return section;
 }
 
+/** Inside the model: the analyses' quick actions and one line per latest result (click opens its tab). */
+function insideSection(s: SidebarState): HTMLElement {
+  const actions = el(
+    'div',
+    { className: 'actions' },
+    action('Head Importance', 'showHeadImportance', true, 'Which attention heads the prediction depends on'),
+    action('Compare Models…', 'compareModels', true, 'fp32 vs quantized, or another model'),
+    action('Robustness', 'testRobustness', true, 'Predictions and explanations under small edits'),
+    action('Run on Dataset…', 'runDataset', true, 'Accuracy, confusion, influential words, hard examples'),
+    s.decoder ? action('Logit Lens', 'showLogitLens', true, 'What each layer would predict next') : undefined,
+  );
+  const section = el('section', { className: 'card' }, el('h2', { text: 'Inside the model' }), actions);
+  const lines = s.inside ?? [];
+  if (lines.length) {
+    const list = el('ul', { className: 'recent inside' });
+    for (const line of lines) {
+      const item = el('li', { title: `Open the ${line.tab} tab` }, el('span', { className: 'target', text: line.title }), el('span', { className: 'snippet', text: line.detail }));
+      item.tabIndex = 0;
+      const open = () => channel.post({ type: 'showTab', tab: line.tab });
+      item.addEventListener('click', open);
+      item.addEventListener('keydown', (ev) => {
+        if ((ev as KeyboardEvent).key === 'Enter') open();
+      });
+      list.append(item);
+      drawn.labels.push(line.title, line.detail);
+    }
+    section.append(list);
+  }
+  drawn.counts.insideActions = actions.children.length;
+  drawn.counts.insideResults = lines.length;
+  return section;
+}
+
 function render(): void {
   clear(app);
   drawn = { labels: [], counts: {} };
@@ -145,6 +178,7 @@ function render(): void {
         action('Cached Models', 'manageCachedModels'),
       ),
     ),
+    insideSection(state),
     settingsSection(state),
     recentSection(state),
   );
