@@ -144,7 +144,7 @@ export function bertBaseModel(): BenchModel {
     }
     folder = path.join(dir, 'bert-base');
     process.stderr.write('writing the BERT-base-sized benchmark model (a minute or two, ~440 MB)…\n');
-    const r = spawnSync('/usr/bin/python3', [path.join(REPO_ROOT, 'bench', 'make_bench_model.py'), folder], { stdio: ['ignore', 'inherit', 'inherit'] });
+    const r = spawnSync('/usr/bin/python3', [path.join(REPO_ROOT, 'bench', 'make_bench_model.py'), folder], { stdio: ['ignore', process.stderr, 'inherit'] });
     if (r.status !== 0) throw new Error(`make_bench_model.py failed (exit ${r.status})`);
   }
   const onnx = path.join(folder, 'onnx', 'model.onnx');

@@ -367,7 +367,7 @@ export async function runExplanations(options: { large?: boolean } = {}): Promis
   const errorRows: (string | number)[][] = [];
   await errorVsBudget(subject, errorRows);
   const peer = await peerComparison(subject);
-  const smallDescription = describe(small);
+  const smallDescription = `${describe(small)}, model SHA-256 ${subject.model.card.sha256.slice(0, 12)}…`;
   await subject.close();
   collect();
 
@@ -430,7 +430,7 @@ export async function runExplanations(options: { large?: boolean } = {}): Promis
       ...peer.notes,
       'Theirs: shap Partition explainer (max_evals 500) and lime LimeTextExplainer (5,000 samples) on a 2-layer, 64-wide BERT sentiment classifier, 20 review sentences of 10–45 tokens, POSITIVE logit, medians per sentence; their raw model took ≈ 14 ms and ≈ 224 ms for those rows.',
       'Ours: the whole explain request (prediction, explanation, faithfulness scores) from a cold cache. The raw-model figure is our request time over rows run × the plain session\'s batched per-row time on those rows (LIME: timed on 1,024 of them).',
-      'Their times are wall times on an otherwise idle machine; ours are wall times on cores shared with other work (see the load in the heading), which inflates them. The CPU-time speed-up divides their time by our process\'s CPU time (all threads), which contention does not inflate and which is at least our wall time on an idle machine: a conservative estimate of the idle-machine speed-up.',
+      'Their times are wall times; ours are wall times on 2 cores shared with other work (see the load in the heading), which inflates them. The CPU-time speed-up divides their time by our process\'s CPU time (all threads), which contention inflates far less and which is at least our wall time on an idle machine: a conservative stand-in for an unloaded run.',
       small.isDemo ? '' : 'The demo model was not there: these are the fixture\'s figures (2 layers, 32 wide), not the demo model\'s.',
     ].filter((n) => n),
   );

@@ -63,10 +63,10 @@ HPARAMS = {
     "lr": 1e-3,
     "weight_decay": 0.05,
     "warmup_fraction": 0.06,
-    "dropout": 0.1,
+    "dropout": 0.2,
     "attention_dropout": 0.1,
     "label_smoothing": 0.1,
-    "word_dropout": 0.1,
+    "word_dropout": 0.2,
     "patience": 5,
     # soft targets from a bag-of-n-grams teacher (0 = none)
     "distill_weight": 0.5,

@@ -61,6 +61,9 @@ export class CancelledError extends Error {
   }
 }
 
+/** A row joins a batch only while it fills at least this share of the batch's padded length. */
+const MIN_FILL = 0.8;
+
 export const DEFAULT_EVALUATOR_OPTIONS: EvaluatorOptions = {
   padId: 0,
   maxBatchTokens: 16384,
@@ -137,14 +140,20 @@ export class BatchedEvaluator {
     this.cache.clear();
   }
 
-  /** Cuts rows (sorted longest first) into [from, to) ranges within the memory budget. */
+  /**
+   * Cuts rows (sorted longest first) into [from, to) ranges within the memory budget. A batch also ends
+   * where rows get much shorter than its first one: padding a 108-token row to 256 costs more than a
+   * separate run (attention grows with the square of the length).
+   */
   private planBatches(lengths: number[]): [number, number][] {
     const out: [number, number][] = [];
     let from = 0;
     while (from < lengths.length) {
       const width = Math.max(1, lengths[from]);
       const byTokens = Math.max(1, Math.floor(this.options.maxBatchTokens / width));
-      const to = Math.min(lengths.length, from + Math.min(byTokens, this.options.maxBatchRows));
+      const limit = Math.min(lengths.length, from + Math.min(byTokens, this.options.maxBatchRows));
+      let to = from + 1;
+      while (to < limit && lengths[to] >= width * MIN_FILL) to++;
       out.push([from, to]);
       from = to;
     }
