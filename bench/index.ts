@@ -1,25 +1,46 @@
 /**
- * Runs the benchmarks: `node out/bench/index.js [--only core|explanations] [--small-only]`
- * (--small-only: the explanations benchmark without the BERT-base-sized model).
+ * Runs the benchmarks: `node out/bench/index.js [--only core|explanations|inspect|ui] [--small-only]`
+ * (--small-only: the explanations benchmark without the BERT-base-sized model). Without --only: core,
+ * explanations and inspect; `ui` needs code-server and Chromium (scripts/vscode/installTools.sh) and runs
+ * bench/uiLatency.mjs in a child process.
  * Every figure is a ratio of two sides measured back to back in this process; see bench/README.md.
  */
+import { spawn } from 'node:child_process';
 import * as os from 'node:os';
+import * as path from 'node:path';
+import { REPO_ROOT } from './common';
 import { runEngineCore } from './engineCore';
 import { runExplanations } from './explanations';
+import { runInspect } from './inspect';
 
 const SMALL_ONLY = process.argv.includes('--small-only');
-const SUITES = { core: () => runEngineCore(), explanations: () => runExplanations({ large: !SMALL_ONLY }) } as const;
+const SUITES = {
+  core: () => runEngineCore(),
+  explanations: () => runExplanations({ large: !SMALL_ONLY }),
+  inspect: () => runInspect(),
+  ui: () => runUiLatency(),
+} as const;
 type Suite = keyof typeof SUITES;
+const DEFAULT_SUITES: Suite[] = ['core', 'explanations', 'inspect'];
+
+/** The UI benchmark drives VS Code in a browser from an ES module; it prints its tables to our stdout. */
+function runUiLatency(): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bench', 'uiLatency.mjs')], { stdio: 'inherit' });
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`bench/uiLatency.mjs exited with ${code}`))));
+  });
+}
 
 function parseArgs(argv: string[]): Suite[] {
   const i = argv.indexOf('--only');
-  if (i < 0) return ['core', 'explanations'];
+  if (i < 0) return DEFAULT_SUITES;
   const name = argv[i + 1];
-  if (name !== 'core' && name !== 'explanations') {
-    process.stderr.write(`--only takes core or explanations, got ${name ?? 'nothing'}\n`);
+  if (!name || !(name in SUITES)) {
+    process.stderr.write(`--only takes ${Object.keys(SUITES).join(', ')}, got ${name ?? 'nothing'}\n`);
     process.exit(2);
   }
-  return [name];
+  return [name as Suite];
 }
 
 async function main(): Promise<void> {

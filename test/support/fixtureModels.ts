@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { trimTokenizer } from '../../src/engine/text/trimTokenizer';
+import { TrimKeep, trimTokenizer } from '../../src/engine/text/trimTokenizer';
 
 /** The repository root, from a compiled file under out/. */
 export const REPO_ROOT = (() => {
@@ -14,6 +14,24 @@ export const REPO_ROOT = (() => {
 export const SHARED = path.join(REPO_ROOT, '..', 'shared');
 export const FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures', 'models');
 export const DEMO_MODEL = path.join(REPO_ROOT, 'models', 'demo-sentiment');
+
+/**
+ * `tokenizer.recipe.json`: the fixture's tokenizer is the shared tokenizer `from`, trimmed with
+ * `trimTokenizer(json, keep)` (`keepFirst`: the older form, ids below it).
+ */
+export interface TokenizerRecipe {
+  from: string;
+  keep?: TrimKeep;
+  keepFirst?: number;
+}
+
+/** The trimmed `tokenizer.json` a recipe describes. */
+export function recipeTokenizer(recipe: TokenizerRecipe): any {
+  const keep = recipe.keep ?? recipe.keepFirst;
+  if (keep === undefined) throw new Error(`tokenizer recipe from ${recipe.from} says nothing about what to keep`);
+  const full = JSON.parse(fs.readFileSync(path.join(SHARED, 'tokenizers', recipe.from, 'tokenizer.json'), 'utf8'));
+  return trimTokenizer(full, keep);
+}
 
 const materialised = new Map<string, string>();
 
@@ -29,12 +47,11 @@ export function fixtureModel(name: string): string {
   if (!fs.existsSync(recipeFile)) return src;
   const done = materialised.get(name);
   if (done) return done;
-  const recipe = JSON.parse(fs.readFileSync(recipeFile, 'utf8')) as { from: string; keepFirst: number };
+  const recipe = JSON.parse(fs.readFileSync(recipeFile, 'utf8')) as TokenizerRecipe;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `onnx-lens-${name}-`));
   fs.cpSync(src, dir, { recursive: true });
   fs.rmSync(path.join(dir, 'tokenizer.recipe.json'));
-  const full = JSON.parse(fs.readFileSync(path.join(SHARED, 'tokenizers', recipe.from, 'tokenizer.json'), 'utf8'));
-  fs.writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify(trimTokenizer(full, recipe.keepFirst)));
+  fs.writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify(recipeTokenizer(recipe)));
   const config = path.join(SHARED, 'tokenizers', recipe.from, 'tokenizer_config.json');
   if (fs.existsSync(config)) fs.copyFileSync(config, path.join(dir, 'tokenizer_config.json'));
   materialised.set(name, dir);

@@ -3,8 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { RequestContext } from '../../../src/engine/process/engineService';
 import { LoadedModel } from '../../../src/engine/model/loadedModel';
-import { trimTokenizer } from '../../../src/engine/text/trimTokenizer';
-import { fixtureModel, REPO_ROOT, SHARED } from '../../support/fixtureModels';
+import { fixtureModel, recipeTokenizer, REPO_ROOT, SHARED, TokenizerRecipe } from '../../support/fixtureModels';
 
 /** References written by scripts/fixtures/make_inspect_references.py. */
 export const INSPECT_FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures', 'inspect');
@@ -32,12 +31,11 @@ export function folderOf(name: string): string {
   if (!fs.existsSync(inspectDir)) return fixtureModel(name);
   const recipeFile = path.join(inspectDir, 'tokenizer.recipe.json');
   if (!fs.existsSync(recipeFile)) return inspectDir;
-  const recipe = JSON.parse(fs.readFileSync(recipeFile, 'utf8')) as { from: string; keepFirst: number };
+  const recipe = JSON.parse(fs.readFileSync(recipeFile, 'utf8')) as TokenizerRecipe;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `onnx-lens-${name}-`));
   fs.cpSync(inspectDir, dir, { recursive: true });
   fs.rmSync(path.join(dir, 'tokenizer.recipe.json'));
-  const full = JSON.parse(fs.readFileSync(path.join(SHARED, 'tokenizers', recipe.from, 'tokenizer.json'), 'utf8'));
-  fs.writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify(trimTokenizer(full, recipe.keepFirst)));
+  fs.writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify(recipeTokenizer(recipe)));
   const config = path.join(SHARED, 'tokenizers', recipe.from, 'tokenizer_config.json');
   if (fs.existsSync(config)) fs.copyFileSync(config, path.join(dir, 'tokenizer_config.json'));
   process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));

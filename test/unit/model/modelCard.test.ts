@@ -18,19 +18,19 @@ interface Expected {
   decoderLayers?: number;
 }
 
-const BERT_CLS: Expected = { family: 'bert', task: 'sequence-classification', layers: 2, heads: 4, hidden: 32, vocab: 3000, labels: ['NEGATIVE', 'POSITIVE'] };
+const BERT_CLS: Expected = { family: 'bert', task: 'sequence-classification', layers: 2, heads: 4, hidden: 32, vocab: 900, labels: ['NEGATIVE', 'POSITIVE'] };
 const EXPECTED: Record<string, Expected> = {
   'bert-cls-op14': BERT_CLS,
   'bert-cls-op17': BERT_CLS,
   'bert-sdpa-op14': BERT_CLS,
   'bert-cls-unnamed-op14': BERT_CLS,
-  'bert-mlm-op14': { family: 'bert', task: 'masked-lm', layers: 2, heads: 4, hidden: 32, vocab: 3000 },
-  'bert-mlm-op17': { family: 'bert', task: 'masked-lm', layers: 2, heads: 4, hidden: 32, vocab: 3000 },
-  'distilbert-cls-op14': { family: 'distilbert', task: 'sequence-classification', layers: 2, heads: 4, hidden: 32, vocab: 3000, labels: ['negative', 'neutral', 'positive'] },
-  'distilbert-cls-op17': { family: 'distilbert', task: 'sequence-classification', layers: 2, heads: 4, hidden: 32, vocab: 3000, labels: ['negative', 'neutral', 'positive'] },
-  'gpt2-op14': { family: 'gpt2', task: 'causal-lm', layers: 2, heads: 4, hidden: 32, vocab: 3000 },
-  'gpt2-op17': { family: 'gpt2', task: 'causal-lm', layers: 2, heads: 4, hidden: 32, vocab: 3000 },
-  'gpt2-past-op14': { family: 'gpt2', task: 'causal-lm', layers: 2, heads: 4, hidden: 32, vocab: 3000 },
+  'bert-mlm-op14': { family: 'bert', task: 'masked-lm', layers: 2, heads: 4, hidden: 32, vocab: 900 },
+  'bert-mlm-op17': { family: 'bert', task: 'masked-lm', layers: 2, heads: 4, hidden: 32, vocab: 900 },
+  'distilbert-cls-op14': { family: 'distilbert', task: 'sequence-classification', layers: 2, heads: 4, hidden: 32, vocab: 900, labels: ['negative', 'neutral', 'positive'] },
+  'distilbert-cls-op17': { family: 'distilbert', task: 'sequence-classification', layers: 2, heads: 4, hidden: 32, vocab: 900, labels: ['negative', 'neutral', 'positive'] },
+  'gpt2-op14': { family: 'gpt2', task: 'causal-lm', layers: 2, heads: 4, hidden: 32, vocab: 663 },
+  'gpt2-op17': { family: 'gpt2', task: 'causal-lm', layers: 2, heads: 4, hidden: 32, vocab: 663 },
+  'gpt2-past-op14': { family: 'gpt2', task: 'causal-lm', layers: 2, heads: 4, hidden: 32, vocab: 663 },
   't5-op14': { family: 't5', task: 'seq2seq', layers: 2, heads: 4, hidden: 32, vocab: 248, decoderLayers: 2 },
   't5-op17': { family: 't5', task: 'seq2seq', layers: 2, heads: 4, hidden: 32, vocab: 248, decoderLayers: 2 },
 };
@@ -99,7 +99,7 @@ describe('inspectModel on fixtures', () => {
     fs.writeFileSync(path.join(copy, 'config.json'), JSON.stringify(config));
     const card = await inspectModel(copy, { requireTokenizer: false });
     assert.deepEqual([card.layers.value, card.layers.source, card.heads.value, card.heads.source], [2, 'graph', 4, 'graph']);
-    assert.deepEqual([card.vocabSize.value, card.vocabSize.source], [3000, 'config']);
+    assert.deepEqual([card.vocabSize.value, card.vocabSize.source], [900, 'config']);
     assert.ok(card.warnings.some((w) => /layer count is 12, but the graph has 2/.test(w)));
     assert.ok(card.warnings.some((w) => /head count is 12, but the graph has 4/.test(w)));
   });
@@ -164,11 +164,11 @@ describe('models ONNX Lens refuses', () => {
     const dir = fixture('gpt2-op14');
     if (!dir) return t.skip('fixture missing');
     const card = await inspectModel(dir, { requireTokenizer: false });
-    // The real GPT-2 tokenizer (50,257 tokens) against this fixture's trimmed 3,000-row table.
+    // The real GPT-2 tokenizer (50,257 tokens) against this fixture's trimmed 663-row table.
     const tokenizer = JSON.parse(fs.readFileSync(path.join(ROOT, '..', 'shared', 'tokenizers', 'gpt2', 'tokenizer.json'), 'utf8'));
     const size = Object.keys(tokenizer.model.vocab).length + (tokenizer.added_tokens?.length ?? 0) - 1;
     assert.ok(size > 50000);
-    assert.throws(() => checkTokenizerFits(card, size), isModelError('vocabulary-mismatch', /tokenizer has \d+ tokens but the model's embedding table has only 3000 rows/));
-    assert.doesNotThrow(() => checkTokenizerFits(card, 3000));
+    assert.throws(() => checkTokenizerFits(card, size), isModelError('vocabulary-mismatch', /tokenizer has \d+ tokens but the model's embedding table has only 663 rows/));
+    assert.doesNotThrow(() => checkTokenizerFits(card, 663));
   });
 });
