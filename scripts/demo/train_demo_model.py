@@ -29,7 +29,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT / "scripts" / "fixtures"))
 
 from wordpiece import WordPieceTokenizer  # noqa: E402
-from hf_modules import BertConfig, BertForSequenceClassification  # noqa: E402
+from hf_modules import BertConfig, BertForMaskedLM, BertForSequenceClassification  # noqa: E402
 
 SHARED = ROOT.parent / "shared"
 DATA = SHARED / "data" / "sentiment"
@@ -50,6 +50,12 @@ HPARAMS = {
     "max_length": 128,
     "test_fraction": 0.10,
     "val_fraction": 0.10,
+    # masked-language-model pre-training on the training sentences only (0 = none)
+    "mlm_epochs": 0,
+    "mlm_lr": 2e-3,
+    "mlm_batch_size": 64,
+    "mlm_probability": 0.15,
+    # classification fine-tuning
     "epochs": 8,
     "batch_size": 32,
     "lr": 1e-3,
@@ -66,6 +72,8 @@ HPARAMS = {
     "teacher_on_augmented": 0,
     "average_top_k": 3,
     "init_std": 0.02,
+    # word embeddings start with their piece's Naive Bayes log-count ratio along one direction (0 = none)
+    "embed_init_ratio": 0.0,
     "threads": 1,
 }
 
@@ -274,6 +282,76 @@ def accuracy(logits, labels):
     return float((logits.argmax(-1) == torch.tensor(labels)).float().mean())
 
 
+def piece_log_count_ratios(seqs, labels, vocab_size):
+    """Each piece's Naive Bayes log-count ratio over the training sentences (0 for pieces they never use)."""
+    pos = torch.zeros(vocab_size)
+    neg = torch.zeros(vocab_size)
+    for s, y in zip(seqs, labels):
+        ids = torch.tensor(sorted(set(s[1:-1])), dtype=torch.long)
+        (pos if y == 1 else neg)[ids] += 1
+    seen = (pos + neg) > 0
+    pos = (pos + 1) * seen
+    neg = (neg + 1) * seen
+    ratio = torch.zeros(vocab_size)
+    ratio[seen] = torch.log(pos[seen] / pos.sum()) - torch.log(neg[seen] / neg.sum())
+    return ratio
+
+
+def add_sentiment_direction(bert, hp, word_ratios):
+    """Add `embed_init_ratio` x each piece's log-count ratio along one fixed, zero-mean unit direction."""
+    if word_ratios is None or hp["embed_init_ratio"] == 0:
+        return
+    gen = torch.Generator().manual_seed(SEED + 4)
+    direction = torch.randn(bert.config.hidden_size, generator=gen)
+    direction -= direction.mean()
+    direction /= direction.norm()
+    with torch.no_grad():
+        bert.embeddings.word_embeddings.weight += hp["embed_init_ratio"] * word_ratios[:, None] * direction[None, :]
+
+
+def pretrain_mlm(hp, config, train_seqs, special_ids, vocab_size, rng, log, word_ratios=None):
+    mlm = BertForMaskedLM(config)
+    init_weights(mlm, hp["init_std"])
+    add_sentiment_direction(mlm.bert, hp, word_ratios)
+    mlm.tie_weights()
+    set_dropout(mlm, hp["dropout"], hp["attention_dropout"])
+    pad_id, mask_id = special_ids["[PAD]"], special_ids["[MASK]"]
+    specials = torch.tensor(sorted(special_ids.values()))
+    lengths = [len(s) for s in train_seqs]
+    steps_per_epoch = len(make_batches(lengths, hp["mlm_batch_size"], random.Random(0)))
+    total = steps_per_epoch * hp["mlm_epochs"]
+    opt = make_optimizer(mlm, hp["mlm_lr"], 0.01)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda(total, int(0.06 * total)))
+    gen = torch.Generator().manual_seed(SEED + 1)
+    for epoch in range(hp["mlm_epochs"]):
+        mlm.train()
+        t0 = time.time()
+        tot, n = 0.0, 0
+        for batch in make_batches(lengths, hp["mlm_batch_size"], rng):
+            ids, mask, types = collate([train_seqs[i] for i in batch], pad_id)
+            candidates = ~torch.isin(ids, specials)
+            chosen = (torch.rand(ids.shape, generator=gen) < hp["mlm_probability"]) & candidates
+            roll = torch.rand(ids.shape, generator=gen)
+            inputs = ids.clone()
+            inputs[chosen & (roll < 0.8)] = mask_id
+            random_tokens = torch.randint(len(special_ids), vocab_size, ids.shape, generator=gen)
+            swap = chosen & (roll >= 0.8) & (roll < 0.9)
+            inputs[swap] = random_tokens[swap]
+            # Scoring only the masked positions spares the vocabulary-wide softmax everywhere else.
+            sequence_output = mlm.bert(inputs, mask, types)[0]
+            logits = mlm.cls(sequence_output[chosen])
+            loss = F.cross_entropy(logits, ids[chosen])
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(mlm.parameters(), 1.0)
+            opt.step()
+            sched.step()
+            tot += float(loss) * len(batch)
+            n += len(batch)
+        log(f"mlm epoch {epoch + 1:2d}  loss {tot / n:.4f}  ({time.time() - t0:.0f} s)")
+    return mlm.bert.state_dict()
+
+
 def ngram_features(seq):
     """Distinct word pieces and adjacent pairs of a sentence ([CLS] and [SEP] excluded)."""
     inner = seq[1:-1]
@@ -349,10 +427,15 @@ def out_of_fold_teacher(seqs, labels, folds, seed):
     return probs, teachers, fold_of
 
 
-def train_classifier(hp, config, data, special_ids, rng, log, teacher_probs=None, teachers=None, fold_of=None):
+def train_classifier(hp, config, data, special_ids, rng, log, bert_state=None, word_ratios=None, teacher_probs=None,
+                     teachers=None, fold_of=None):
     train_seqs, train_labels, val_seqs, val_labels = data
     model = BertForSequenceClassification(config)
     init_weights(model, hp["init_std"])
+    add_sentiment_direction(model.bert, hp, word_ratios)
+    if bert_state is not None:
+        missing, unexpected = model.bert.load_state_dict(bert_state, strict=False)
+        assert not unexpected and all(k.startswith("pooler.") for k in missing), (missing, unexpected)
     set_dropout(model, hp["dropout"], hp["attention_dropout"])
     pad_id, unk_id = special_ids["[PAD]"], special_ids["[UNK]"]
     lengths = [len(s) for s in train_seqs]
@@ -812,9 +895,15 @@ def main():
         oof_acc = float(((teacher_probs > 0.5).long() == torch.tensor(train_labels)).float().mean())
         log(f"out-of-fold teacher targets ({hp['teacher_folds']} folds): accuracy on the training sentences "
             f"{oof_acc:.4f} ({time.time() - t0:.0f} s)")
+    word_ratios = None
+    if hp["embed_init_ratio"] != 0:
+        word_ratios = piece_log_count_ratios(train_seqs, train_labels, len(vocab))
+    bert_state = None
+    if hp["mlm_epochs"] > 0:
+        bert_state = pretrain_mlm(hp, config, train_seqs, special_ids, len(vocab), rng, log, word_ratios)
     model, history, snapshots = train_classifier(
-        hp, config, (train_seqs, train_labels, val_seqs, val_labels), special_ids, rng, log, teacher_probs,
-        teachers, fold_of)
+        hp, config, (train_seqs, train_labels, val_seqs, val_labels), special_ids, rng, log, bert_state,
+        word_ratios, teacher_probs, teachers, fold_of)
     state, choice = average_snapshots(model, snapshots, val_seqs, val_labels, special_ids["[PAD]"], log)
     model.load_state_dict(state)
     set_dropout(model, 0.0, 0.0)

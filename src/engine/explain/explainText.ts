@@ -204,7 +204,7 @@ export async function explainText(model: LoadedModel, params: ExplainParams, ctx
       variant: model.card.variant,
       method,
       budget: budgetUsed,
-      budgetNote,
+      ...(budgetNote ? { budgetNote } : {}),
       seed,
       removal,
       level,

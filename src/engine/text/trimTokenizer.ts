@@ -11,7 +11,7 @@ export interface TrimKeep {
    */
   words?: string[];
   /**
-   * WordPiece and Unigram: single characters kept (WordPiece: each also with its continuing form, `##a`),
+   * Single characters kept, each also with its continuing form where the model has one (WordPiece: `##a`),
    * so that any text made of them still tokenizes without unknown tokens. Default: printable ASCII.
    */
   characters?: string;
@@ -28,8 +28,8 @@ const PRINTABLE_ASCII = Array.from({ length: 0x7e - 0x21 + 1 }, (_, i) => String
  * those ids; BPE merges survive only when both parts and the merged piece are kept; Unigram keeps the first
  * entries; added tokens with dropped ids are removed.
  *
- * With a {@link TrimKeep}, it keeps ids below `first`, the listed `words` (for BPE with the pieces their
- * merges pass through) and `characters`, and always the unknown token, the post-processor's special tokens,
+ * With a {@link TrimKeep}, it keeps ids below `first`, the listed `words` (for BPE with the characters and
+ * pieces their merges pass through) and `characters`, and always the unknown token, the post-processor's special tokens,
  * the padding token, and for byte-level BPE the 256 byte symbols (byte-fallback BPE: the `<0xNN>` pieces).
  * The kept entries are renumbered densely in their original id order; added tokens, the post-processor's
  * ids, the padding id and Unigram's `unk_id` follow, and BPE merges survive when both parts and the merged
@@ -99,8 +99,12 @@ function trimTo(json: any, keep: TrimKeep): any {
   };
 
   for (const w of keep.words ?? []) keepPiece(w, 'the word');
+  const prefix: string = type === 'WordPiece' ? (model.continuing_subword_prefix ?? '##') : type === 'BPE' ? (model.continuing_subword_prefix ?? '') : '';
+  for (const c of keep.characters ?? PRINTABLE_ASCII) {
+    keepIfPresent(c);
+    if (prefix) keepIfPresent(prefix + c);
+  }
   if (type === 'BPE') {
-    const prefix: string = model.continuing_subword_prefix ?? '';
     const suffix: string = model.end_of_word_suffix ?? '';
     const ranks = new Map<string, number>();
     (model.merges as Merge[]).forEach((m, rank) => {
@@ -108,16 +112,14 @@ function trimTo(json: any, keep: TrimKeep): any {
       const key = `${a} ${b}`;
       if (!ranks.has(key)) ranks.set(key, rank);
     });
-    for (const w of keep.words ?? []) for (const piece of bpeSteps(w, ranks, prefix, suffix)) keepIfPresent(piece);
+    const addedContents = new Set(added.map((t) => t.content));
+    for (const w of keep.words ?? []) {
+      if (!addedContents.has(w)) for (const piece of bpeSteps(w, ranks, prefix, suffix)) keepIfPresent(piece);
+    }
     if (model.unk_token) keepPiece(model.unk_token, 'the unknown token');
     if (isByteLevel(copy)) for (const c of BYTE_TO_CHAR) keepIfPresent(c);
     if (model.byte_fallback) for (let b = 0; b < 256; b++) keepIfPresent(`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`);
   } else {
-    const prefix: string = type === 'WordPiece' ? (model.continuing_subword_prefix ?? '##') : '';
-    for (const c of keep.characters ?? PRINTABLE_ASCII) {
-      keepIfPresent(c);
-      if (prefix) keepIfPresent(prefix + c);
-    }
     if (type === 'WordPiece') keepPiece(model.unk_token ?? '[UNK]', 'the unknown token');
     if (type === 'Unigram' && typeof model.unk_id === 'number') kept.add(model.unk_id);
   }
@@ -156,9 +158,9 @@ function trimTo(json: any, keep: TrimKeep): any {
 }
 
 /**
- * The pieces BPE passes through when it builds `piece` from its characters with these merge ranks, the
- * last one normally `piece` itself. The merges inside one output piece do not depend on its neighbours,
- * so these are exactly the merges that make `piece` in any text where it comes out whole.
+ * The symbols BPE starts `piece` from and the pieces it passes through when it merges them with these
+ * ranks, the last one normally `piece` itself. The merges inside one output piece do not depend on its
+ * neighbours, so these are exactly the merges that make `piece` in any text where it comes out whole.
  */
 function bpeSteps(piece: string, ranks: Map<string, number>, prefix: string, suffix: string): string[] {
   let body = piece;
@@ -168,7 +170,7 @@ function bpeSteps(piece: string, ranks: Map<string, number>, prefix: string, suf
   if (ending) body = body.slice(0, -suffix.length);
   const chars = [...body];
   const symbols = chars.map((c, i) => (prefix && (i > 0 || continuing) ? prefix : '') + c + (ending && i === chars.length - 1 ? suffix : ''));
-  const steps: string[] = [];
+  const steps: string[] = [...symbols];
   for (;;) {
     let best = -1;
     let bestRank = Infinity;

@@ -124,6 +124,18 @@ describe('explanations of transformer fixtures', () => {
     }
   });
 
+  test('a result serialises to JSON and loads back with the same numbers and its provenance', async () => {
+    const r = await explain('bert-cls-op14', { text: 'this film was not good at all', method: 'kernel-shap', budget: 64, seed: 9 });
+    const back = JSON.parse(JSON.stringify(r)) as ExplanationResult;
+    assert.deepEqual(back.features, r.features);
+    assert.deepEqual(back.faithfulness, r.faithfulness);
+    assert.deepEqual(back.provenance, r.provenance);
+    assert.equal(back.baseValue, r.baseValue);
+    for (const key of ['modelSha256', 'tokenizerSha256', 'method', 'budget', 'seed', 'removal', 'level', 'version'] as const) {
+      assert.notEqual(back.provenance[key], undefined, key);
+    }
+  });
+
   test('token level explains sub-words; special tokens are never features', async () => {
     const r = await explain('bert-cls-op14', { text: 'unbelievably good', method: 'occlusion', level: 'token' });
     assert.ok(r.features.length > 2);
