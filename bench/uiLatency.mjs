@@ -603,6 +603,13 @@ async function attentionBench(modelFolder, texts) {
       rows.push(row);
       await sleep(1000);
     }
+  } catch (err) {
+    if (wb) {
+      const file = outputLog(wb.server);
+      const notes = await wb.page.locator('.notification-toast:visible, .monaco-dialog-box:visible').allInnerTexts().catch(() => []);
+      err.message += `\n  on screen: ${notes.join(' | ').replace(/\s+/g, ' ')}\n  log: ${file ? readFileSync(file, 'utf8').split('\n').slice(-8).join('\n  ') : 'none'}`;
+    }
+    throw err;
   } finally {
     await wb?.close();
   }
@@ -618,10 +625,15 @@ async function main() {
   const short = Array.from({ length: 2 * (REPEATS + 1) }, (_, i) => words(all, 37 + i * 101, 20));
   const long = Array.from({ length: REPEATS + 1 }, (_, i) => words(all, 211 + i * 97, 640));
 
-  log('explain: demo model, 20 words');
-  const ex = await explainBench(short);
-  log('explain: the same requests through EngineClient');
-  const ec = await engineClientBench(short);
+  const part = opt('--part', 'all');
+  const ex = { cold: [], warm: [] };
+  let ec;
+  if (part !== 'attention') {
+    log('explain: demo model, 20 words');
+    Object.assign(ex, await explainBench(short));
+    log('explain: the same requests through EngineClient');
+    ec = await engineClientBench(short);
+  }
 
   const rowOf = (name, xs, ecTotal, ecPartial) => [
     name,

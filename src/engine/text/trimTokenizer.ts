@@ -6,8 +6,8 @@ export interface TrimKeep {
   first?: number;
   /**
    * Vocabulary pieces to keep, spelled as the vocabulary spells them (`good`, `##ing`, `Ġgood`, `[MASK]`).
-   * For BPE, every piece the merges build a listed piece through is kept too, so the listed piece still
-   * comes out whole. A piece the vocabulary does not have is an error.
+   * For BPE, the characters and pieces the merges build a listed piece through are kept too, so the listed
+   * piece still comes out whole. A piece the vocabulary does not have is an error.
    */
   words?: string[];
   /**
@@ -29,8 +29,9 @@ const PRINTABLE_ASCII = Array.from({ length: 0x7e - 0x21 + 1 }, (_, i) => String
  * entries; added tokens with dropped ids are removed.
  *
  * With a {@link TrimKeep}, it keeps ids below `first`, the listed `words` (for BPE with the characters and
- * pieces their merges pass through) and `characters`, and always the unknown token, the post-processor's special tokens,
- * the padding token, and for byte-level BPE the 256 byte symbols (byte-fallback BPE: the `<0xNN>` pieces).
+ * pieces their merges pass through) and `characters`, and always the unknown token, the post-processor's
+ * special tokens, the padding token, and for byte-level BPE the 256 byte symbols (byte-fallback BPE: the
+ * `<0xNN>` pieces).
  * The kept entries are renumbered densely in their original id order; added tokens, the post-processor's
  * ids, the padding id and Unigram's `unk_id` follow, and BPE merges survive when both parts and the merged
  * piece are kept.

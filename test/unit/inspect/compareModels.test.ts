@@ -7,8 +7,8 @@ import { readReference } from '../../support/fixtureModels';
 import { openFixture, quietContext } from './inspectSupport';
 
 /**
- * Bound on |int8 − fp32| logits of the bert-cls-op14 fixture. Measured: 0.18 on its first reference row
- * (against PyTorch, and against the fp32 ONNX file), 0.05 and 0.30 on the other texts below; the bound
+ * Bound on |int8 − fp32| logits of the bert-cls-op14 fixture. Measured: 0.34 on its first reference row
+ * (against PyTorch, and against the fp32 ONNX file), 0.05 and 0.32 on the other texts below; the bound
  * adds a small margin over the largest.
  */
 const QUANTIZATION_LOGIT_ERROR = 0.35;
