@@ -2,7 +2,7 @@
 // "The extension itself": what the extension and its panel add on top of the engine, in a real VS Code
 // (code-server, the web workbench in headless Chromium through playwright-core, as test/e2e does).
 //
-//   node bench/uiLatency.mjs [--vsix out/onnx-lens.vsix | --dev] [--repeats 3]
+//   node bench/uiLatency.mjs [--vsix out/onnx-lens.vsix | --dev] [--repeats 3] [--part explain|attention]
 //   (also: node out/bench/index.js --only ui)
 //
 // 1. Explain Selection on a 20-word selection with the demo model: time from running the command to the
@@ -543,6 +543,9 @@ async function attentionBench(modelFolder, texts) {
     wb = await openWorkbench({ 'onnxLens.modelPath': modelFolder, 'onnxLens.maxTokens': 512 }, { 'long.txt': texts.join('\n') + '\n' });
     const { page, server } = wb;
     await openFile(page, 'long.txt');
+    // Activates the extension before the first measured command.
+    await runCommand(page, 'ONNX Lens: Show Log');
+    await sleep(3000);
     for (let r = 0; r < texts.length; r++) {
       await selectLine(page, r + 1);
       let frame;
@@ -652,7 +655,7 @@ async function main() {
     ecTotal !== undefined ? `${fmt(ecTotal)} (first partial ${fmt(ecPartial)})` : '–',
     ecTotal !== undefined ? median(xs.map((x) => x.final)) / ecTotal : NaN,
   ];
-  printTable(
+  if (part !== 'attention') printTable(
     'The extension itself — Explain Selection, demo model, 20 words (partition-shap, budget 500)',
     ['panel', 'words', 'evaluations', 'engine ms (log)', 'first picture', 'command → first picture ms', 'command → final picture ms', 'first ÷ engine', 'final ÷ engine', 'range (final ÷ engine)', 'extension-side requests ms', 'command → predict sent ms', 'explain done → final drawn ms', 'EngineClient predict + explain ms', 'final ÷ EngineClient'],
     [rowOf('new (first explanation of the window)', ex.cold, ec?.cold, ec?.coldPartial), rowOf('already open', ex.warm, ec?.warm, ec?.warmPartial)],
@@ -664,6 +667,7 @@ async function main() {
     ],
   );
 
+  if (part === 'explain') return;
   log('attention: 12 × 12 heads, 512 tokens');
   const folder = narrowModel();
   const att = await attentionBench(folder, long);

@@ -6,6 +6,60 @@ export function toJson(value: unknown, indent = 2): string {
   return JSON.stringify(value, (_key, v: unknown) => (ArrayBuffer.isView(v) && !(v instanceof DataView) ? Array.from(v as unknown as ArrayLike<number>) : v), indent);
 }
 
+/** Numbers per piece when a long array is written out: keeps every piece far below string limits. */
+const NUMBERS_PER_PIECE = 65536;
+
+function isNumberArray(v: unknown): v is ArrayLike<number> {
+  return (ArrayBuffer.isView(v) && !(v instanceof DataView)) || (Array.isArray(v) && v.length > 1024 && typeof v[0] === 'number');
+}
+
+/**
+ * Writes a JSON document piece by piece, so documents far larger than a string can hold (every attention
+ * matrix of a 512-token, 12 × 12-head model is 151 M numbers) stream out. Typed arrays become number
+ * arrays; non-finite numbers become null, as JSON.stringify does.
+ */
+export function writeJson(value: unknown, write: (piece: string) => void, indent = 2): void {
+  const pad = (depth: number) => `\n${' '.repeat(indent * depth)}`;
+  const visit = (v: unknown, depth: number): void => {
+    if (isNumberArray(v)) {
+      write('[');
+      for (let i = 0; i < v.length; i += NUMBERS_PER_PIECE) {
+        const end = Math.min(v.length, i + NUMBERS_PER_PIECE);
+        const parts: string[] = new Array(end - i);
+        for (let j = i; j < end; j++) parts[j - i] = Number.isFinite(v[j]) ? String(v[j]) : 'null';
+        write((i > 0 ? ',' : '') + parts.join(','));
+      }
+      write(']');
+      return;
+    }
+    if (Array.isArray(v)) {
+      if (v.length === 0) return void write('[]');
+      write('[');
+      v.forEach((item, i) => {
+        write((i > 0 ? ',' : '') + pad(depth + 1));
+        if (item === undefined || typeof item === 'function') write('null');
+        else visit(item, depth + 1);
+      });
+      write(`${pad(depth)}]`);
+      return;
+    }
+    if (v !== null && typeof v === 'object' && typeof (v as { toJSON?: unknown }).toJSON !== 'function') {
+      const entries = Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined && typeof x !== 'function');
+      if (entries.length === 0) return void write('{}');
+      write('{');
+      entries.forEach(([k, x], i) => {
+        write(`${i > 0 ? ',' : ''}${pad(depth + 1)}${JSON.stringify(k)}: `);
+        visit(x, depth + 1);
+      });
+      write(`${pad(depth)}}`);
+      return;
+    }
+    write(JSON.stringify(v) ?? 'null');
+  };
+  visit(value, 0);
+  write('\n');
+}
+
 /** One attention tensor as `attention --json` writes it. */
 export interface AttentionJsonLayer {
   layer: number;
@@ -14,8 +68,8 @@ export interface AttentionJsonLayer {
   shape: [number, number, number, number];
   /** The head kept, when --head was given. */
   head?: number;
-  /** Row-major: data[((h * queries) + q) * keys + k]. */
-  data: number[];
+  /** Row-major: data[((h * queries) + q) * keys + k]. Written as a number array. */
+  data: ArrayLike<number>;
 }
 
 /** The output of `attention --json`. */
@@ -25,7 +79,7 @@ export interface AttentionJson {
   words: WordView[];
   decoderTokens?: TokenView[];
   attentions: AttentionJsonLayer[];
-  hiddenStates: { index: number; stack: HiddenStateTensor['stack']; shape: [number, number, number]; data: number[] }[];
+  hiddenStates: { index: number; stack: HiddenStateTensor['stack']; shape: [number, number, number]; data: ArrayLike<number> }[];
   truncation?: AttentionResult['encoded']['truncation'];
   note?: string;
 }
@@ -64,9 +118,9 @@ export function attentionJson(result: AttentionResult, options: { layer?: number
       kind: s.tensor.kind,
       shape: s.shape,
       ...(s.head !== undefined ? { head: s.head } : {}),
-      data: Array.from(s.data),
+      data: s.data,
     })),
-    hiddenStates: options.hidden ? result.hiddenStates.map((h) => ({ index: h.index, stack: h.stack, shape: h.shape, data: Array.from(h.data) })) : [],
+    hiddenStates: options.hidden ? result.hiddenStates.map((h) => ({ index: h.index, stack: h.stack, shape: h.shape, data: h.data })) : [],
     ...(result.encoded.truncation ? { truncation: result.encoded.truncation } : {}),
     ...(result.note ? { note: result.note } : {}),
   };

@@ -10,7 +10,7 @@ import { CommandContext, CommandDefinition, OptionHelp } from './commandSpec';
 import { EngineRunner } from './engineRunner';
 import { CliError, ExitCode } from './exitCodes';
 import { readInputText } from './inputText';
-import { attentionJson, selectAttention, toJson } from './jsonOutput';
+import { attentionJson, selectAttention, toJson, writeJson } from './jsonOutput';
 import { defaultCacheDir, demoModelPath, packageVersion } from './packagePaths';
 import { ParsedArgs, UsageError, choiceOption, intOption } from './parseArgs';
 import { renderAttention, renderExplanation, renderModelCard, renderPrediction } from './renderText';
@@ -239,7 +239,8 @@ export const attentionCommand: CommandDefinition = {
     });
     // Validate --layer/--head before printing anything, so a typo is an error, not an empty result.
     selectAttention(result.attentions, layer, head);
-    write(ctx, args.options.json ? toJson(attentionJson(result, { layer, head, hidden })) : renderAttention(result, { layer, head }, ctx.style));
+    if (args.options.json) writeJson(attentionJson(result, { layer, head, hidden }), (piece) => ctx.stdout.write(piece));
+    else write(ctx, renderAttention(result, { layer, head }, ctx.style));
     return ExitCode.ok;
   },
 };

@@ -563,7 +563,7 @@ export interface ProgressEvent {
   done: number;
   total: number;
   message?: string;
-  /** A partial result, when the method has one (progressive explanations). */
+  /** A partial result, when the method has one (explanations: `{ features: FeatureValue[]; final: boolean }`). */
   partial?: unknown;
 }
 

@@ -305,9 +305,10 @@ async function runTheme(theme) {
       if (panelCells < Math.ceil(words * 0.8) || panelCells > 2 * words) {
         throw new Error(`${panelCells} coloured cells for a ${words}-word sentence`);
       }
-      await sleep(500); // charts animate in
+      const bars = await waitFor(() => barChartInk(panel.frame), 30_000, 'the attribution bar chart is blank');
+      await sleep(500);
       await shot(panel.element, `${theme}-attributions.png`);
-      return `${panelCells} coloured word cells`;
+      return `${panelCells} coloured word cells, bar chart ${bars}`;
     });
 
     await step(`${theme}: Attention draws`, async () => {
@@ -428,6 +429,20 @@ function countColouredWords(frame) {
 }
 
 /** What a chart tab drew: visible canvases with pixels, or SVG shapes. Undefined when nothing yet. */
+/** Size and inked share of the attribution bar chart's canvas, or undefined while it is blank. */
+function barChartInk(frame) {
+  return frame.evaluate(() => {
+    const c = document.querySelector('canvas.bars');
+    if (!c || !c.width || !c.height) return undefined;
+    const d = c.getContext('2d')?.getImageData(0, 0, c.width, c.height).data;
+    if (!d) return undefined;
+    let inked = 0;
+    for (let i = 3; i < d.length; i += 4) if (d[i] > 0) inked++;
+    const share = inked / (c.width * c.height);
+    return share > 0.01 ? `${c.width}×${c.height} px, ${(share * 100).toFixed(0)} % inked` : undefined;
+  });
+}
+
 function drawnGraphics(frame) {
   return frame.evaluate(() => {
     const visible = (el) => {

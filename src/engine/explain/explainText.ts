@@ -152,7 +152,10 @@ export async function explainText(model: LoadedModel, params: ExplainParams, ctx
         done: Math.min(estimate.evaluations, estimate.budgetUsed || estimate.evaluations),
         total: Math.max(estimate.budgetUsed, estimate.evaluations, 1),
         message: `${method}: ${estimate.evaluations} evaluations`,
-        partial: { values: Array.from(estimate.values), final: estimate.final },
+        partial: {
+          features: features.map((feature, j) => ({ text: feature.text, start: feature.start, end: feature.end, value: estimate.values[j], tokenIndices: feature.tokenIndices })),
+          final: estimate.final,
+        },
       });
     }
     if (!last) throw new Error(`${method} produced no estimate`);

@@ -124,6 +124,23 @@ describe('explanations of transformer fixtures', () => {
     }
   });
 
+  test('progress events carry the partial estimate per word, ending with the final values', async () => {
+    const service = await model('bert-cls-op14');
+    const partials: { features: { text: string; value: number }[]; final: boolean }[] = [];
+    const text = 'one two three four five six seven eight nine ten eleven twelve';
+    const r = await service.handle('explain', { text, method: 'kernel-shap', budget: 600, seed: 4 }, {
+      isCancelled: () => false,
+      progress: (p) => {
+        if (p.partial) partials.push(p.partial as (typeof partials)[number]);
+      },
+    });
+    assert.ok(partials.length >= 2, `${partials.length} partial estimates`);
+    const last = partials[partials.length - 1];
+    assert.equal(last.final, true);
+    assert.deepEqual(last.features.map((f) => f.text), r.features.map((f) => f.text));
+    assert.deepEqual(last.features.map((f) => f.value), r.features.map((f) => f.value));
+  });
+
   test('a result serialises to JSON and loads back with the same numbers and its provenance', async () => {
     const r = await explain('bert-cls-op14', { text: 'this film was not good at all', method: 'kernel-shap', budget: 64, seed: 9 });
     const back = JSON.parse(JSON.stringify(r)) as ExplanationResult;

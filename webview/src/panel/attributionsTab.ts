@@ -34,6 +34,7 @@ class ExplanationBlock {
   readonly element = el('div', { className: 'explanation-block' });
   chart: Chart | undefined;
   words = 0;
+  private canvas: HTMLCanvasElement | undefined;
 
   constructor(
     readonly result: ExplanationResult,
@@ -67,7 +68,24 @@ class ExplanationBlock {
     const side = el('div', { className: 'side' }, el('h4', { text: 'Trust' }), trust);
     for (const note of r.notes) side.append(el('p', { className: 'notice', text: note }));
     this.element.append(el('div', { className: 'row' }, canvasBox, side));
-    this.chart = new Chart(canvas, {
+    this.canvas = canvas;
+  }
+
+  /**
+   * Draws the bar chart once the block is in the document and its tab visible (a chart made while its tab
+   * is hidden measures zero and stays blank); later calls resize and redraw it.
+   */
+  mountChart(): void {
+    if (!this.canvas) return;
+    if (this.chart) {
+      this.chart.resize();
+      this.chart.update('none');
+      return;
+    }
+    // A hidden tab has no width yet: the chart is made when the tab is shown.
+    if (!this.canvas.parentElement || this.canvas.parentElement.clientWidth === 0) return;
+    const r = this.result;
+    this.chart = new Chart(this.canvas, {
       type: 'bar',
       data: {
         labels: r.features.map((f) => f.text),
@@ -166,8 +184,12 @@ export class AttributionsTab implements TabView {
     );
   }
 
+  /** A running explanation's latest estimate replaces what was shown, so the picture fills in as it converges. */
   showPartial(label: string, partial: FeatureValue[]): void {
-    if (!this.primary && this.prediction) {
+    if (this.prediction) {
+      for (const b of this.blocks) b.destroy();
+      this.blocks = [];
+      this.primary = undefined;
       clear(this.body);
       const text = this.prediction.encoded.text;
       const colored = coloredText(text, partial);
@@ -188,6 +210,7 @@ export class AttributionsTab implements TabView {
     this.blocks.push(first);
     if (!secondary) {
       this.body.append(first.element);
+      first.mountChart();
       return;
     }
     const second = new ExplanationBlock(secondary, this.theme, reveal, secondary.provenance.method);
@@ -203,6 +226,8 @@ export class AttributionsTab implements TabView {
       this.body.append(el('div', { className: 'agreement-box' }, el('h3', { text: 'Agreement' }), t, el('p', { text: verdict })));
     }
     this.body.append(el('div', { className: 'side-by-side' }, first.element, second.element));
+    first.mountChart();
+    second.mountChart();
   }
 
   describe() {
@@ -227,6 +252,6 @@ export class AttributionsTab implements TabView {
   }
 
   shown(): void {
-    for (const b of this.blocks) b.chart?.resize();
+    for (const b of this.blocks) b.mountChart();
   }
 }
