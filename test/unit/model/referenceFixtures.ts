@@ -2,24 +2,14 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { TensorData } from '../../../src/engine/model/modelSession';
+import type { RefTensor, Reference } from '../../support/fixtureModels';
+
+export type { RefTensor, Reference };
 
 /** Repository root, from the compiled test's location (out/test/unit/model). */
 export const ROOT = path.resolve(__dirname, '../../../..');
 export const MODELS = path.join(ROOT, 'test/fixtures/models');
 export const GRAPHS = path.join(ROOT, 'test/fixtures/graphs');
-
-export interface RefTensor {
-  shape: number[];
-  data: number[];
-}
-
-/** PyTorch reference values written beside each fixture model. */
-export interface Reference {
-  inputs: Record<string, RefTensor>;
-  outputs: Record<string, RefTensor>;
-  attentions: (RefTensor & { layer: number; kind: string })[];
-  hidden_states: (RefTensor & { index: number; kind: string })[];
-}
 
 /** Path of a fixture folder, or undefined (with a loud message) while it has not been generated. */
 export function fixture(name: string): string | undefined {
