@@ -68,6 +68,8 @@ HPARAMS = {
     "patience": 5,
     # soft targets from a bag-of-n-grams teacher (0 = none)
     "distill_weight": 0.5,
+    # teacher and student logits both divided by this in the soft-target term, scaled by its square (1 = none)
+    "distill_temperature": 1.0,
     "teacher_folds": 5,
     "teacher_on_augmented": 0,
     "average_top_k": 3,
@@ -477,9 +479,20 @@ def train_classifier(hp, config, data, special_ids, rng, log, bert_state=None, w
                         rows_k = [r for r, i in enumerate(batch) if fold_of[i] == k]
                         if rows_k:
                             t[rows_k] = teacher([perturbed[r] for r in rows_k])
-                soft = torch.stack([1 - t, t], dim=1)
-                target = (1 - hp["distill_weight"]) * hard + hp["distill_weight"] * soft
-                loss = -(target * F.log_softmax(logits, -1)).sum(-1).mean()
+                temperature = hp["distill_temperature"]
+                if temperature == 1:
+                    soft = torch.stack([1 - t, t], dim=1)
+                    target = (1 - hp["distill_weight"]) * hard + hp["distill_weight"] * soft
+                    loss = -(target * F.log_softmax(logits, -1)).sum(-1).mean()
+                else:
+                    # Hinton et al.'s distillation: soften both sides, scale by T^2 to keep gradients comparable.
+                    t = t.clamp(1e-6, 1 - 1e-6)
+                    t = torch.sigmoid((torch.log(t) - torch.log1p(-t)) / temperature)
+                    soft = torch.stack([1 - t, t], dim=1)
+                    hard_loss = -(hard * F.log_softmax(logits, -1)).sum(-1).mean()
+                    soft_loss = -(soft * F.log_softmax(logits / temperature, -1)).sum(-1).mean()
+                    loss = ((1 - hp["distill_weight"]) * hard_loss
+                            + hp["distill_weight"] * temperature ** 2 * soft_loss)
             opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)

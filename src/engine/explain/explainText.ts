@@ -138,7 +138,12 @@ export async function explainText(model: LoadedModel, params: ExplainParams, ctx
     notes.push(`${method === 'rollout' ? 'Attention rollout' : 'Attention flow'} scores are shares of attention reaching the output position, not contributions to the logit; they sum to about 1.`);
   } else {
     const requested = params.budget ?? DEFAULT_BUDGET[method];
-    const hierarchy = method === 'partition-shap' ? buildTextHierarchy(features, input.text) : undefined;
+    // The text's hierarchy exists to make Partition SHAP affordable. When the budget covers every coalition,
+    // a flat hierarchy costs the same and its Owen values are the exact Shapley values.
+    const flat = method === 'partition-shap' && 2 ** features.length <= requested;
+    const hierarchy =
+      method !== 'partition-shap' ? undefined : flat ? { children: features.map((_, feature) => ({ feature })) } : buildTextHierarchy(features, input.text);
+    if (flat) notes.push(`Partition SHAP used a flat hierarchy: the budget covers all ${2 ** features.length} coalitions, so its Owen values are the exact Shapley values.`);
     let last: Estimate | undefined;
     for await (const estimate of explain(method, features.length, f, {
       budget: requested,

@@ -141,6 +141,16 @@ describe('explanations of transformer fixtures', () => {
     assert.deepEqual(last.features.map((f) => f.value), r.features.map((f) => f.value));
   });
 
+  test('Partition SHAP uses a flat hierarchy when the budget covers every coalition, and then equals exact Shapley', async () => {
+    const text = 'this film was not good at all';
+    const exact = await explain('bert-cls-op14', { text, method: 'exact-shapley' });
+    const flat = await explain('bert-cls-op14', { text, method: 'partition-shap', budget: 128 });
+    assert.ok(flat.notes.some((n) => /flat hierarchy/.test(n)));
+    flat.features.forEach((f, j) => assert.ok(Math.abs(f.value - exact.features[j].value) < 1e-6, f.text));
+    const owen = await explain('bert-cls-op14', { text, method: 'partition-shap', budget: 100 });
+    assert.ok(!owen.notes.some((n) => /flat hierarchy/.test(n)), 'a budget below 2^n keeps the text hierarchy');
+  });
+
   test('a result serialises to JSON and loads back with the same numbers and its provenance', async () => {
     const r = await explain('bert-cls-op14', { text: 'this film was not good at all', method: 'kernel-shap', budget: 64, seed: 9 });
     const back = JSON.parse(JSON.stringify(r)) as ExplanationResult;
