@@ -139,13 +139,14 @@ export const logitLensCommand: CommandDefinition = {
 export const headsCommand: CommandDefinition = {
   name: 'heads',
   summary: 'Measure how much each attention head matters (ablation), and what pruning a set of heads would cost.',
-  usage: ['heads [--model DIR|FILE] [--target LABEL|TOKEN] [--prune L:H,L:H] [--no-grid] [--json] TEXT'],
+  usage: ['heads [--model DIR|FILE] [--target LABEL|TOKEN] [--prune L:H,L:H] [--no-grid] [--lines] [--json] TEXT'],
   options: {
     ...MODEL_OPTIONS,
     ...TEXT_OPTIONS,
     ...TARGET_OPTIONS,
     prune: { type: 'string', value: 'L:H,…', help: 'Also remove these heads together (0-based layer:head pairs) and report the change and whether the prediction flips.' },
     grid: { type: 'boolean', negatable: true, help: 'Measure every head one at a time (default on; --no-grid with --prune runs only the pruning).' },
+    lines: { type: 'boolean', help: 'Treat each non-empty line of the text (e.g. from --file) as one example and average the importance over them.' },
   },
   details:
     'A head is removed by zeroing its attention probabilities (Hugging Face head-mask semantics). The grid gives,\n' +
@@ -158,11 +159,12 @@ export const headsCommand: CommandDefinition = {
     const variant = variantOf(args, command);
     const modelPath = resolveModelPath(args.options.model as string | undefined, ctx);
     const text = await readText(args, ctx, command);
+    const texts = args.options.lines ? text.split(/\r?\n/).filter((l) => l.trim().length > 0) : undefined;
     const result = await withEngine(ctx, async (r) => {
       await r.open(modelPath, variant);
       return r.request(
         'headImportance',
-        { text, prune, gridOff: gridOff || undefined, target: args.options.target as string | undefined, contrast: args.options.contrast as string | undefined },
+        { ...(texts ? { texts } : { text }), prune, gridOff: gridOff || undefined, target: args.options.target as string | undefined, contrast: args.options.contrast as string | undefined },
         'Ablating attention heads',
       );
     });

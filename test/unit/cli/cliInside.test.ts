@@ -101,6 +101,22 @@ describe('onnx-lens heads', () => {
     assert.ok(r.prune.flipRate === 0 || r.prune.flipRate === 1);
   });
 
+  test('--lines averages the grid over the examples of a file', async () => {
+    const texts = [TEXT, 'a dull and tedious story', 'the acting was superb'];
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-lens-heads-')), 'examples.txt');
+    fs.writeFileSync(file, `${texts.join('\n')}\n\n`);
+    const all = jsonOf(await runCli(['heads', '--model', bert, '--json', '--lines', '--file', file]));
+    assert.equal(all.targets.length, 3);
+    const singles = await Promise.all(texts.map(async (t) => jsonOf(await runCli(['heads', '--model', bert, '--json', t]))));
+    for (let l = 0; l < all.layers; l++) {
+      for (let h = 0; h < all.heads; h++) {
+        const mean = singles.reduce((sum, r) => sum + r.grid[l][h], 0) / 3;
+        assert.ok(Math.abs(all.grid[l][h] - mean) < 1e-4, `L${l}:H${h}`);
+      }
+    }
+    fs.rmSync(path.dirname(file), { recursive: true, force: true });
+  });
+
   test('text output: the grid rows, largest effects and the pruning line', async () => {
     const json = jsonOf(await runCli(['heads', '--model', bert, '--json', TEXT]));
     const run = await runCli(['heads', '--model', bert, '--prune', '0:0', TEXT]);
