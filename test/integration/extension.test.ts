@@ -5,25 +5,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { Commands, EXTENSION_ID, Views } from '../../src/ui/ids';
 import type { LensApi } from '../../src/ui/lensApi';
-
-const SENTENCE = 'The film was wonderful, the acting superb and the ending moving.';
-
-async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 20000): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function editorWith(text: string): Promise<vscode.TextEditor> {
-  const document = await vscode.workspace.openTextDocument({ content: text, language: 'plaintext' });
-  const editor = await vscode.window.showTextDocument(document, vscode.ViewColumn.One);
-  editor.selection = new vscode.Selection(document.positionAt(0), document.positionAt(text.length));
-  return editor;
-}
+import { editorWith, SENTENCE, waitFor } from './editorSupport';
 
 suite('ONNX Lens extension', function () {
   this.timeout(120000);

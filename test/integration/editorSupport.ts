@@ -1,0 +1,23 @@
+import * as vscode from 'vscode';
+
+/** A sentence the demo model reads as clearly positive. */
+export const SENTENCE = 'The film was wonderful, the acting superb and the ending moving.';
+
+/** Polls `probe` until it gives a value (not undefined or false), or fails naming `what`. */
+export async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 20000): Promise<T> {
+  const started = Date.now();
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** A new untitled editor holding `text`, all of it selected. */
+export async function editorWith(text: string): Promise<vscode.TextEditor> {
+  const document = await vscode.workspace.openTextDocument({ content: text, language: 'plaintext' });
+  const editor = await vscode.window.showTextDocument(document, vscode.ViewColumn.One);
+  editor.selection = new vscode.Selection(document.positionAt(0), document.positionAt(text.length));
+  return editor;
+}
