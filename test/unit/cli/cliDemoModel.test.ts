@@ -1,8 +1,9 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
-import { DEMO_MODEL } from '../../support/fixtureModels';
+import { DEMO_MODEL, REPO_ROOT } from '../../support/fixtureModels';
 import { describeRun, jsonOf, runCli } from './cliProcess';
 
 const hasDemo = fs.existsSync(path.join(DEMO_MODEL, 'onnx', 'model.onnx'));
@@ -39,9 +40,17 @@ describe('onnx-lens without --model: the demo model', () => {
     }
   });
 
-  test('without the demo model, a command without --model says how to pick one and exits 2', { skip: hasDemo && 'the demo model is present' }, async () => {
-    const run = await runCli(['predict', 'some text']);
-    assert.equal(run.code, 2, describeRun(run));
-    assert.match(run.stderr, /demo model is not installed.*--model/);
+  test('without the demo model, a command without --model says how to pick one and exits 2', async () => {
+    // The package laid out without models/: its bundles, bin and manifest, and the same node_modules.
+    const pkg = fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-lens-nodemo-'));
+    try {
+      for (const part of ['package.json', 'bin', 'dist']) fs.cpSync(path.join(REPO_ROOT, part), path.join(pkg, part), { recursive: true });
+      fs.symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(pkg, 'node_modules'));
+      const run = await runCli(['predict', 'some text'], { bin: path.join(pkg, 'bin', 'onnx-lens.js') });
+      assert.equal(run.code, 2, describeRun(run));
+      assert.match(run.stderr, /demo model is not installed.*--model/);
+    } finally {
+      fs.rmSync(pkg, { recursive: true, force: true });
+    }
   });
 });

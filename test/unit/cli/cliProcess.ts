@@ -18,6 +18,8 @@ export interface CliRunOptions {
   /** Called with the child once it has started (to send signals). */
   onSpawn?: (child: import('node:child_process').ChildProcess) => void;
   timeoutMs?: number;
+  /** Another copy of the CLI's entry (a package laid out elsewhere); default: this repository's. */
+  bin?: string;
 }
 
 /** The package's executable, run as users run it. */
@@ -37,7 +39,7 @@ export function runCli(args: string[], options: CliRunOptions = {}): Promise<Cli
     else env[k] = v;
   }
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: REPO_ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [options.bin ?? BIN, ...args], { cwd: REPO_ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
