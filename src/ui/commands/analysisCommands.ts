@@ -114,8 +114,10 @@ export class AnalysisController implements PanelActions {
     return this.explain(input, this.services.runSettings.current, compareWith);
   }
 
-  async compareMethods(): Promise<ExplainedSelection | undefined> {
+  /** Explains the selection with the configured method and a second one (asked for unless given). */
+  async compareMethods(second?: MethodName): Promise<ExplainedSelection | undefined> {
     const settings = this.services.runSettings.current;
+    if (second && ATTRIBUTION_METHODS.includes(second) && second !== settings.method) return this.explainSelection(second);
     const picked = await vscode.window.showQuickPick(
       ATTRIBUTION_METHODS.filter((m) => m !== settings.method).map((m) => ({ label: m, description: m === 'lime' ? 'a linear surrogate' : undefined })),
       { title: `Compare ${settings.method} with…`, placeHolder: 'Second attribution method' },
@@ -355,7 +357,7 @@ function snippet(text: string): string {
 export function registerAnalysisCommands(_context: vscode.ExtensionContext, services: Services, controller: AnalysisController): vscode.Disposable {
   return vscode.Disposable.from(
     vscode.commands.registerCommand(Commands.explainSelection, () => controller.explainSelection()),
-    vscode.commands.registerCommand(Commands.compareMethods, () => controller.compareMethods()),
+    vscode.commands.registerCommand(Commands.compareMethods, (second?: MethodName) => controller.compareMethods(second)),
     vscode.commands.registerCommand(Commands.showAttention, () => controller.showAttention()),
     vscode.commands.registerCommand(Commands.showActivations, () => controller.showActivations()),
     vscode.commands.registerCommand(Commands.highlightAttributions, async () => {

@@ -14,8 +14,9 @@ function defaultUri(name: string): vscode.Uri | undefined {
   return folder ? vscode.Uri.joinPath(folder, name) : undefined;
 }
 
-async function saveBytes(name: string, filters: Record<string, string[]>, bytes: Uint8Array): Promise<vscode.Uri | undefined> {
-  const uri = await vscode.window.showSaveDialog({ defaultUri: defaultUri(name), filters, saveLabel: 'Export' });
+/** Writes the bytes to `target`, or where the user picks in a save dialog. */
+async function saveBytes(name: string, filters: Record<string, string[]>, bytes: Uint8Array, target?: vscode.Uri): Promise<vscode.Uri | undefined> {
+  const uri = target ?? (await vscode.window.showSaveDialog({ defaultUri: defaultUri(name), filters, saveLabel: 'Export' }));
   if (!uri) return undefined;
   await vscode.workspace.fs.writeFile(uri, bytes);
   const reveal = 'Open';
@@ -26,7 +27,7 @@ async function saveBytes(name: string, filters: Record<string, string[]>, bytes:
 }
 
 /** Saves the current explanation as JSON (with provenance) or as a self-contained HTML report. */
-export async function exportData(services: Services, format: 'json' | 'html'): Promise<vscode.Uri | undefined> {
+export async function exportData(services: Services, format: 'json' | 'html', target?: vscode.Uri): Promise<vscode.Uri | undefined> {
   const item = services.store.current;
   if (!item) {
     void vscode.window.showInformationMessage('ONNX Lens: nothing to export yet. Run Explain Selection first.');
@@ -36,27 +37,28 @@ export async function exportData(services: Services, format: 'json' | 'html'): P
   const encoder = new TextEncoder();
   if (format === 'json') {
     const json = jsonForScriptTag({ explanation: item.result, comparison: item.secondary, agreement: item.agreement, settings: item.settings });
-    return saveBytes(`${base}.json`, { JSON: ['json'] }, encoder.encode(json));
+    return saveBytes(`${base}.json`, { JSON: ['json'] }, encoder.encode(json), target);
   }
   const version = String((services.context.extension.packageJSON as { version?: string }).version ?? '');
   const html = buildHtmlReport(item.result, services.store.attentionFor(item.result.text), { comparison: item.secondary, generator: version });
-  return saveBytes(`${base}.html`, { 'HTML report': ['html'] }, encoder.encode(html));
+  return saveBytes(`${base}.html`, { 'HTML report': ['html'] }, encoder.encode(html), target);
 }
 
 /** Saves a picture the panel sent: a PNG data: URL or SVG text. */
-export async function saveImage(format: 'png' | 'svg', name: string, data: string): Promise<vscode.Uri | undefined> {
+export async function saveImage(format: 'png' | 'svg', name: string, data: string, target?: vscode.Uri): Promise<vscode.Uri | undefined> {
   const file = `${safeFileName(name)}.${format}`;
   if (format === 'svg') {
     if (!data.trimStart().startsWith('<svg')) return undefined;
-    return saveBytes(file, { SVG: ['svg'] }, new TextEncoder().encode(data));
+    return saveBytes(file, { SVG: ['svg'] }, new TextEncoder().encode(data), target);
   }
   const match = /^data:image\/png;base64,([A-Za-z0-9+/=]+)$/.exec(data);
   if (!match) return undefined;
-  return saveBytes(file, { PNG: ['png'] }, Buffer.from(match[1], 'base64'));
+  return saveBytes(file, { PNG: ['png'] }, Buffer.from(match[1], 'base64'), target);
 }
 
 export function registerExportCommands(_context: vscode.ExtensionContext, services: Services): vscode.Disposable {
-  return vscode.commands.registerCommand(Commands.exportExplanation, async (format?: 'json' | 'html' | 'png' | 'svg') => {
+  // Arguments (both optional) let scripts and tests export without the pickers: the format and the file.
+  return vscode.commands.registerCommand(Commands.exportExplanation, async (format?: 'json' | 'html' | 'png' | 'svg', target?: vscode.Uri) => {
     if (!services.store.current && format !== 'png' && format !== 'svg') {
       void vscode.window.showInformationMessage('ONNX Lens: nothing to export yet. Run Explain Selection first.');
       return undefined;
@@ -73,7 +75,7 @@ export function registerExportCommands(_context: vscode.ExtensionContext, servic
       if (!picked) return undefined;
       chosen = picked.format;
     }
-    if (chosen === 'json' || chosen === 'html') return exportData(services, chosen);
+    if (chosen === 'json' || chosen === 'html') return exportData(services, chosen, target);
     if (!services.panel.isOpen) services.panel.show('attributions');
     try {
       const picture = await services.panel.snapshot(chosen);
@@ -81,7 +83,7 @@ export function registerExportCommands(_context: vscode.ExtensionContext, servic
         void vscode.window.showInformationMessage('ONNX Lens: the panel shows no chart to export on this tab.');
         return undefined;
       }
-      return saveImage(chosen, picture.name, picture.data);
+      return saveImage(chosen, picture.name, picture.data, target);
     } catch (error) {
       void vscode.window.showErrorMessage(`ONNX Lens: export failed: ${error instanceof Error ? error.message : String(error)}`);
       return undefined;
