@@ -9,10 +9,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ExplanationResult, ModelCard } from '../../src/protocol/engineApi';
-import { Commands, EXTENSION_ID } from '../../src/ui/ids';
+import { Commands } from '../../src/ui/ids';
 import type { LensApi } from '../../src/ui/lensApi';
 import { FakeHub, startFakeHub } from '../support/fakeHub';
-import { editorWith, SENTENCE, waitFor } from './editorSupport';
+import { activateLens, editorWith, SENTENCE, waitFor } from './lensSupport';
 
 suite('ONNX Lens commands', function () {
   this.timeout(120000);
@@ -22,9 +22,7 @@ suite('ONNX Lens commands', function () {
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-lens-commands-'));
 
   suiteSetup(async function () {
-    const extension = vscode.extensions.getExtension<LensApi>(EXTENSION_ID)!;
-    api = await extension.activate();
-    extensionPath = extension.extensionPath;
+    ({ api, extensionPath } = await activateLens());
     if (!fs.existsSync(path.join(extensionPath, 'models', 'demo-sentiment'))) this.skip();
     await vscode.commands.executeCommand(Commands.useDemoModel);
     editor = await editorWith(SENTENCE);

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { Commands, EXTENSION_ID, Views } from '../../src/ui/ids';
 import type { LensApi } from '../../src/ui/lensApi';
-import { editorWith, SENTENCE, waitFor } from './editorSupport';
+import { activateLens, editorWith, SENTENCE, waitFor } from './lensSupport';
 
 suite('ONNX Lens extension', function () {
   this.timeout(120000);
@@ -13,10 +13,7 @@ suite('ONNX Lens extension', function () {
   let extensionPath: string;
 
   suiteSetup(async () => {
-    const extension = vscode.extensions.getExtension<LensApi>(EXTENSION_ID);
-    assert.ok(extension, `${EXTENSION_ID} is installed`);
-    api = await extension.activate();
-    extensionPath = extension.extensionPath;
+    ({ api, extensionPath } = await activateLens());
   });
 
   test('every contributed command is registered', async () => {

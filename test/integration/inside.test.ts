@@ -8,9 +8,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { DrawnSummary, PanelTab } from '../../src/protocol/webviewMessages';
-import { Commands, EXTENSION_ID } from '../../src/ui/ids';
+import { Commands } from '../../src/ui/ids';
 import type { LensApi } from '../../src/ui/lensApi';
-import { editorWith, SENTENCE, waitFor } from './editorSupport';
+import { activateLens, editorWith, SENTENCE, waitFor } from './lensSupport';
 
 /** What the panel drew once it shows `tab` and `ready` accepts it. */
 function panelOn(api: LensApi, tab: PanelTab, ready: (d: DrawnSummary) => boolean): Promise<DrawnSummary> {
@@ -26,10 +26,7 @@ suite('Inside the model', function () {
   let extensionPath: string;
 
   suiteSetup(async () => {
-    const extension = vscode.extensions.getExtension<LensApi>(EXTENSION_ID);
-    assert.ok(extension, `${EXTENSION_ID} is installed`);
-    api = await extension.activate();
-    extensionPath = extension.extensionPath;
+    ({ api, extensionPath } = await activateLens());
   });
 
   test('the new commands are registered', async () => {

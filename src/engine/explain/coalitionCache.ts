@@ -1,4 +1,4 @@
-import { throwIfCancelled } from './cancellation';
+import { throwIfCancelled } from '../run/cancellation';
 
 /** Same shape as ValueFunction in explainer.ts; restated here so this module does not depend on the dispatcher. */
 type BatchValueFunction = (coalitions: Uint8Array[]) => Promise<Float64Array>;

@@ -7,7 +7,7 @@ import { lime, type LimeOptions } from './lime';
 import { occlusion, occlusionWindow } from './occlusion';
 import { partitionShap } from './partitionShap';
 
-export { CancelledError } from './cancellation';
+export { CancelledError } from '../run/cancellation';
 
 /** coalitions[i][j] = 1 when feature j is present (kept), 0 when removed. Returns one value per coalition. */
 export type ValueFunction = (coalitions: Uint8Array[]) => Promise<Float64Array>;

@@ -1,5 +1,5 @@
 import type { EngineErrorInfo } from '../../protocol/engineApi';
-import { CancelledError } from '../run/batchedEvaluator';
+import { CancelledError } from '../run/cancellation';
 
 /** A problem with what the user gave (text, target, budget, settings): they can fix it. */
 export class BadInputError extends Error {
@@ -11,7 +11,7 @@ export class BadInputError extends Error {
 
 /** Maps any thrown value to the error sent back to the caller. */
 export function errorInfo(error: unknown): EngineErrorInfo {
-  if (error instanceof CancelledError || (error instanceof Error && error.name === 'CancelledError')) {
+  if (error instanceof CancelledError) {
     return { code: 'cancelled', message: 'Cancelled.' };
   }
   if (error instanceof BadInputError || (error instanceof Error && (error.name === 'TokenizerError' || error.name === 'BadInputError'))) {

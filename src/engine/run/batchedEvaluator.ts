@@ -1,3 +1,4 @@
+import { CancelledError } from './cancellation';
 import { InputRow, rowKey } from './inputVariants';
 
 /** Rows padded on the right into one batch, as the model's int64 inputs. */
@@ -53,13 +54,6 @@ export interface EvaluateResult<T> {
   batches: number;
 }
 
-/** Thrown between batches when the caller cancelled. */
-export class CancelledError extends Error {
-  constructor() {
-    super('cancelled');
-    this.name = 'CancelledError';
-  }
-}
 
 /** A row joins a batch only while it fills at least this share of the batch's padded length. */
 const MIN_FILL = 0.8;

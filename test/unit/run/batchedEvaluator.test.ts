@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { EngineService, RequestContext } from '../../../src/engine/process/engineService';
 import { applyRemoval } from '../../../src/engine/run/inputVariants';
 import { logitsExtractor } from '../../../src/engine/run/outputReaders';
-import { CancelledError } from '../../../src/engine/run/batchedEvaluator';
+import { CancelledError } from '../../../src/engine/run/cancellation';
 import { fixtureModel } from '../../support/fixtureModels';
 
 const ctx: RequestContext = { isCancelled: () => false, progress: () => undefined };

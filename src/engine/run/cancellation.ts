@@ -1,6 +1,6 @@
-/** Thrown by an explanation when the caller's `isCancelled` says stop; it is checked between rounds of evaluations. */
+/** Thrown when the caller cancelled: checked between batches of the evaluator and between rounds of an explanation. */
 export class CancelledError extends Error {
-  constructor(message = 'the explanation was cancelled') {
+  constructor(message = 'cancelled') {
     super(message);
     this.name = 'CancelledError';
   }

@@ -1,4 +1,7 @@
+import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
+import { EXTENSION_ID } from '../../src/ui/ids';
+import type { LensApi } from '../../src/ui/lensApi';
 
 /** A sentence the demo model reads as clearly positive. */
 export const SENTENCE = 'The film was wonderful, the acting superb and the ending moving.';
@@ -20,4 +23,11 @@ export async function editorWith(text: string): Promise<vscode.TextEditor> {
   const editor = await vscode.window.showTextDocument(document, vscode.ViewColumn.One);
   editor.selection = new vscode.Selection(document.positionAt(0), document.positionAt(text.length));
   return editor;
+}
+
+/** Activates the extension under test: its test hook and the folder it runs from. */
+export async function activateLens(): Promise<{ api: LensApi; extensionPath: string }> {
+  const extension = vscode.extensions.getExtension<LensApi>(EXTENSION_ID);
+  assert.ok(extension, `${EXTENSION_ID} is installed`);
+  return { api: await extension.activate(), extensionPath: extension.extensionPath };
 }
