@@ -11,12 +11,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import type { RequestContext } from '../src/engine/process/engineService';
+import type { RequestContext } from '../src/engine/process/requestContext';
 import { padRows } from '../src/engine/run/batchedEvaluator';
 import type { InputRow } from '../src/engine/run/inputVariants';
-import { DEMO_MODEL, fixtureModel, REPO_ROOT, SHARED } from '../test/support/fixtureModels';
+import { DEMO_MODEL, fixtureModel, REPO_ROOT, SENTIMENT_DATA } from '../test/support/fixtureModels';
 
-export { REPO_ROOT, SHARED };
+export { REPO_ROOT };
 
 /** A request context that never cancels and drops progress. */
 export const QUIET: RequestContext = { isCancelled: () => false, progress: () => undefined };
@@ -214,7 +214,7 @@ let sentenceCache: { text: string; label: number }[] | undefined;
 /** The labelled review sentences (Amazon, IMDb, Yelp), in file order. */
 export function sentences(): { text: string; label: number }[] {
   if (sentenceCache) return sentenceCache;
-  const dir = path.join(SHARED, 'data', 'sentiment', 'uci-sentiment-labelled');
+  const dir = SENTIMENT_DATA;
   const out: { text: string; label: number }[] = [];
   for (const file of ['amazon_cells_labelled.txt', 'imdb_labelled.txt', 'yelp_labelled.txt']) {
     for (const line of fs.readFileSync(path.join(dir, file), 'utf8').split('\n')) {

@@ -4,7 +4,8 @@
  * and a comparison with the figures of the shap and lime libraries on a small sentiment classifier.
  */
 import { spearman } from '../src/engine/explain/agreement';
-import { explainFinal, type MethodName, type ValueFunction } from '../src/engine/explain/explainer';
+import type { MethodName, ValueFunction } from '../src/engine/explain/estimate';
+import { explainFinal } from '../src/engine/explain/explainer';
 import { buildTextHierarchy } from '../src/engine/explain/textHierarchy';
 import type { LoadedModel, PreparedInput } from '../src/engine/model/loadedModel';
 import { EngineService } from '../src/engine/process/engineService';

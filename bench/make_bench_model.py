@@ -45,7 +45,7 @@ def main() -> None:
               "id2label": {"0": "NEGATIVE", "1": "POSITIVE"}, "label2id": {"NEGATIVE": 0, "POSITIVE": 1}}
     with open(os.path.join(args.out, "config.json"), "w") as f:
         json.dump(config, f, indent=2)
-    shared = os.path.join(ROOT, "..", "shared", "tokenizers", "bert-base-uncased")
+    shared = os.path.join(ROOT, "test", "fixtures", "tokenizers", "bert-base-uncased")
     for name in ["tokenizer.json", "tokenizer_config.json"]:
         shutil.copyfile(os.path.join(shared, name), os.path.join(args.out, name))
     print(f"wrote {args.out} ({sum(p.numel() for p in model.parameters()) / 1e6:.1f} M parameters)")

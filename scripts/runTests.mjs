@@ -1,5 +1,7 @@
-// `npm test`: every tier in turn — unit (plain Node), integration (inside a real VS Code) and
-// end-to-end (Chromium driving the packaged extension) — then one closing line for all of them.
+// `npm test`: builds the bundles and the tests, installs what the VS Code tiers need when it is missing
+// (code-server with its Node 24, Chromium: scripts/vscode/installTools.sh, cached outside the clone), then
+// runs every tier in turn — unit (plain Node), integration (inside a real VS Code) and end-to-end (Chromium
+// driving the packaged extension) — and prints one closing line for all of them.
 // ONNX_LENS_TIERS=unit (or unit,integration) runs fewer tiers.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
@@ -35,10 +37,65 @@ function run(tier, cmd, args, parse) {
   }
 }
 
+/** Runs a set-up step; false (with the step named as failed) when it does not exit 0. */
+function step(name, cmd, args, options = {}) {
+  const started = Date.now();
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', ...options });
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  if (r.status === 0) {
+    console.log(`${name}: done in ${seconds} s`);
+    return true;
+  }
+  console.log(`${name}: FAILED (exit ${r.status ?? r.signal}) after ${seconds} s`);
+  failures.push(name);
+  failed += 1;
+  return false;
+}
+
+/**
+ * The tools of the VS Code tiers: installTools.sh installs what is missing (printing what and how long)
+ * and ends with `NAME=value` lines, which the tiers read from the environment. When it cannot install
+ * (no apt, not root), its last stderr line says what to install, and the tiers fail with that line.
+ */
+function ensureVsCodeTools() {
+  console.log('\n=== tools for the VS Code tiers ===');
+  const started = Date.now();
+  const r = spawnSync('bash', [path.join(root, 'scripts', 'vscode', 'installTools.sh')], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  process.stderr.write(r.stderr ?? '');
+  if (r.status !== 0) {
+    const reason = (r.stderr ?? '').trim().split('\n').filter((l) => l.includes('cannot install')).pop();
+    return reason ?? `scripts/vscode/installTools.sh failed (exit ${r.status ?? r.signal}); its output is above`;
+  }
+  for (const line of (r.stdout ?? '').split('\n')) {
+    const m = /^(ONNX_LENS_\w+)=(.*)$/.exec(line.trim());
+    if (m) process.env[m[1]] = m[2];
+  }
+  console.log(`tools ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return undefined;
+}
+
 const lastCounts = (text) => {
   const m = [...text.matchAll(/^(?:\S+: )?(\d+) passed, (\d+) failed/gm)].pop();
   return m ? { passed: Number(m[1]), failed: Number(m[2]) } : { passed: 0, failed: 0 };
 };
+
+// `npm test` runs no pre-script (the repository's .npmrc sets ignore-scripts), so it builds here.
+const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+const built = step('build', npm, ['run', '--silent', 'build']) && step('compile tests', npm, ['run', '--silent', 'compile-tests']);
+if (!built) {
+  console.log(`\nfailed: ${failures.join(', ')}`);
+  process.exit(1);
+}
+
+const vsCodeTiers = tiers.filter((t) => t === 'integration' || t === 'e2e');
+const toolsProblem = vsCodeTiers.length > 0 ? ensureVsCodeTools() : undefined;
+if (toolsProblem) {
+  for (const tier of vsCodeTiers) {
+    console.log(`\n=== ${tier} ===\n${tier} tier not run: ${toolsProblem.replace(/^\[installTools\]\s*/, '')}`);
+    failures.push(tier);
+    failed += 1;
+  }
+}
 
 if (tiers.includes('unit')) {
   const files = testFiles(path.join(root, 'out', 'test', 'unit'));
@@ -48,10 +105,10 @@ if (tiers.includes('unit')) {
     return { passed: pass ? Number(pass[1]) : 0, failed: fail ? Number(fail[1]) : 0 };
   });
 }
-if (tiers.includes('integration')) {
+if (tiers.includes('integration') && !toolsProblem) {
   run('integration', process.execPath, [path.join(root, 'scripts', 'vscode', 'runIntegration.mjs')], lastCounts);
 }
-if (tiers.includes('e2e')) {
+if (tiers.includes('e2e') && !toolsProblem) {
   // The end-to-end tier drives the packaged extension, so package it first.
   const pack = spawnSync('bash', [path.join(root, 'scripts', 'vscode', 'packageVsix.sh')], { cwd: root, stdio: 'inherit' });
   if (pack.status !== 0) {

@@ -1,10 +1,11 @@
 """Train, export and quantize the demo sentiment model shipped in models/demo-sentiment/.
 
-Run from anywhere:  /usr/bin/python3 scripts/demo/train_demo_model.py
+Run from anywhere:  /usr/bin/python3 scripts/demo/train_demo_model.py --data DIR
 
 The model is a small BERT (Hugging Face's BertForSequenceClassification, re-implemented
 in scripts/fixtures/hf_modules.py with the same parameter names and operations) trained
-from scratch on the labelled sentences in ../shared/data/sentiment/. Everything is seeded,
+from scratch on labelled review sentences (DIR holds uci-sentiment-labelled/ and
+rt-polaritydata/ as their publishers distribute them). Everything is seeded,
 so a rerun on the same software reproduces the same split, vocabulary and weights.
 """
 
@@ -31,9 +32,8 @@ sys.path.insert(0, str(ROOT / "scripts" / "fixtures"))
 from wordpiece import WordPieceTokenizer  # noqa: E402
 from hf_modules import BertConfig, BertForMaskedLM, BertForSequenceClassification  # noqa: E402
 
-SHARED = ROOT.parent / "shared"
-DATA = SHARED / "data" / "sentiment"
-BASE_TOKENIZER = SHARED / "tokenizers" / "bert-base-uncased"
+# bert-base-uncased's tokenizer.json (Apache-2.0), kept with the test fixtures; trimmed to the data's pieces.
+BASE_TOKENIZER = ROOT / "test" / "fixtures" / "tokenizers" / "bert-base-uncased"
 OUT = ROOT / "models" / "demo-sentiment"
 
 SEED = 20240531
@@ -83,10 +83,10 @@ HPARAMS = {
 # --------------------------------------------------------------------------- data
 
 
-def load_sentences():
+def load_sentences(data):
     """All labelled sentences as (sentence, label, source), first occurrence of each sentence only."""
     rows = []
-    uci = DATA / "uci-sentiment-labelled"
+    uci = data / "uci-sentiment-labelled"
     for name in ("amazon_cells_labelled", "imdb_labelled", "yelp_labelled"):
         with open(uci / f"{name}.txt", encoding="utf-8") as f:
             for line in f:
@@ -95,7 +95,7 @@ def load_sentences():
                     continue
                 sentence, label = line.rsplit("\t", 1)
                 rows.append((sentence.strip(), int(label), name.split("_")[0]))
-    rt = DATA / "rt-polaritydata"
+    rt = data / "rt-polaritydata"
     for suffix, label in (("pos", 1), ("neg", 0)):
         # The movie-review sentences are Windows-1252, not UTF-8.
         with open(rt / f"rt-polarity.{suffix}", encoding="cp1252") as f:
@@ -732,10 +732,11 @@ that of a bag-of-words classifier, well below a pre-trained transformer's.
 ## Reproduce
 
 From the repository root, with Python 3 and `torch` (1.13), `onnx` (1.12) and `numpy`, and the labelled
-sentences in `../shared/data/sentiment/` and bert-base-uncased's tokenizer in
-`../shared/tokenizers/bert-base-uncased/`:
+sentences in a folder `DATA` holding `uci-sentiment-labelled/` (Kotzias et al., KDD 2015; UCI Machine
+Learning Repository) and `rt-polaritydata/` (Pang & Lee, ACL 2005; sentence polarity dataset v1.0), as their
+publishers distribute them (bert-base-uncased's tokenizer is read from `test/fixtures/tokenizers/`):
 
-    /usr/bin/python3 scripts/demo/train_demo_model.py
+    /usr/bin/python3 scripts/demo/train_demo_model.py --data DATA
 
 The script rewrites every file in this folder. Every random choice is seeded (`random`, `numpy`,
 `torch`: seed {SEED}) and training runs on the CPU with {hp["threads"]} thread(s), so a rerun with the same
@@ -867,6 +868,8 @@ total time {time.time() - started:.0f} s
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, required=True, metavar="DIR",
+                        help="folder with uci-sentiment-labelled/ and rt-polaritydata/")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override a hyper-parameter (experiments; the committed model uses none)")
     parser.add_argument("--no-export", action="store_true", help="train and evaluate only; write nothing")
@@ -892,7 +895,7 @@ def main():
     rng = random.Random(SEED)
     t_start = time.time()
 
-    raw, rows = load_sentences()
+    raw, rows = load_sentences(args.data)
     log(f"sentences: {len(raw)} read, {len(rows)} after dropping {len(raw) - len(rows)} repeated ones")
     train_idx, val_idx, test_idx = stratified_split(rows, hp["test_fraction"], hp["val_fraction"], SEED)
     log(f"split: train {len(train_idx)}, validation {len(val_idx)}, test {len(test_idx)}")

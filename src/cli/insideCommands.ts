@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { DatasetFormat, MethodName, PerturbationKind } from '../protocol/engineApi';
-import { datasetCsv } from '../ui/report/datasetCsv';
+import { datasetCsv } from '../render/datasetCsv';
 import { CommandContext, CommandDefinition, OptionHelp } from './commandSpec';
 import { CliError, ExitCode } from './exitCodes';
 import { readInputText } from './inputText';

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { AttentionResult, ExplainParams, Level, MethodName, RemovalStrategy } from '../protocol/engineApi';
 import { cachedModelPath, isValidRepoId } from '../engine/model/modelCache';
-import { buildHtmlReport } from '../ui/report/htmlReport';
+import { buildHtmlReport } from '../render/htmlReport';
 import { CommandContext, CommandDefinition, OptionHelp } from './commandSpec';
 import { EngineRunner } from './engineRunner';
 import { CliError, ExitCode } from './exitCodes';

@@ -4,6 +4,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { FIXTURES } from './fixtureModels';
 
 /**
  * A Hugging Face Hub stand-in: a real HTTP server on 127.0.0.1 that serves one repository's files
@@ -272,7 +273,7 @@ export interface SourceModelOptions {
 export async function makeSourceModel(options: SourceModelOptions = {}): Promise<{ dir: string; cleanup(): Promise<void> }> {
   const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'onnx-lens-hub-src-'));
   await fs.promises.mkdir(path.join(dir, 'onnx'));
-  const fixture = path.resolve(__dirname, '../../../test/fixtures/models/bert-cls-op14');
+  const fixture = path.join(FIXTURES, 'bert-cls-op14');
   const fromFixture = (names: string[]): string | undefined =>
     names.map((n) => path.join(fixture, n)).find((p) => fs.existsSync(p) && fs.statSync(p).isFile());
 

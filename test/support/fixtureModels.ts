@@ -10,13 +10,15 @@ export const REPO_ROOT = (() => {
   return dir;
 })();
 
-/** Read-only shared data beside the repository (tokenizers, labelled sentences). */
-export const SHARED = path.join(REPO_ROOT, '..', 'shared');
 export const FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures', 'models');
+/** Real tokenizer files (bert-base-uncased, gpt2) and the generated small ones; licences in its README. */
+export const TOKENIZERS = path.join(REPO_ROOT, 'test', 'fixtures', 'tokenizers');
+/** Labelled sentences (UCI Sentiment Labelled Sentences); licence in test/fixtures/data/README.md. */
+export const SENTIMENT_DATA = path.join(REPO_ROOT, 'test', 'fixtures', 'data', 'uci-sentiment-labelled');
 export const DEMO_MODEL = path.join(REPO_ROOT, 'models', 'demo-sentiment');
 
 /**
- * `tokenizer.recipe.json`: the fixture's tokenizer is the shared tokenizer `from`, trimmed with
+ * `tokenizer.recipe.json`: the fixture's tokenizer is the real tokenizer `from` (under TOKENIZERS), trimmed with
  * `trimTokenizer(json, keep)` (`keepFirst`: the older form, ids below it).
  */
 export interface TokenizerRecipe {
@@ -29,7 +31,7 @@ export interface TokenizerRecipe {
 export function recipeTokenizer(recipe: TokenizerRecipe): any {
   const keep = recipe.keep ?? recipe.keepFirst;
   if (keep === undefined) throw new Error(`tokenizer recipe from ${recipe.from} says nothing about what to keep`);
-  const full = JSON.parse(fs.readFileSync(path.join(SHARED, 'tokenizers', recipe.from, 'tokenizer.json'), 'utf8'));
+  const full = JSON.parse(fs.readFileSync(path.join(TOKENIZERS, recipe.from, 'tokenizer.json'), 'utf8'));
   return trimTokenizer(full, keep);
 }
 
@@ -37,7 +39,7 @@ const materialised = new Map<string, string>();
 
 /**
  * A fixture as a complete model folder. Fixtures built on real tokenizers carry a recipe instead of
- * the tokenizer (it is read from the shared copy and trimmed here, never committed); those get a
+ * the tokenizer (it is read from the full copy under TOKENIZERS and trimmed here); those get a
  * temporary folder with the model files and the trimmed tokenizer.json.
  */
 export function fixtureModel(name: string): string {
@@ -52,7 +54,7 @@ export function fixtureModel(name: string): string {
   fs.cpSync(src, dir, { recursive: true });
   fs.rmSync(path.join(dir, 'tokenizer.recipe.json'));
   fs.writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify(recipeTokenizer(recipe)));
-  const config = path.join(SHARED, 'tokenizers', recipe.from, 'tokenizer_config.json');
+  const config = path.join(TOKENIZERS, recipe.from, 'tokenizer_config.json');
   if (fs.existsSync(config)) fs.copyFileSync(config, path.join(dir, 'tokenizer_config.json'));
   materialised.set(name, dir);
   process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));

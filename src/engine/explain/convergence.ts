@@ -1,4 +1,4 @@
-import type { MethodEstimate } from './explainer';
+import type { MethodEstimate } from './estimate';
 
 type EstimateError = NonNullable<MethodEstimate['error']>;
 

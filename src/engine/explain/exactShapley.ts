@@ -1,6 +1,6 @@
 import type { CoalitionCache } from './coalitionCache';
 import { changeBetween } from './convergence';
-import type { MethodEstimate } from './explainer';
+import type { MethodEstimate } from './estimate';
 import { KernelRegressionSums, binomial, shapleyKernelWeight, solveKernelRegression } from './kernelRegression';
 
 /** Exact enumeration evaluates 2^n coalitions; 14 features is 16,384 evaluations. */

@@ -7,14 +7,15 @@ import type {
   RemovalStrategy,
 } from '../../protocol/engineApi';
 import { BadInputError } from '../process/engineErrors';
-import type { RequestContext } from '../process/engineService';
+import type { RequestContext } from '../process/requestContext';
 import type { LoadedModel, PreparedInput } from '../model/loadedModel';
 import { applyRemoval } from '../run/inputVariants';
 import { scalarExtractor } from '../run/outputReaders';
 import { predictPrepared, resolveTarget } from '../run/predict';
 import { attentionFlow } from './attentionFlow';
 import { attentionRollout } from './attentionRollout';
-import { explain, type Estimate, type ValueFunction } from './explainer';
+import type { Estimate, ValueFunction } from './estimate';
+import { explain } from './explainer';
 import { faithfulness } from './faithfulness';
 import { buildTextHierarchy } from './textHierarchy';
 

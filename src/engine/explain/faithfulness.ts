@@ -1,5 +1,5 @@
 import { CoalitionCache, emptyCoalition, fullCoalition } from './coalitionCache';
-import type { ValueFunction } from './explainer';
+import type { ValueFunction } from './estimate';
 
 /** ERASER's AOPC bins: the top 1, 5, 10, 20 and 50 % of the features. */
 export const AOPC_BINS = [0.01, 0.05, 0.1, 0.2, 0.5] as const;

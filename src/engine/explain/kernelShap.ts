@@ -1,7 +1,7 @@
 import type { CoalitionCache } from './coalitionCache';
 import { emptyCoalition, fullCoalition } from './coalitionCache';
 import { batchMeansError } from './convergence';
-import type { MethodEstimate } from './explainer';
+import type { MethodEstimate } from './estimate';
 import { KernelRegressionSums, binomial, solveKernelRegression } from './kernelRegression';
 import { SeededRandom } from './random';
 

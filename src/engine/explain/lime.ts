@@ -1,7 +1,7 @@
 import type { CoalitionCache } from './coalitionCache';
 import { emptyCoalition } from './coalitionCache';
 import { changeBetween } from './convergence';
-import type { MethodEstimate } from './explainer';
+import type { MethodEstimate } from './estimate';
 import { solveSymmetric } from './linearSolve';
 import { SeededRandom } from './random';
 

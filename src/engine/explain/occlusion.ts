@@ -1,6 +1,6 @@
 import type { CoalitionCache } from './coalitionCache';
 import { emptyCoalition, fullCoalition } from './coalitionCache';
-import type { MethodEstimate } from './explainer';
+import type { MethodEstimate } from './estimate';
 
 /**
  * Leave-one-out occlusion: φ_j = f(full) − f(full without j). Exact, in one call of n + 2 coalitions

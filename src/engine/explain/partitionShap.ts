@@ -1,7 +1,7 @@
 import type { CoalitionCache } from './coalitionCache';
 import { emptyCoalition, fullCoalition } from './coalitionCache';
 import { changeBetween } from './convergence';
-import type { MethodEstimate } from './explainer';
+import type { MethodEstimate } from './estimate';
 import { balancedTree, flattenTree, type FeatureTree, type FlatTree } from './featureTree';
 import { binomial } from './kernelRegression';
 import { SeededRandom } from './random';

@@ -3,7 +3,7 @@ import { kendallTauB, spearman, topKOverlap } from '../explain/agreement';
 import { explainText } from '../explain/explainText';
 import { LoadedModel, type PreparedInput } from '../model/loadedModel';
 import { BadInputError } from '../process/engineErrors';
-import type { RequestContext } from '../process/engineService';
+import type { RequestContext } from '../process/requestContext';
 import { applyRemoval } from '../run/inputVariants';
 import { logitsExtractor, softmax } from '../run/outputReaders';
 import { predictPrepared, resolveTarget } from '../run/predict';

@@ -2,7 +2,7 @@ import type { DatasetExample, DatasetParams, DatasetResult, DatasetWord, Resolve
 import { defaultRemoval } from '../explain/explainText';
 import type { LoadedModel, PreparedInput } from '../model/loadedModel';
 import { BadInputError } from '../process/engineErrors';
-import type { RequestContext } from '../process/engineService';
+import type { RequestContext } from '../process/requestContext';
 import { type RowExtractor } from '../run/batchedEvaluator';
 import { CancelledError } from '../run/cancellation';
 import { applyRemoval, type InputRow } from '../run/inputVariants';

@@ -4,7 +4,7 @@ import type { LoadedModel, PreparedInput } from '../model/loadedModel';
 import { ModelSession, type TensorData } from '../model/modelSession';
 import { parseOnnxModel } from '../model/onnxProto';
 import { BadInputError } from '../process/engineErrors';
-import type { RequestContext } from '../process/engineService';
+import type { RequestContext } from '../process/requestContext';
 import { padRows, type BatchOutputs } from '../run/batchedEvaluator';
 import { CancelledError } from '../run/cancellation';
 import { applyRemoval, type InputRow } from '../run/inputVariants';

@@ -1,5 +1,5 @@
 import type { ProgressEvent } from '../../protocol/engineApi';
-import type { RequestContext } from '../process/engineService';
+import type { RequestContext } from '../process/requestContext';
 
 /** Least time between two progress events, so the extension gets a few per second, not one per model run. */
 const PROGRESS_INTERVAL_MS = 200;

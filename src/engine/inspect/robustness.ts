@@ -3,7 +3,7 @@ import { spearman } from '../explain/agreement';
 import { SeededRandom } from '../explain/random';
 import type { LoadedModel, PreparedInput } from '../model/loadedModel';
 import { BadInputError } from '../process/engineErrors';
-import type { RequestContext } from '../process/engineService';
+import type { RequestContext } from '../process/requestContext';
 import { type RowExtractor } from '../run/batchedEvaluator';
 import { CancelledError } from '../run/cancellation';
 import { applyRemoval, type InputRow } from '../run/inputVariants';

@@ -1,5 +1,6 @@
 import type { MethodName, RemovalStrategy, ResolvedTarget } from '../../protocol/engineApi';
-import { explain, type ValueFunction } from '../explain/explainer';
+import type { ValueFunction } from '../explain/estimate';
+import { explain } from '../explain/explainer';
 import { defaultRemoval } from '../explain/explainText';
 import type { LoadedModel, PreparedInput } from '../model/loadedModel';
 import { BadInputError } from '../process/engineErrors';

@@ -3,7 +3,8 @@
  * cancel message sets a flag that the evaluator checks between batches.
  */
 import type { EngineErrorInfo, EngineIncoming, EngineReply, EngineRequestMessage } from '../../protocol/engineApi';
-import { EngineService, RequestContext } from './engineService';
+import { EngineService } from './engineService';
+import type { RequestContext } from './requestContext';
 import { errorInfo } from './engineErrors';
 
 const cancelled = new Set<number>();

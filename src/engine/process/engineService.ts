@@ -1,4 +1,4 @@
-import type { EngineApi, EngineMethod, ProgressEvent } from '../../protocol/engineApi';
+import type { EngineApi, EngineMethod } from '../../protocol/engineApi';
 import { explainText } from '../explain/explainText';
 import { activations } from '../inspect/activations';
 import { compareModels } from '../inspect/compareModels';
@@ -11,12 +11,7 @@ import { applyRemoval } from '../run/inputVariants';
 import { logitsExtractor } from '../run/outputReaders';
 import { predictPrepared } from '../run/predict';
 import { BadInputError } from './engineErrors';
-
-/** What a handler gets besides its params. */
-export interface RequestContext {
-  isCancelled: () => boolean;
-  progress: (progress: ProgressEvent) => void;
-}
+import type { RequestContext } from './requestContext';
 
 type Handler<M extends EngineMethod> = (params: EngineApi[M]['params'], ctx: RequestContext) => Promise<EngineApi[M]['result']>;
 

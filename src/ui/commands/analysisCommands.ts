@@ -9,10 +9,10 @@ import {
   PanelTab,
   RunSettings,
 } from '../../protocol/webviewMessages';
-import { activationViews, topNeurons } from '../analysis/activationViews';
-import { attentionMatrixView, attentionOverview } from '../analysis/attentionViews';
-import { explainParams, partialFeatures, progressMessage } from '../analysis/explainParams';
-import { alignFeatures, rankAgreement } from '../analysis/rankAgreement';
+import { activationViews, topNeurons } from '../../render/activationViews';
+import { attentionMatrixView, attentionOverview } from '../../render/attentionViews';
+import { explainParams, partialFeatures, progressMessage } from './explainParams';
+import { alignFeatures, rankAgreement } from '../results/rankAgreement';
 import { showLensError } from '../errorMessages';
 import { Commands, ContextKeys } from '../ids';
 import type { PanelActions } from '../panel/explanationPanel';

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { buildHtmlReport, jsonForScriptTag } from '../report/htmlReport';
+import { buildHtmlReport, jsonForScriptTag } from '../../render/htmlReport';
 import { Commands } from '../ids';
 import type { Services } from '../services';
 

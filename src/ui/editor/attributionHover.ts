@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { attentionUnits, topAttendedUnits, unitAt } from '../analysis/attentionViews';
+import { attentionUnits, topAttendedUnits, unitAt } from '../../render/attentionViews';
 import { Commands } from '../ids';
 import type { Services } from '../services';
 import { hoverMarkdown } from './hoverText';

@@ -4,7 +4,7 @@
  */
 import type { ExplanationResult } from '../../protocol/engineApi';
 import { ATTRIBUTION_BUCKETS, attributionColorId } from '../ids';
-import { bucketOf, maxAbs, ranksByMagnitude } from '../analysis/attributionScale';
+import { bucketOf, maxAbs, ranksByMagnitude } from '../../render/attributionScale';
 
 export interface HighlightRange {
   /** Document offsets. */

@@ -3,7 +3,7 @@
  * the words it attends to most and a link that opens the panel on it. Pure: tested without VS Code.
  */
 import type { ResolvedTarget } from '../../protocol/engineApi';
-import { escapeMarkdown } from '../report/htmlEscape';
+import { escapeMarkdown } from '../../render/htmlEscape';
 
 export interface HoverFacts {
   word: string;

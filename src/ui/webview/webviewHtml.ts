@@ -2,7 +2,7 @@
  * The one place webview HTML is written. Nothing dynamic is spliced into it but URIs the extension
  * built itself and a fresh nonce: state goes in by message after the webview says it is ready.
  */
-import { escapeHtml } from '../report/htmlEscape';
+import { escapeHtml } from '../../render/htmlEscape';
 
 export interface WebviewShell {
   /** `webview.cspSource`: the origin styles, images and fonts may come from. */

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
-import { EngineService, RequestContext } from '../../../src/engine/process/engineService';
+import { EngineService } from '../../../src/engine/process/engineService';
+import type { RequestContext } from '../../../src/engine/process/requestContext';
 import { DEMO_MODEL, REPO_ROOT } from '../../support/fixtureModels';
 
 const ctx: RequestContext = { isCancelled: () => false, progress: () => undefined };

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { ExplainParams, ExplanationResult, MethodName } from '../../../src/protocol/engineApi';
-import { EngineService, RequestContext } from '../../../src/engine/process/engineService';
+import { EngineService } from '../../../src/engine/process/engineService';
+import type { RequestContext } from '../../../src/engine/process/requestContext';
 import { fixtureModel, readReference } from '../../support/fixtureModels';
 
 const ctx: RequestContext = { isCancelled: () => false, progress: () => undefined };

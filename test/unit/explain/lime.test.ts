@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { explain, explainFinal, type Estimate } from '../../../src/engine/explain/explainer';
+import type { Estimate } from '../../../src/engine/explain/estimate';
+import { explain, explainFinal } from '../../../src/engine/explain/explainer';
 import { pearson } from '../../../src/engine/explain/agreement';
 import { additive, randomNonlinear, recording } from './valueFunctions';
 

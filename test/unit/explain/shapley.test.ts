@@ -1,6 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CancelledError, explain, explainFinal, type Estimate, type MethodName } from '../../../src/engine/explain/explainer';
+import type { Estimate, MethodName } from '../../../src/engine/explain/estimate';
+import { explain, explainFinal } from '../../../src/engine/explain/explainer';
+import { CancelledError } from '../../../src/engine/run/cancellation';
 import type { FeatureTree } from '../../../src/engine/explain/featureTree';
 import {
   additive,

@@ -1,4 +1,4 @@
-import type { ValueFunction } from '../../../src/engine/explain/explainer';
+import type { ValueFunction } from '../../../src/engine/explain/estimate';
 import { SeededRandom } from '../../../src/engine/explain/random';
 
 /** A value function over a plain per-coalition function that records every call and every coalition asked. */

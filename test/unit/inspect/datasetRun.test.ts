@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { datasetRun, exportDatasetCsv, matchLabel } from '../../../src/engine/inspect/datasetRun';
 import { delimitedRecords, readDataset } from '../../../src/engine/inspect/datasetReader';
 import { predictPrepared } from '../../../src/engine/run/predict';
-import { DEMO_MODEL, readReference, SHARED } from '../../support/fixtureModels';
+import { DEMO_MODEL, readReference, SENTIMENT_DATA } from '../../support/fixtureModels';
 import { openFixture, quietContext } from './inspectSupport';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-lens-dataset-'));
@@ -28,7 +28,7 @@ function csvQuote(s: string): string {
 
 /** Labelled sentences (UCI sentiment, Yelp part): text and 0/1 label. */
 function yelp(count: number): { text: string; label: string }[] {
-  const file = path.join(SHARED, 'data', 'sentiment', 'uci-sentiment-labelled', 'yelp_labelled.txt');
+  const file = path.join(SENTIMENT_DATA, 'yelp_labelled.txt');
   return fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.includes('\t')).slice(0, count).map((l) => {
     const [text, label] = l.split('\t');
     return { text: text.trim(), label: label.trim() };

@@ -1,9 +1,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { RequestContext } from '../../../src/engine/process/engineService';
+import type { RequestContext } from '../../../src/engine/process/requestContext';
 import { LoadedModel } from '../../../src/engine/model/loadedModel';
-import { fixtureModel, recipeTokenizer, REPO_ROOT, SHARED, TokenizerRecipe } from '../../support/fixtureModels';
+import { fixtureModel, recipeTokenizer, REPO_ROOT, TOKENIZERS, TokenizerRecipe } from '../../support/fixtureModels';
 
 /** References written by scripts/fixtures/make_inspect_references.py. */
 export const INSPECT_FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures', 'inspect');
@@ -36,7 +36,7 @@ export function folderOf(name: string): string {
   fs.cpSync(inspectDir, dir, { recursive: true });
   fs.rmSync(path.join(dir, 'tokenizer.recipe.json'));
   fs.writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify(recipeTokenizer(recipe)));
-  const config = path.join(SHARED, 'tokenizers', recipe.from, 'tokenizer_config.json');
+  const config = path.join(TOKENIZERS, recipe.from, 'tokenizer_config.json');
   if (fs.existsSync(config)) fs.copyFileSync(config, path.join(dir, 'tokenizer_config.json'));
   process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
   return dir;

@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { checkTokenizerFits, inspectModel, ModelCard } from '../../../src/engine/model/modelCard';
 import { ModelError } from '../../../src/engine/model/modelError';
+import { TOKENIZERS } from '../../support/fixtureModels';
 import { fixture, GRAPHS, ROOT, tempDir } from './referenceFixtures';
 
 interface Expected {
@@ -165,7 +166,7 @@ describe('models ONNX Lens refuses', () => {
     if (!dir) return t.skip('fixture missing');
     const card = await inspectModel(dir, { requireTokenizer: false });
     // The real GPT-2 tokenizer (50,257 tokens) against this fixture's trimmed 663-row table.
-    const tokenizer = JSON.parse(fs.readFileSync(path.join(ROOT, '..', 'shared', 'tokenizers', 'gpt2', 'tokenizer.json'), 'utf8'));
+    const tokenizer = JSON.parse(fs.readFileSync(path.join(TOKENIZERS, 'gpt2', 'tokenizer.json'), 'utf8'));
     const size = Object.keys(tokenizer.model.vocab).length + (tokenizer.added_tokens?.length ?? 0) - 1;
     assert.ok(size > 50000);
     assert.throws(() => checkTokenizerFits(card, size), isModelError('vocabulary-mismatch', /tokenizer has \d+ tokens but the model's embedding table has only 663 rows/));

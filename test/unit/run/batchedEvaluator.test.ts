@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { EngineService, RequestContext } from '../../../src/engine/process/engineService';
+import { EngineService } from '../../../src/engine/process/engineService';
+import type { RequestContext } from '../../../src/engine/process/requestContext';
 import { applyRemoval } from '../../../src/engine/run/inputVariants';
 import { logitsExtractor } from '../../../src/engine/run/outputReaders';
 import { CancelledError } from '../../../src/engine/run/cancellation';

@@ -3,9 +3,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Tokenizer as ReferenceTokenizer } from '@huggingface/tokenizers';
 import { loadTokenizer, Tokenizer } from '../../../src/engine/text/tokenizer';
+import { SENTIMENT_DATA, TOKENIZERS } from '../../support/fixtureModels';
 
-export const ROOT = path.resolve(__dirname, '../../../..');
-export const SHARED = path.resolve(ROOT, '..', 'shared');
 
 export interface TokenizerCase {
   name: string;
@@ -18,30 +17,30 @@ function readJson(file: string): any {
   return JSON.parse(fs.readFileSync(file, 'utf8'));
 }
 
-/** The four kinds: two real tokenizers from the shared folder and our two generated fixtures. */
+/** The four kinds: two real tokenizers (full vocabularies) and our two generated fixtures. */
 export const CASES: TokenizerCase[] = [
   {
     name: 'bert-base-uncased',
     kind: 'wordpiece',
-    json: readJson(path.join(SHARED, 'tokenizers/bert-base-uncased/tokenizer.json')),
-    config: readJson(path.join(SHARED, 'tokenizers/bert-base-uncased/tokenizer_config.json')),
+    json: readJson(path.join(TOKENIZERS, 'bert-base-uncased/tokenizer.json')),
+    config: readJson(path.join(TOKENIZERS, 'bert-base-uncased/tokenizer_config.json')),
   },
   {
     name: 'gpt2',
     kind: 'bpe-byte-level',
-    json: readJson(path.join(SHARED, 'tokenizers/gpt2/tokenizer.json')),
-    config: readJson(path.join(SHARED, 'tokenizers/gpt2/tokenizer_config.json')),
+    json: readJson(path.join(TOKENIZERS, 'gpt2/tokenizer.json')),
+    config: readJson(path.join(TOKENIZERS, 'gpt2/tokenizer_config.json')),
   },
   {
     name: 'unigram-small',
     kind: 'unigram',
-    json: readJson(path.join(ROOT, 'test/fixtures/tokenizers/unigram-small/tokenizer.json')),
+    json: readJson(path.join(TOKENIZERS, 'unigram-small/tokenizer.json')),
     config: {},
   },
   {
     name: 'bpe-byte-fallback-small',
     kind: 'bpe-byte-fallback',
-    json: readJson(path.join(ROOT, 'test/fixtures/tokenizers/bpe-byte-fallback-small/tokenizer.json')),
+    json: readJson(path.join(TOKENIZERS, 'bpe-byte-fallback-small/tokenizer.json')),
     config: {},
   },
 ];
@@ -83,7 +82,7 @@ export const HARD_STRINGS: string[] = [
 
 /** 200 real sentences (labels removed): the first lines of the three UCI sentiment files. */
 export function sentimentLines(count = 200): string[] {
-  const dir = path.join(SHARED, 'data/sentiment/uci-sentiment-labelled');
+  const dir = SENTIMENT_DATA;
   const files = ['amazon_cells_labelled.txt', 'imdb_labelled.txt', 'yelp_labelled.txt'];
   const per = Math.ceil(count / files.length);
   const lines: string[] = [];

@@ -9,7 +9,8 @@ import { TokenizerError } from '../../../src/engine/text/tokenizerError';
 import { trimTokenizer } from '../../../src/engine/text/trimTokenizer';
 import { NormalizedString } from '../../../src/engine/text/normalizedString';
 import { buildNormalizer } from '../../../src/engine/text/normalizers';
-import { CASES, SHARED } from './tokenizerCases';
+import { TOKENIZERS } from '../../support/fixtureModels';
+import { CASES } from './tokenizerCases';
 
 describe('loading tokenizer files', () => {
   test('a folder without tokenizer.json gives an error naming the folder and the fix', () => {
@@ -27,7 +28,7 @@ describe('loading tokenizer files', () => {
   });
 
   test('a real folder loads with its special tokens from tokenizer_config.json', () => {
-    const t = loadTokenizerFromFolder(path.join(SHARED, 'tokenizers/gpt2'));
+    const t = loadTokenizerFromFolder(path.join(TOKENIZERS, 'gpt2'));
     assert.equal(t.kind, 'bpe-byte-level');
     assert.equal(t.vocabSize, 50257);
     assert.deepEqual(t.special, { bos: 50256, eos: 50256, unk: 50256 });
@@ -54,7 +55,7 @@ describe('loading tokenizer files', () => {
 describe('trimTokenizer', () => {
   for (const from of ['bert-base-uncased', 'gpt2']) {
     test(`${from} trimmed to 3000 ids still agrees with the reference`, () => {
-      const full = JSON.parse(fs.readFileSync(path.join(SHARED, 'tokenizers', from, 'tokenizer.json'), 'utf8'));
+      const full = JSON.parse(fs.readFileSync(path.join(TOKENIZERS, from, 'tokenizer.json'), 'utf8'));
       const trimmed = trimTokenizer(full, 3000);
       const ours = loadTokenizer(trimmed);
       const reference = new ReferenceTokenizer(trimmed, {});

@@ -6,7 +6,8 @@ import { Tokenizer as ReferenceTokenizer } from '@huggingface/tokenizers';
 import { loadTokenizer, Tokenizer } from '../../../src/engine/text/tokenizer';
 import { TrimKeep, trimTokenizer } from '../../../src/engine/text/trimTokenizer';
 import { parseOnnxModel } from '../../../src/engine/model/onnxProto';
-import { CASES, ROOT, SHARED } from './tokenizerCases';
+import { REPO_ROOT, TOKENIZERS } from '../../support/fixtureModels';
+import { CASES } from './tokenizerCases';
 
 const BERT = CASES[0].json;
 const GPT2 = CASES[1].json;
@@ -119,7 +120,7 @@ interface Recipe {
 /** Every fixture folder that carries a tokenizer recipe with a keep list. */
 function recipeFixtures(): { name: string; dir: string; recipe: Recipe & { keep: TrimKeep } }[] {
   const out = [];
-  for (const base of [path.join(ROOT, 'test/fixtures/models'), path.join(ROOT, 'test/fixtures/inspect')]) {
+  for (const base of [path.join(REPO_ROOT, 'test/fixtures/models'), path.join(REPO_ROOT, 'test/fixtures/inspect')]) {
     for (const name of fs.readdirSync(base).sort()) {
       const file = path.join(base, name, 'tokenizer.recipe.json');
       if (!fs.existsSync(file)) continue;
@@ -145,7 +146,7 @@ describe('the fixtures\' trimmed tokenizers', () => {
   const fullOf = (from: string) => {
     let f = full.get(from);
     if (!f) {
-      const json = JSON.parse(fs.readFileSync(path.join(SHARED, 'tokenizers', from, 'tokenizer.json'), 'utf8'));
+      const json = JSON.parse(fs.readFileSync(path.join(TOKENIZERS, from, 'tokenizer.json'), 'utf8'));
       f = { json, tokenizer: loadTokenizer(json) };
       full.set(from, f);
     }

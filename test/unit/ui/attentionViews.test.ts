@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AttentionResult, TokenView } from '../../../src/protocol/engineApi';
-import { activationGrid, activationViews, topNeurons } from '../../../src/ui/analysis/activationViews';
+import { activationGrid, activationViews, topNeurons } from '../../../src/render/activationViews';
 import {
   attentionMatrixView,
   attentionOverview,
@@ -12,8 +12,8 @@ import {
   quantise,
   topAttendedUnits,
   unitAt,
-} from '../../../src/ui/analysis/attentionViews';
-import { alignFeatures, rankAgreement } from '../../../src/ui/analysis/rankAgreement';
+} from '../../../src/render/attentionViews';
+import { alignFeatures, rankAgreement } from '../../../src/ui/results/rankAgreement';
 
 // "[CLS] un ##believ ##able film [SEP]": one word split in three, one whole word.
 const TEXT = 'unbelievable film';

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bucketOf, divergingRgba, maxAbs, ranksByMagnitude } from '../../../src/ui/analysis/attributionScale';
+import { bucketOf, divergingRgba, maxAbs, ranksByMagnitude } from '../../../src/render/attributionScale';
 import { highlightRanges, rangeAt } from '../../../src/ui/editor/attributionRanges';
 import { applyChanges, shiftRanges } from '../../../src/ui/editor/rangeShift';
 

@@ -2,10 +2,10 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AttentionResult, DatasetResult, HeadImportanceResult, RobustnessResult, TokenView } from '../../../src/protocol/engineApi';
 import { validHeadPairs } from '../../../src/protocol/webviewMessages';
-import { activationGrid } from '../../../src/ui/analysis/activationViews';
-import { datasetColumns, datasetFormatOf, exampleSpan } from '../../../src/ui/analysis/datasetColumns';
-import { headsSummary, mostImportantHead, robustnessSummary } from '../../../src/ui/analysis/insideSummary';
-import { csvField, datasetCsv, DATASET_CSV_HEADER } from '../../../src/ui/report/datasetCsv';
+import { activationGrid } from '../../../src/render/activationViews';
+import { datasetColumns, datasetFormatOf, exampleSpan } from '../../../src/ui/commands/datasetColumns';
+import { headsSummary, mostImportantHead, robustnessSummary } from '../../../src/render/insideSummary';
+import { csvField, datasetCsv, DATASET_CSV_HEADER } from '../../../src/render/datasetCsv';
 
 const tokens: TokenView[] = [
   { id: 1, text: 'a', start: 0, end: 1, special: false, wordIndex: 0 },

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { escapeHtml, escapeMarkdown } from '../../../src/ui/report/htmlEscape';
+import { escapeHtml, escapeMarkdown } from '../../../src/render/htmlEscape';
 import { contentSecurityPolicy, makeNonce, webviewHtml } from '../../../src/ui/webview/webviewHtml';
 import { hoverMarkdown } from '../../../src/ui/editor/hoverText';
 import { isPanelMessage, isSidebarMessage } from '../../../src/protocol/webviewMessages';

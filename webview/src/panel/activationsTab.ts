@@ -1,6 +1,6 @@
 import type { LogitLensResult, ModelCard } from '../../../src/protocol/engineApi';
 import type { ActivationView, NeuronValue } from '../../../src/protocol/webviewMessages';
-import { heatmapSvg } from '../../../src/ui/report/svgCharts';
+import { heatmapSvg } from '../../../src/render/svgCharts';
 import { button, clear, el, fmt, select } from '../shared/dom';
 import type { ThemeColors } from '../shared/theme';
 import { drawCells, heatLookup, toRgb, VirtualCanvas, Viewport } from '../shared/virtualCanvas';

@@ -1,6 +1,6 @@
 import type { AttentionKind, ExplanationResult, Level } from '../../../src/protocol/engineApi';
 import type { AttentionMatrixView, AttentionOverview, HeadGridThumbnails, UnitLabel } from '../../../src/protocol/webviewMessages';
-import { heatmapSvg } from '../../../src/ui/report/svgCharts';
+import { heatmapSvg } from '../../../src/render/svgCharts';
 import { button, clear, el, fmt, select } from '../shared/dom';
 import type { ThemeColors } from '../shared/theme';
 import { drawCells, heatLookup, toRgb, VirtualCanvas, Viewport } from '../shared/virtualCanvas';

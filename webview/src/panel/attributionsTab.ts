@@ -1,8 +1,8 @@
 import { BarController, BarElement, CategoryScale, Chart, LinearScale, Tooltip } from 'chart.js';
 import type { ExplanationResult, FeatureValue, MethodName, Prediction } from '../../../src/protocol/engineApi';
 import type { RankAgreement, RunSettings } from '../../../src/protocol/webviewMessages';
-import { divergingRgba, maxAbs } from '../../../src/ui/analysis/attributionScale';
-import { attributionBarsSvg } from '../../../src/ui/report/svgCharts';
+import { divergingRgba, maxAbs } from '../../../src/render/attributionScale';
+import { attributionBarsSvg } from '../../../src/render/svgCharts';
 import { button, clear, el, fmt, select } from '../shared/dom';
 import type { ThemeColors } from '../shared/theme';
 import type { PanelChannel, TabView } from './tabView';

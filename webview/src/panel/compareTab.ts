@@ -1,6 +1,6 @@
 import type { CompareView } from '../../../src/protocol/webviewMessages';
-import { divergingRgba, maxAbs } from '../../../src/ui/analysis/attributionScale';
-import { heatmapSvg } from '../../../src/ui/report/svgCharts';
+import { divergingRgba, maxAbs } from '../../../src/render/attributionScale';
+import { heatmapSvg } from '../../../src/render/svgCharts';
 import { button, clear, el, fmt } from '../shared/dom';
 import { HeadGrid } from '../shared/headGrid';
 import type { ThemeColors } from '../shared/theme';

@@ -1,6 +1,6 @@
 import type { DatasetExample } from '../../../src/protocol/engineApi';
 import type { DatasetView } from '../../../src/protocol/webviewMessages';
-import { heatmapSvg } from '../../../src/ui/report/svgCharts';
+import { heatmapSvg } from '../../../src/render/svgCharts';
 import { button, clear, el, fmt } from '../shared/dom';
 import type { ThemeColors } from '../shared/theme';
 import { VirtualList } from '../shared/virtualList';

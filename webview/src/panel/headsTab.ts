@@ -1,7 +1,7 @@
 import type { HeadImportanceResult } from '../../../src/protocol/engineApi';
 import type { HeadsView } from '../../../src/protocol/webviewMessages';
-import { heatmapSvg } from '../../../src/ui/report/svgCharts';
-import { divergingRgba } from '../../../src/ui/analysis/attributionScale';
+import { heatmapSvg } from '../../../src/render/svgCharts';
+import { divergingRgba } from '../../../src/render/attributionScale';
 import { button, clear, el, fmt } from '../shared/dom';
 import { HeadGrid } from '../shared/headGrid';
 import type { ThemeColors } from '../shared/theme';

@@ -1,5 +1,5 @@
 import type { Candidate, ModelCard, Prediction } from '../../../src/protocol/engineApi';
-import { attributionBarsSvg } from '../../../src/ui/report/svgCharts';
+import { attributionBarsSvg } from '../../../src/render/svgCharts';
 import { clear, el, fmt } from '../shared/dom';
 import type { ThemeColors } from '../shared/theme';
 import type { TabView } from './tabView';

@@ -1,5 +1,5 @@
 import type { RobustnessResult, RobustnessVariant } from '../../../src/protocol/engineApi';
-import { attributionBarsSvg } from '../../../src/ui/report/svgCharts';
+import { attributionBarsSvg } from '../../../src/render/svgCharts';
 import { button, clear, el, fmt } from '../shared/dom';
 import type { ThemeColors } from '../shared/theme';
 import type { PanelChannel, TabView } from './tabView';

@@ -4,7 +4,7 @@
  * selected (outlined) for a pruning question. A grid has at most a few thousand cells, so it is
  * drawn whole; the scroller around it handles wide models.
  */
-import { divergingRgba } from '../../../src/ui/analysis/attributionScale';
+import { divergingRgba } from '../../../src/render/attributionScale';
 import type { ThemeColors } from './theme';
 
 const CELL_W = 28;

@@ -4,7 +4,7 @@
  * Node: runs in the webview and in the CLI.
  */
 import { escapeHtml } from './htmlEscape';
-import { divergingRgba, maxAbs, signColor } from '../analysis/attributionScale';
+import { divergingRgba, maxAbs, signColor } from './attributionScale';
 
 export interface SvgPalette {
   foreground: string;

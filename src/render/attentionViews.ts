@@ -4,8 +4,8 @@
  * input with 12 × 12 heads is 150 MB of float32; the webview gets thumbnails first (a few hundred
  * kB) and full matrices of one layer only when it opens them.
  */
-import type { AttentionKind, AttentionResult, AttentionTensor, EncodedText, Level, TokenView } from '../../protocol/engineApi';
-import type { AttentionMatrixView, AttentionOverview, HeadGridThumbnails, UnitLabel } from '../../protocol/webviewMessages';
+import type { AttentionKind, AttentionResult, AttentionTensor, EncodedText, Level, TokenView } from '../protocol/engineApi';
+import type { AttentionMatrixView, AttentionOverview, HeadGridThumbnails, UnitLabel } from '../protocol/webviewMessages';
 
 /** One row/column of a displayed matrix: a word (its sub-words grouped) or a token. */
 export interface AttentionUnit {

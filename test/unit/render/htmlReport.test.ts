@@ -2,8 +2,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import type { ExplanationResult } from '../../../src/protocol/engineApi';
-import { buildHtmlReport, jsonForScriptTag } from '../../../src/ui/report/htmlReport';
-import { attributionBarsSvg, coloredTextHtml, heatmapSvg } from '../../../src/ui/report/svgCharts';
+import { buildHtmlReport, jsonForScriptTag } from '../../../src/render/htmlReport';
+import { attributionBarsSvg, coloredTextHtml, heatmapSvg } from '../../../src/render/svgCharts';
 import { Commands, Settings, attributionColorId } from '../../../src/ui/ids';
 
 const TEXT = 'A <b>great</b> movie';

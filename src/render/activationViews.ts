@@ -4,8 +4,8 @@
  * hardest. Norms grow through depth and outlier dimensions
  * dominate them, which is exactly what the heatmap is meant to show.
  */
-import type { AttentionResult, HiddenStateTensor, TokenView } from '../../protocol/engineApi';
-import type { ActivationView, NeuronValue } from '../../protocol/webviewMessages';
+import type { AttentionResult, HiddenStateTensor, TokenView } from '../protocol/engineApi';
+import type { ActivationView, NeuronValue } from '../protocol/webviewMessages';
 
 export interface ActivationGrid {
   stack: 'encoder' | 'decoder';

@@ -2,8 +2,8 @@
  * One-line summaries of the inside-the-model analyses, for the sidebar: enough to see at a glance
  * whether a run found something (flips, low accuracy, a costly head) before opening its tab.
  */
-import type { CompareResult, DatasetResult, HeadImportanceResult, LogitLensResult, RobustnessResult } from '../../protocol/engineApi';
-import type { InsideSummaryLine } from '../../protocol/webviewMessages';
+import type { CompareResult, DatasetResult, HeadImportanceResult, LogitLensResult, RobustnessResult } from '../protocol/engineApi';
+import type { InsideSummaryLine } from '../protocol/webviewMessages';
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 const num = (x: number, digits = 3) => (Number.isFinite(x) ? x.toFixed(digits) : 'n/a');

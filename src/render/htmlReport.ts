@@ -3,8 +3,8 @@
  * as JSON for reproduction, and no remote resource and no script, so it opens offline anywhere.
  * A pure function of the results, shared by the extension's export and the CLI.
  */
-import type { AttentionResult, ExplanationResult, Prediction } from '../../protocol/engineApi';
-import { attentionUnits, unitMatrix } from '../analysis/attentionViews';
+import type { AttentionResult, ExplanationResult, Prediction } from '../protocol/engineApi';
+import { attentionUnits, unitMatrix } from './attentionViews';
 import { escapeHtml } from './htmlEscape';
 import { attributionBarsSvg, coloredTextHtml, curveSvg, heatmapSvg } from './svgCharts';
 

@@ -3,7 +3,7 @@
  * confident), then one row per influential word of each class. Used by the panel's export and by
  * `onnx-lens dataset --csv`.
  */
-import type { DatasetResult } from '../../protocol/engineApi';
+import type { DatasetResult } from '../protocol/engineApi';
 
 /**
  * One CSV field (RFC 4180). Text that a spreadsheet would run as a formula (=, +, -, @ at the

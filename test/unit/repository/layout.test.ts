@@ -1,0 +1,143 @@
+// The repository stands alone and keeps its layers: nothing tracked points outside the clone, and
+// each folder imports only what the README's architecture table allows, without cycles.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { REPO_ROOT } from '../../support/fixtureModels';
+
+const TEXT_FILE = /\.(ts|mjs|js|cjs|json|sh|py|md|txt|yml|yaml|css|html)$|^\.ci\/run$|^\.npmrc$|^\.vscodeignore$|^\.gitignore$/;
+
+function trackedTextFiles(): string[] {
+  const out = execFileSync('git', ['ls-files', '-z'], { cwd: REPO_ROOT, encoding: 'utf8', maxBuffer: 1 << 26 });
+  return out
+    .split('\0')
+    .filter((f) => f && TEXT_FILE.test(f) && f !== 'package-lock.json')
+    // Vocabularies and reference tensors are data, not paths; the size limit keeps them out.
+    .filter((f) => fs.existsSync(path.join(REPO_ROOT, f)) && fs.statSync(path.join(REPO_ROOT, f)).size < 400_000);
+}
+
+/**
+ * Every place in `text` (the content of tracked `file`) that names a location outside the repository, as
+ * `file:line: why: excerpt`. Lines marked `hostile-path` (test inputs that must be refused) are exempt.
+ */
+export function outsideReferences(file: string, text: string, exists: (rel: string) => boolean = () => true): string[] {
+  const found: string[] = [];
+  const dir = path.posix.dirname(file);
+  const depth = dir === '.' ? 0 : dir.split('/').length;
+  text.split('\n').forEach((line, i) => {
+    if (line.includes('hostile-path')) return;
+    const hit = (why: string) => found.push(`${file}:${i + 1}: ${why}: ${line.trim().slice(0, 120)}`);
+    if (/['"]\.\.['"]\s*,\s*['"]shared['"]/.test(line)) hit('the folder beside the repository');
+    if (/\b(?:REPO_ROOT|ROOT)\s*,\s*['"]\.\.['"]/.test(line)) hit('a path above the repository root');
+    if (/(?:^|[\s'"`(=:])\/(?:work|home|root|Users|mnt|srv)\/[\w.-]/.test(line)) hit('an absolute path on one machine');
+    if (/[A-Za-z]:\\Users\\/.test(line)) hit('an absolute Windows path');
+    for (const m of line.matchAll(/(?:^|[\s'"`(=])((?:\.\.\/)+)([\w.-]*)/g)) {
+      const ups = m[1].length / 3;
+      if (ups > depth) hit(`"${m[1]}" climbs above the repository`);
+      else if (m[2] === 'shared' && !exists(path.posix.join(dir, m[1], m[2]))) hit('the folder beside the repository');
+    }
+  });
+  return found;
+}
+
+describe('the repository stands alone', () => {
+  test('no tracked file refers to the folder beside it or to an absolute path outside it', () => {
+    const exists = (rel: string) => fs.existsSync(path.join(REPO_ROOT, rel));
+    const problems = trackedTextFiles().flatMap((f) => outsideReferences(f, fs.readFileSync(path.join(REPO_ROOT, f), 'utf8'), exists));
+    assert.deepEqual(problems, [], `tracked files point outside the repository:\n${problems.join('\n')}`);
+  });
+
+  test('the check itself catches each kind of outside reference', () => {
+    assert.equal(outsideReferences('test/unit/x.test.ts', "path.join(ROOT, '..', 'shared', 'tokenizers')").length, 2);
+    assert.equal(outsideReferences('scripts/a.py', 'open("../shared/data/x")', () => false).length, 1);
+    assert.equal(outsideReferences('webview/src/panel/a.ts', "import { el } from '../shared/dom';", () => true).length, 0);
+    assert.equal(outsideReferences('test/unit/hub/a.test.ts', "const evil = '../../../../x.onnx'; // hostile-path").length, 0);
+    assert.equal(outsideReferences('README.md', 'see /home/someone/models').length, 1);
+    assert.equal(outsideReferences('src/a.ts', "import x from '../../../../elsewhere'").length, 1);
+    assert.equal(outsideReferences('src/ui/a.ts', "import x from '../../protocol/engineApi'").length, 0);
+    assert.equal(outsideReferences('scripts/run.sh', 'exec /usr/bin/python3 x.py').length, 0);
+  });
+});
+
+/* ------------------------------------------------------------------------------------------------ */
+
+const SOURCE_ROOTS = ['src', 'webview/src'];
+
+function sourceFiles(): string[] {
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    for (const e of fs.readdirSync(path.join(REPO_ROOT, dir), { withFileTypes: true })) {
+      const rel = `${dir}/${e.name}`;
+      if (e.isDirectory()) walk(rel);
+      else if (e.name.endsWith('.ts')) out.push(rel);
+    }
+  };
+  SOURCE_ROOTS.forEach(walk);
+  return out.sort();
+}
+
+/** Relative imports of a source file, resolved to repository paths (type-only imports included). */
+function importsOf(file: string): { target: string; typeOnly: boolean }[] {
+  const text = fs.readFileSync(path.join(REPO_ROOT, file), 'utf8');
+  const out: { target: string; typeOnly: boolean }[] = [];
+  for (const m of text.matchAll(/^(import|export)\s+(type\s+)?[^;]*?from\s+'(\.{1,2}\/[^']+)'/gms)) {
+    const resolved = path.posix.normalize(path.posix.join(path.posix.dirname(file), m[3]));
+    const target = fs.existsSync(path.join(REPO_ROOT, `${resolved}.ts`)) ? `${resolved}.ts` : resolved;
+    out.push({ target, typeOnly: Boolean(m[2]) });
+  }
+  return out;
+}
+
+function packageImports(file: string): string[] {
+  const text = fs.readFileSync(path.join(REPO_ROOT, file), 'utf8');
+  return [...text.matchAll(/^(?:import|export)\s[^;]*?from\s+'([^.'][^']*)'/gms)].map((m) => m[1]);
+}
+
+/** Which folders each layer may import (by path prefix), from the README's architecture table. */
+const LAYERS: { layer: string; may: string[] }[] = [
+  { layer: 'src/protocol/', may: ['src/protocol/'] },
+  { layer: 'src/render/', may: ['src/render/', 'src/protocol/'] },
+  { layer: 'src/engine/', may: ['src/engine/', 'src/protocol/'] },
+  { layer: 'webview/src/', may: ['webview/src/', 'src/protocol/', 'src/render/'] },
+  { layer: 'src/cli/', may: ['src/cli/', 'src/protocol/', 'src/render/', 'src/engine/'] },
+  { layer: 'src/ui/', may: ['src/ui/', 'src/protocol/', 'src/render/', 'src/engine/'] },
+];
+
+describe('layers', () => {
+  test('each folder imports only the layers the architecture allows', () => {
+    const problems: string[] = [];
+    for (const file of sourceFiles()) {
+      const rule = LAYERS.find((l) => file.startsWith(l.layer));
+      assert.ok(rule, `${file} belongs to no layer of the README's table`);
+      for (const { target } of importsOf(file)) {
+        if (!rule.may.some((p) => target.startsWith(p))) problems.push(`${file} imports ${target}`);
+      }
+      const packages = packageImports(file);
+      if (!file.startsWith('src/ui/') && packages.includes('vscode')) problems.push(`${file} imports vscode outside src/ui/`);
+      if ((file.startsWith('webview/') || file.startsWith('src/render/')) && packages.some((p) => p.startsWith('node:') || p === 'onnxruntime-node')) {
+        problems.push(`${file} imports a Node module, but runs in the webview too`);
+      }
+    }
+    assert.deepEqual(problems, []);
+  });
+
+  test('no import cycles, type-only imports included', () => {
+    const graph = new Map(sourceFiles().map((f) => [f, importsOf(f).map((i) => i.target)]));
+    const state = new Map<string, 'open' | 'done'>();
+    const cycles: string[] = [];
+    const visit = (f: string, trail: string[]) => {
+      if (state.get(f) === 'done') return;
+      if (state.get(f) === 'open') {
+        cycles.push([...trail.slice(trail.indexOf(f)), f].join(' → '));
+        return;
+      }
+      state.set(f, 'open');
+      for (const t of graph.get(f) ?? []) visit(t, [...trail, f]);
+      state.set(f, 'done');
+    };
+    for (const f of graph.keys()) visit(f, []);
+    assert.deepEqual(cycles, []);
+  });
+});
