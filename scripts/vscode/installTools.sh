@@ -24,6 +24,10 @@ CODE_SERVER_NATIVE="$TOOLS/code-server/node_modules/code-server/lib/vscode/node_
 
 log() { printf '[installTools] %s\n' "$*" >&2; }
 
+# Run from `npm test`, this script inherits npm's own settings (npm_config_ignore_scripts from the
+# repository's .npmrc, the Node that runs npm): the installs below must not see them.
+while IFS= read -r name; do unset "$name"; done < <(compgen -e | grep -E '^(npm_|NODE$|INIT_CWD$)')
+
 # One line on stderr saying what is missing and how to get it, then exit 3 (runTests.mjs reads that line).
 cannot_install() {
   printf '[installTools] cannot install %s: %s\n' "$1" "$2" >&2
