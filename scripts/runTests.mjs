@@ -4,7 +4,7 @@
 // driving the packaged extension) — and prints one closing line for all of them.
 // ONNX_LENS_TIERS=unit (or unit,integration) runs fewer tiers.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -81,6 +81,8 @@ const lastCounts = (text) => {
 
 // `npm test` runs no pre-script (the repository's .npmrc sets ignore-scripts), so it builds here.
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+// Compiled tests start from an empty folder, so a test deleted or moved in the sources does not linger.
+rmSync(path.join(root, 'out', 'test'), { recursive: true, force: true });
 const built = step('build', npm, ['run', '--silent', 'build']) && step('compile tests', npm, ['run', '--silent', 'compile-tests']);
 if (!built) {
   console.log(`\nfailed: ${failures.join(', ')}`);
