@@ -5,7 +5,8 @@
 #   - Debian packages: chromium (the browser playwright-core drives), libkrb5-dev (code-server's native build)
 # Idempotent: a stamp file records the versions; a second run only prints where things are.
 #
-#   ONNX_LENS_TOOLS   tools folder (default: $HOME/.cache/onnx-lens-tools)
+#   ONNX_LENS_TOOLS     tools folder (default: $HOME/.cache/onnx-lens-tools)
+#   ONNX_LENS_CHROMIUM  the Chromium binary the tests drive (default: chromium on PATH, or /usr/bin/chromium)
 #
 # Prints shell assignments on its last lines (ONNX_LENS_NODE24=..., ONNX_LENS_CODE_SERVER=...).
 set -euo pipefail
@@ -36,7 +37,11 @@ cannot_install() {
 
 ensure_apt() {
   local missing=()
-  command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || missing+=(chromium)
+  if [ -n "${ONNX_LENS_CHROMIUM:-}" ]; then
+    [ -x "$ONNX_LENS_CHROMIUM" ] || missing+=(chromium)
+  else
+    command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || missing+=(chromium)
+  fi
   dpkg -s libkrb5-dev >/dev/null 2>&1 || missing+=(libkrb5-dev)
   [ ${#missing[@]} -eq 0 ] && return 0
   command -v apt-get >/dev/null 2>&1 ||
@@ -59,7 +64,7 @@ ensure_apt() {
 
 install_all() {
   local start=$SECONDS
-  mkdir -p "$TOOLS"
+  mkdir -p "$TOOLS" 2>/dev/null || cannot_install "the VS Code tools" "cannot create $TOOLS; set ONNX_LENS_TOOLS to a writable folder"
   rm -f "$STAMP"
 
   if [ ! -x "$NODE24" ] || [ "$("$NODE24" --version)" != "v$NODE24_VERSION" ]; then
@@ -103,7 +108,7 @@ fi
 
 log "node 24:     $NODE24 ($("$NODE24" --version))"
 log "code-server: $CODE_SERVER_ENTRY ($("$NODE24" "$CODE_SERVER_ENTRY" --version 2>/dev/null | head -n 1))"
-log "chromium:    $(command -v chromium || echo /usr/bin/chromium)"
+log "chromium:    ${ONNX_LENS_CHROMIUM:-$(command -v chromium || echo /usr/bin/chromium)}"
 echo "ONNX_LENS_TOOLS=$TOOLS"
 echo "ONNX_LENS_NODE24=$NODE24"
 echo "ONNX_LENS_CODE_SERVER=$CODE_SERVER_ENTRY"
