@@ -3,13 +3,13 @@
  * Hugging Face Hub (or a mirror) into the local cache, list and remove them. The access token
  * comes from HF_TOKEN and is never printed.
  */
-import { CURATED_MODELS, DownloadProgress, HubError, downloadModel } from '../engine/model/hubDownload';
+import { CURATED_MODELS, DOWNLOAD_LIMITS, DownloadProgress, HubError, downloadModel } from '../engine/model/hubDownload';
 import { isValidRepoId, listCachedModels, removeCachedModel } from '../engine/model/modelCache';
 import { CommandContext, CommandDefinition } from './commandSpec';
 import { CliError, ExitCode, ExitCodeValue } from './exitCodes';
 import { toJson } from './jsonOutput';
 import { defaultCacheDir } from './packagePaths';
-import { UsageError, choiceOption } from './parseArgs';
+import { UsageError, choiceOption, intOption } from './parseArgs';
 import { formatBytes, table } from './terminalOutput';
 
 /** Exit code for a failed download: 1 for what the user typed wrong, 130 for Ctrl-C, else 2. */
@@ -31,7 +31,10 @@ const CACHE_OPTION = { type: 'string' as const, value: 'DIR', help: 'Model cache
 export const downloadCommand: CommandDefinition = {
   name: 'download',
   summary: 'Download a transformers.js ONNX export from the Hugging Face Hub into the model cache.',
-  usage: ['download REPO_ID [--variant fp32|quantized] [--revision REV] [--endpoint URL] [--cache DIR] [--force] [--json]'],
+  usage: [
+    'download REPO_ID [--variant fp32|quantized] [--revision REV] [--endpoint URL] [--cache DIR] [--force] [--json]',
+    '                 [--timeout SECONDS] [--min-rate BYTES_PER_SECOND] [--deadline SECONDS]',
+  ],
   options: {
     variant: { type: 'string', value: 'fp32|quantized', help: 'Which ONNX export to fetch (default fp32).' },
     revision: { type: 'string', value: 'REV', help: 'Branch, tag or commit (default main).' },
@@ -39,12 +42,21 @@ export const downloadCommand: CommandDefinition = {
     cache: CACHE_OPTION,
     force: { type: 'boolean', help: 'Download again even when a complete copy is cached.' },
     json: { type: 'boolean', help: 'Write the result (path, files, sizes) as JSON on standard output.' },
+    timeout: { type: 'string', value: 'SECONDS', help: `Give up when the server sends nothing for this long (default ${DOWNLOAD_LIMITS.timeoutMs / 1000}).` },
+    'min-rate': {
+      type: 'string',
+      value: 'BYTES_PER_SECOND',
+      help: `Give up when a file arrives slower than this, measured over each --timeout period (default ${DOWNLOAD_LIMITS.minBytesPerSecond}; 0: no minimum).`,
+    },
+    deadline: { type: 'string', value: 'SECONDS', help: `Give up when the whole download takes longer than this (default ${DOWNLOAD_LIMITS.deadlineMs / 1000}, 6 hours).` },
   },
   details:
     'Gated or private repositories need an access token in HF_TOKEN (or HUGGING_FACE_HUB_TOKEN); it is sent only to the\n' +
     'endpoint and never printed. The model folder path is printed on standard output, so it can feed --model:\n' +
     '  onnx-lens explain --model "$(onnx-lens download Xenova/distilbert-base-uncased-finetuned-sst-2-english -q)" "a fine film"\n' +
-    'A downloaded model can also be named by its REPO_ID: onnx-lens inspect --model OWNER/NAME.\n\n' +
+    'A downloaded model can also be named by its REPO_ID: onnx-lens inspect --model OWNER/NAME.\n' +
+    'One download of a model runs at a time: a second one (from any process) waits, then uses the first one\'s copy.\n' +
+    'Ctrl-C or SIGTERM stops a download and removes its partial files (exit 130).\n\n' +
     'Models known to work:\n' +
     CURATED_MODELS.map((m) => `  ${m.repo.padEnd(58)} ${m.task}`).join('\n'),
   async run(args, ctx) {
@@ -54,6 +66,9 @@ export const downloadCommand: CommandDefinition = {
     const repo = args.positionals[0];
     if (!isValidRepoId(repo)) throw new CliError(`"${repo}" is not a model repository id; expected owner/name, e.g. ${CURATED_MODELS[0].repo}.`, ExitCode.badInput);
     const variant = choiceOption(args.options.variant, 'variant', ['fp32', 'quantized'] as const, 'download') ?? 'fp32';
+    const timeoutSeconds = intOption(args.options.timeout, 'timeout', 1, 'download');
+    const minBytesPerSecond = intOption(args.options['min-rate'], 'min-rate', 0, 'download');
+    const deadlineSeconds = intOption(args.options.deadline, 'deadline', 1, 'download');
     const cacheDir = cacheDirOf(args, ctx);
     const label = `Downloading ${repo} (${variant})`;
     ctx.progress.update(`${label}…`);
@@ -66,6 +81,9 @@ export const downloadCommand: CommandDefinition = {
         endpoint: args.options.endpoint as string | undefined,
         cacheDir,
         force: Boolean(args.options.force),
+        timeoutMs: timeoutSeconds === undefined ? undefined : timeoutSeconds * 1000,
+        minBytesPerSecond,
+        deadlineMs: deadlineSeconds === undefined ? undefined : deadlineSeconds * 1000,
         signal: ctx.signal,
         onProgress: (p: DownloadProgress) =>
           ctx.progress.update(`${label}: ${p.file} ${formatBytes(p.bytes)}${p.total ? ` of ${formatBytes(p.total)}` : ''}`, p.bytes, p.total),
@@ -74,6 +92,9 @@ export const downloadCommand: CommandDefinition = {
       ctx.progress.clear();
       if (ctx.signal.aborted) throw new CliError(`Download of ${repo} interrupted; nothing partial was kept as a complete model.`, ExitCode.interrupted);
       if (err instanceof HubError) throw new CliError(err.message, exitCodeForHubError(err));
+      if (typeof (err as NodeJS.ErrnoException)?.code === 'string') {
+        throw new CliError(`Cannot write the model cache ${cacheDir}: ${(err as Error).message}. Choose another folder with --cache.`, ExitCode.model);
+      }
       throw err;
     }
     ctx.progress.done();

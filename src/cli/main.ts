@@ -1,7 +1,7 @@
 /**
- * Entry of the `onnx-lens` bundle (dist/cli.js): wires the real process to runCli. Ctrl-C aborts
- * the request in flight (the engine stops between batches) and the process exits with 130; a
- * second Ctrl-C exits at once.
+ * Entry of the `onnx-lens` bundle (dist/cli.js): wires the real process to runCli. Ctrl-C (or SIGTERM,
+ * or SIGHUP) aborts the request in flight (the engine stops between batches, a download removes its
+ * partial files) and the process exits with 130; a second signal exits at once.
  */
 import { runCli } from './cli';
 import { ExitCode } from './exitCodes';
@@ -18,7 +18,8 @@ function onInterrupt(): void {
   setTimeout(() => process.exit(ExitCode.interrupted), 5000).unref();
 }
 
-process.on('SIGINT', onInterrupt);
+const STOP_SIGNALS: NodeJS.Signals[] = process.platform === 'win32' ? ['SIGINT', 'SIGTERM'] : ['SIGINT', 'SIGTERM', 'SIGHUP'];
+for (const signal of STOP_SIGNALS) process.on(signal, onInterrupt);
 
 // A closed pipe (`onnx-lens … | head`) is not an error worth a stack trace.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -34,7 +35,7 @@ void runCli(process.argv.slice(2), {
   signal: controller.signal,
 }).then((code) => {
   process.exitCode = interrupts > 0 ? ExitCode.interrupted : code;
-  process.removeListener('SIGINT', onInterrupt);
+  for (const signal of STOP_SIGNALS) process.removeListener(signal, onInterrupt);
   // stdin may hold the event loop open when it was never read (a terminal or an idle pipe).
   process.stdin.unref?.();
 });

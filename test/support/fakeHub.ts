@@ -38,6 +38,20 @@ export interface FakeHubFaults {
   treeUnavailable?: boolean;
   /** The model-info API ignores `blobs=true`: file names only, no sizes or hashes. */
   bareSiblings?: boolean;
+  /** The tree API answers this HTTP status (500, say) instead of the listing. */
+  treeStatus?: number;
+  /** The model-info API answers this HTTP status instead of the repository's information. */
+  modelInfoStatus?: number;
+  /** Resolve requests for these files answer this HTTP status. */
+  fileStatus?: Record<string, number>;
+  /** Send these files at this many bytes per second (in pieces every 50 ms, at least one byte each). */
+  bytesPerSecond?: Record<string, number>;
+  /** Announce a Content-Length this many bytes off: fewer sends that many bytes; more sends the file and hangs up. */
+  contentLengthDelta?: Record<string, number>;
+  /** Answer every resolve request with a 302 to this origin (another host), which serves the content as the CDN does. */
+  redirectAllTo?: string;
+  /** Extra entries in both file listings (paths as given, hostile ones included); they are never served. */
+  extraEntries?: { path: string; size?: number; sha256?: string }[];
 }
 
 /** One request either server received. */
@@ -109,7 +123,34 @@ export async function startFakeHub(options: { sourceDir: string; repo?: string; 
       res.end(half);
       return;
     }
+    const delta = faults.contentLengthDelta?.[file.path];
+    if (delta !== undefined) {
+      const announced = Math.max(0, content.length + delta);
+      res.writeHead(200, { ...headers, 'Content-Length': announced });
+      if (delta < 0) res.end(content.subarray(0, announced));
+      else res.write(content, () => later(20, () => req.socket.destroy()));
+      return;
+    }
     res.writeHead(200, { ...headers, 'Content-Length': content.length });
+    const rate = faults.bytesPerSecond?.[file.path];
+    if (rate !== undefined) {
+      const piece = Math.max(1, Math.floor(rate / 20));
+      const every = Math.max(50, Math.round((piece * 1000) / rate));
+      let sent = 0;
+      const step = (): void => {
+        if (res.destroyed) return;
+        const n = Math.min(piece, content.length - sent);
+        if (sent + n >= content.length) {
+          res.end(content.subarray(sent));
+          return;
+        }
+        res.write(content.subarray(sent, sent + n));
+        sent += n;
+        later(every, step);
+      };
+      step();
+      return;
+    }
     const drop = faults.dropAfterBytes?.[file.path];
     if (drop !== undefined) {
       res.write(content.subarray(0, drop), () => later(20, () => req.socket.destroy()));
@@ -160,6 +201,7 @@ export async function startFakeHub(options: { sourceDir: string; repo?: string; 
 
     if (pathname === `/api/models/${repo}/tree/${revision}`) {
       if (faults.treeUnavailable) return json(404, { error: 'Not found' });
+      if (faults.treeStatus !== undefined) return json(faults.treeStatus, { error: `status ${faults.treeStatus}` });
       const dirs = new Set<string>();
       for (const f of files) {
         const parts = f.path.split('/');
@@ -176,17 +218,24 @@ export async function startFakeHub(options: { sourceDir: string; repo?: string; 
           ...(f.lfs ? { lfs: { oid: reportedSha(f), size, pointerSize: 134 } } : {}),
         });
       }
+      for (const e of faults.extraEntries ?? []) {
+        entries.push({ type: 'file', path: e.path, size: e.size ?? 1, oid: sha1(e.path), ...(e.sha256 ? { lfs: { oid: e.sha256, size: e.size ?? 1 } } : {}) });
+      }
       return json(200, entries);
     }
     if (pathname === `/api/models/${repo}` || pathname === `/api/models/${repo}/revision/${revision}`) {
+      if (faults.modelInfoStatus !== undefined) return json(faults.modelInfoStatus, { error: `status ${faults.modelInfoStatus}` });
       const blobs = url.searchParams.get('blobs') === 'true' && !faults.bareSiblings;
       return json(200, {
         id: repo,
         sha: commit,
-        siblings: files.map((f) => ({
-          rfilename: f.path,
-          ...(blobs ? { size: f.size, ...(f.lfs ? { lfs: { sha256: reportedSha(f), size: f.size } } : {}) } : {}),
-        })),
+        siblings: [
+          ...files.map((f) => ({
+            rfilename: f.path,
+            ...(blobs ? { size: f.size, ...(f.lfs ? { lfs: { sha256: reportedSha(f), size: f.size } } : {}) } : {}),
+          })),
+          ...(faults.extraEntries ?? []).map((e) => ({ rfilename: e.path, ...(blobs ? { size: e.size ?? 1 } : {}) })),
+        ],
       });
     }
     const resolvePrefix = `/${repo}/resolve/${revision}/`;
@@ -200,8 +249,17 @@ export async function startFakeHub(options: { sourceDir: string; repo?: string; 
         res.end();
         return;
       }
+      const status = faults.fileStatus?.[rel];
+      if (status !== undefined) {
+        res.writeHead(status, { 'Content-Type': 'text/plain' }).end(`status ${status}`);
+        return;
+      }
       if (faults.redirectLoop) {
         res.writeHead(302, { Location: req.url }).end();
+        return;
+      }
+      if (faults.redirectAllTo !== undefined) {
+        res.writeHead(302, { Location: `${faults.redirectAllTo}/lfs/${file.sha256}`, 'X-Repo-Commit': commit }).end();
         return;
       }
       if (isResolve && faults.relativeRedirect) {

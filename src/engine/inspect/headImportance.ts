@@ -37,6 +37,7 @@ async function headMaskSession(model: LoadedModel): Promise<HeadMaskSession> {
       const { graph } = mainGraph(model);
       const masked = addHeadMask(graph.bytes, graph.model, { heads, kind: 'self' });
       const session = await ModelSession.create(masked.bytes, parseOnnxModel(masked.bytes, 'head-masked model'), {
+        modelFile: graph.file,
         expose: false,
         executionProviders: model.options.executionProviders,
         intraOpNumThreads: model.options.threads,

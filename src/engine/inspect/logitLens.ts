@@ -60,6 +60,7 @@ async function lensSession(model: LoadedModel): Promise<LensSession> {
       const { graph } = mainGraph(model);
       const lens = buildLensGraph(graph.bytes, model.card.task === 'causal-lm');
       const session = await ModelSession.create(lens.bytes, parseOnnxModel(lens.bytes, 'logit lens'), {
+        modelFile: graph.file,
         expose: false,
         executionProviders: model.options.executionProviders,
         intraOpNumThreads: model.options.threads,

@@ -12,6 +12,7 @@ import {
   isInside,
   isValidRepoId,
   isValidRevision,
+  lockModelFolder,
   manifestFilesPresent,
   readCompleteManifest,
   writeCompleteManifest,
@@ -137,11 +138,21 @@ export interface DownloadOptions {
   token?: string;
   onProgress?: (progress: DownloadProgress) => void;
   signal?: AbortSignal;
-  /** A request that delivers no byte for this long fails with code 'timeout'. Default 30 s. */
+  /**
+   * A request that delivers no byte for this long fails with code 'timeout'; so does a file transfer that
+   * delivers fewer than `minBytesPerSecond` × this many bytes in any such period. Default 30 s.
+   */
   timeoutMs?: number;
+  /** The slowest transfer accepted, in bytes per second, measured over each `timeoutMs`. Default 1024; 0 turns it off. */
+  minBytesPerSecond?: number;
+  /** The whole download (listing, waiting for another download of the model, every file) fails with 'timeout' after this long. Default 6 hours. */
+  deadlineMs?: number;
   /** Fetch again even when a complete copy of the same variant is cached. */
   force?: boolean;
 }
+
+/** Defaults of the transfer limits in {@link DownloadOptions}. */
+export const DOWNLOAD_LIMITS = { timeoutMs: 30_000, minBytesPerSecond: 1024, deadlineMs: 6 * 3600_000 } as const;
 
 /** A model folder ready to load, and what it holds. */
 export interface DownloadResult {
@@ -250,19 +261,27 @@ function availableVariants(paths: string[]): string[] {
   return [...found].sort((a, b) => (a === 'fp32' ? -1 : b === 'fp32' ? 1 : a.localeCompare(b)));
 }
 
-/** Per-download connection state: endpoint, token scope, agents, abort signal and stall limit. */
+/** Per-download connection state: endpoint, token scope, agents, abort signal and transfer limits. */
 interface HubContext {
   endpoint: URL;
   repo: string;
   revision: string;
   token?: string;
-  signal?: AbortSignal;
+  /** Aborted when the caller cancels or the deadline passes (then `expired` is set). */
+  signal: AbortSignal;
   timeoutMs: number;
+  minBytesPerSecond: number;
+  deadlineMs: number;
+  /** Set when the deadline has passed. */
+  expired: boolean;
   httpAgent: http.Agent;
   httpsAgent: https.Agent;
+  /** Stops the deadline timer and the link to the caller's signal. */
+  dispose(): void;
 }
 
 const MAX_REDIRECTS = 5;
+const TREE_API_MISSING = [400, 404, 405, 501];
 const MAX_JSON_BYTES = 32 * 1024 * 1024;
 const MAX_TREE_PAGES = 100;
 const PROGRESS_INTERVAL_MS = 200;
@@ -286,8 +305,7 @@ export async function listHubFiles(options: {
   } catch (err) {
     throw redact(err, ctx.token);
   } finally {
-    ctx.httpAgent.destroy();
-    ctx.httpsAgent.destroy();
+    ctx.dispose();
   }
 }
 
@@ -295,7 +313,10 @@ export async function listHubFiles(options: {
  * Downloads one variant of a transformers.js ONNX export into the cache. Each file is written to a
  * temporary `.part-*` name and renamed once its size and hash check out; the folder gets its
  * `.complete.json` only when every file is in place. Replacing a complete copy happens in a staging
- * folder that is swapped in at the end, so a failure leaves the earlier copy untouched. No retries.
+ * folder that is swapped in at the end, so a failure leaves the earlier copy untouched. One download of
+ * a model runs at a time, across processes: a second one waits for the first's lock, then answers from
+ * the copy it left. Transfers slower than the minimum rate, and downloads past the deadline, stop with
+ * 'timeout'. No retries.
  */
 export async function downloadModel(options: DownloadOptions): Promise<DownloadResult> {
   const revision = options.revision ?? 'main';
@@ -305,15 +326,14 @@ export async function downloadModel(options: DownloadOptions): Promise<DownloadR
   } catch (err) {
     throw redact(err, ctx.token);
   } finally {
-    ctx.httpAgent.destroy();
-    ctx.httpsAgent.destroy();
+    ctx.dispose();
   }
 }
 
 function makeContext(
   repo: string,
   revision: string,
-  options: { endpoint?: string; token?: string; signal?: AbortSignal; timeoutMs?: number },
+  options: { endpoint?: string; token?: string; signal?: AbortSignal; timeoutMs?: number; minBytesPerSecond?: number; deadlineMs?: number },
 ): HubContext {
   if (!isValidRepoId(repo)) {
     throw new HubError(
@@ -336,36 +356,121 @@ function makeContext(
   endpoint.search = '';
   endpoint.hash = '';
   if (!endpoint.pathname.endsWith('/')) endpoint.pathname += '/';
-  return {
+  const limit = (value: number | undefined, fallback: number, name: string, min: number): number => {
+    const v = value ?? fallback;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < min) throw new RangeError(`${name} must be a number of at least ${min}, not ${String(value)}`);
+    return v;
+  };
+  const timeoutMs = limit(options.timeoutMs, DOWNLOAD_LIMITS.timeoutMs, 'timeoutMs', 1);
+  const minBytesPerSecond = limit(options.minBytesPerSecond, DOWNLOAD_LIMITS.minBytesPerSecond, 'minBytesPerSecond', 0);
+  const deadlineMs = limit(options.deadlineMs, DOWNLOAD_LIMITS.deadlineMs, 'deadlineMs', 1);
+  const controller = new AbortController();
+  const onCallerAbort = (): void => controller.abort();
+  const caller = options.signal;
+  if (caller?.aborted) controller.abort();
+  else caller?.addEventListener('abort', onCallerAbort, { once: true });
+  const httpAgent = new http.Agent({ keepAlive: true });
+  const httpsAgent = new https.Agent({ keepAlive: true });
+  const ctx: HubContext = {
     endpoint,
     repo,
     revision,
     token: options.token ?? tokenFromEnvironment(),
-    signal: options.signal,
-    timeoutMs: options.timeoutMs ?? 30_000,
-    httpAgent: new http.Agent({ keepAlive: true }),
-    httpsAgent: new https.Agent({ keepAlive: true }),
+    signal: controller.signal,
+    timeoutMs,
+    minBytesPerSecond,
+    deadlineMs,
+    expired: false,
+    httpAgent,
+    httpsAgent,
+    dispose: () => {
+      clearTimeout(deadline);
+      caller?.removeEventListener('abort', onCallerAbort);
+      httpAgent.destroy();
+      httpsAgent.destroy();
+    },
   };
+  // Timers of more than 2^31 - 1 ms fire at once; a deadline that long is no deadline.
+  const deadline = setTimeout(() => {
+    if (controller.signal.aborted) return;
+    ctx.expired = true;
+    controller.abort();
+  }, Math.min(deadlineMs, 2 ** 31 - 1));
+  if (deadlineMs > 2 ** 31 - 1) clearTimeout(deadline);
+  return ctx;
+}
+
+/** Why the download stopped when its signal fired: the caller cancelled, or the deadline passed. */
+function stopReason(ctx: HubContext): HubError {
+  if (ctx.expired) {
+    return new HubError('timeout', `Download of ${ctx.repo} stopped: it took longer than the deadline of ${formatDuration(ctx.deadlineMs)}; nothing partial was kept.`);
+  }
+  return new HubError('cancelled', `Download of ${ctx.repo} cancelled; nothing partial was kept.`);
+}
+
+function formatDuration(ms: number): string {
+  if (ms < 60_000) return `${Math.round(ms / 100) / 10} s`;
+  if (ms < 3600_000) return `${Math.round(ms / 6000) / 10} min`;
+  return `${Math.round(ms / 360_000) / 10} h`;
 }
 
 async function downloadWithContext(ctx: HubContext, options: DownloadOptions): Promise<DownloadResult> {
   throwIfCancelled(ctx);
   const modelDir = cachedModelPath(options.cacheDir, ctx.repo, ctx.revision);
+  const cached = await cachedCopy(ctx, modelDir, options);
+  if (cached.result) return cached.result;
+  let release: () => Promise<void>;
+  try {
+    release = await lockModelFolder(modelDir, { signal: ctx.signal });
+  } catch (err) {
+    if (ctx.signal.aborted) throw stopReason(ctx);
+    throw err;
+  }
+  try {
+    // Another download of this model may have finished while this one waited for the lock.
+    const now = await cachedCopy(ctx, modelDir, options);
+    if (now.result) return now.result;
+    return await downloadLocked(ctx, options, modelDir, now.existing, now.existingComplete);
+  } finally {
+    await release();
+  }
+}
+
+/** The complete cached copy of the requested variant, when there is one (and no forced refetch). */
+async function cachedCopy(
+  ctx: HubContext,
+  modelDir: string,
+  options: DownloadOptions,
+): Promise<{ result?: DownloadResult; existing?: CompleteManifest; existingComplete: boolean }> {
   const existing = await readCompleteManifest(modelDir);
   const existingComplete = existing !== undefined && (await manifestFilesPresent(modelDir, existing));
   if (existing && existingComplete && existing.variant === options.variant && !options.force) {
     return {
-      repo: ctx.repo,
-      revision: ctx.revision,
-      variant: existing.variant,
-      path: modelDir,
-      files: existing.files,
-      totalBytes: existing.totalBytes,
-      fromCache: true,
-      commit: existing.commit,
+      existing,
+      existingComplete,
+      result: {
+        repo: ctx.repo,
+        revision: ctx.revision,
+        variant: existing.variant,
+        path: modelDir,
+        files: existing.files,
+        totalBytes: existing.totalBytes,
+        fromCache: true,
+        commit: existing.commit,
+      },
     };
   }
+  return { existing, existingComplete };
+}
 
+/** The download itself, with the model folder's lock held. */
+async function downloadLocked(
+  ctx: HubContext,
+  options: DownloadOptions,
+  modelDir: string,
+  existing: CompleteManifest | undefined,
+  existingComplete: boolean,
+): Promise<DownloadResult> {
   const plan = planDownload(await listFiles(ctx), options.variant, ctx.repo);
   throwIfCancelled(ctx);
 
@@ -501,7 +606,8 @@ async function listFiles(ctx: HubContext): Promise<HubFileEntry[]> {
   for (let page = 0; url && page < MAX_TREE_PAGES; page++) {
     const answer = await getJson(ctx, url);
     if (answer.status !== 200) {
-      if (page === 0 && answer.status !== 401 && answer.status !== 403) return listFilesFromModelInfo(ctx);
+      // Mirrors without the tree API answer 404 (or 400, 405, 501); any other failure is the answer.
+      if (page === 0 && TREE_API_MISSING.includes(answer.status)) return listFilesFromModelInfo(ctx);
       throw statusError(ctx, answer.status, null, answer.hubMessage);
     }
     if (!Array.isArray(answer.body)) throw new HubError('network', `${hostOf(ctx)} answered the file list with something that is not a list.`);
@@ -654,9 +760,10 @@ async function fetchFile(
           resolve();
         }
       });
+      guard.measureRate(file.path);
       res.on('data', (chunk: Buffer) => {
         if (settled) return;
-        guard.activity();
+        guard.activity(chunk.length);
         bytes += chunk.length;
         if (expectedSize !== undefined && bytes > expectedSize) {
           fail(new HubError('size-mismatch', `${file.path}: the server sent more than the expected ${expectedSize} bytes; nothing was saved.`));
@@ -760,18 +867,21 @@ function openOnce(ctx: HubContext, url: URL, guard: StallGuard): Promise<http.In
 }
 
 /**
- * Fails the current request when nothing arrives for `timeoutMs`, or as soon as the caller cancels.
- * `reason` keeps the cause, so the socket error that follows the forced close is reported as such.
+ * Fails the current request when nothing arrives for `timeoutMs`, when a file transfer (once
+ * {@link measureRate} is called) brings fewer than `minBytesPerSecond` × `timeoutMs` bytes in a period
+ * of `timeoutMs`, and as soon as the download is cancelled or its deadline passes. `reason` keeps the
+ * cause, so the socket error that follows the forced close is reported as such.
  */
 class StallGuard {
   reason?: HubError;
   private timer?: NodeJS.Timeout;
+  private rateTimer?: NodeJS.Timeout;
+  private windowBytes = 0;
   private current?: { destroy(err?: Error): unknown };
-  private readonly onAbort = (): void =>
-    this.fail(new HubError('cancelled', `Download of ${this.ctx.repo} cancelled; nothing partial was kept.`));
+  private readonly onAbort = (): void => this.fail(stopReason(this.ctx));
 
   constructor(private readonly ctx: HubContext) {
-    ctx.signal?.addEventListener('abort', this.onAbort, { once: true });
+    ctx.signal.addEventListener('abort', this.onAbort, { once: true });
     this.activity();
   }
 
@@ -781,33 +891,56 @@ class StallGuard {
     if (this.reason) target.destroy(this.reason);
   }
 
-  activity(): void {
+  /** Something arrived: `bytes` of a file's body, or 0 for any other sign of life. */
+  activity(bytes = 0): void {
     if (this.reason) return;
+    this.windowBytes += bytes;
     clearTimeout(this.timer);
     this.timer = setTimeout(
       () =>
         this.fail(
-          new HubError('timeout', `${hostOf(this.ctx)} sent nothing for ${Math.round(this.ctx.timeoutMs / 100) / 10} s; download stopped.`),
+          new HubError('timeout', `${hostOf(this.ctx)} sent nothing for ${formatDuration(this.ctx.timeoutMs)}; download stopped.`),
         ),
       this.ctx.timeoutMs,
     );
   }
 
+  /** From now on, each period of `timeoutMs` must bring the minimum rate's worth of bytes. */
+  measureRate(file: string): void {
+    if (this.ctx.minBytesPerSecond <= 0 || this.reason) return;
+    const needed = Math.ceil((this.ctx.minBytesPerSecond * this.ctx.timeoutMs) / 1000);
+    this.windowBytes = 0;
+    this.rateTimer = setInterval(() => {
+      if (this.windowBytes < needed) {
+        const rate = Math.round((this.windowBytes * 1000) / this.ctx.timeoutMs);
+        this.fail(
+          new HubError(
+            'timeout',
+            `${hostOf(this.ctx)} sent ${file} at ${rate} bytes per second over ${formatDuration(this.ctx.timeoutMs)}, below the minimum of ${this.ctx.minBytesPerSecond}; download stopped.`,
+          ),
+        );
+      }
+      this.windowBytes = 0;
+    }, this.ctx.timeoutMs);
+  }
+
   dispose(): void {
     clearTimeout(this.timer);
-    this.ctx.signal?.removeEventListener('abort', this.onAbort);
+    clearInterval(this.rateTimer);
+    this.ctx.signal.removeEventListener('abort', this.onAbort);
   }
 
   private fail(err: HubError): void {
     if (this.reason) return;
     this.reason = err;
     clearTimeout(this.timer);
+    clearInterval(this.rateTimer);
     this.current?.destroy(err);
   }
 }
 
 function throwIfCancelled(ctx: HubContext): void {
-  if (ctx.signal?.aborted) throw new HubError('cancelled', `Download of ${ctx.repo} cancelled; nothing partial was kept.`);
+  if (ctx.signal.aborted) throw stopReason(ctx);
 }
 
 /** `subject` is `null` for the repository itself, or the path of one file in it. */
@@ -825,7 +958,11 @@ function statusError(ctx: HubContext, status: number, subject: string | null, hu
     );
   }
   if (status === 404) {
-    return new HubError('not-found', `${hostOf(ctx)} has no ${what} at revision ${ctx.revision}${detail}.`, status);
+    const missing = subject === null ? `model repository ${ctx.repo}` : `file ${subject} in ${ctx.repo}`;
+    return new HubError('not-found', `${hostOf(ctx)} has no ${missing} at revision ${ctx.revision}${detail}.`, status);
+  }
+  if (status >= 500 && status <= 599) {
+    return new HubError('network', `${hostOf(ctx)} answered HTTP ${status}, a server error, for ${what}${detail}; try again later.`, status);
   }
   return new HubError('network', `${hostOf(ctx)} answered HTTP ${status} for ${what}${detail}.`, status);
 }

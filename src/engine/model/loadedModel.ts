@@ -1,5 +1,4 @@
 import * as crypto from 'node:crypto';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type {
   AttentionTensor,
@@ -14,11 +13,13 @@ import { BadInputError } from '../process/engineErrors';
 import { BatchedEvaluator, BatchOutputs, PaddedBatch } from '../run/batchedEvaluator';
 import type { BaseInput } from '../run/inputVariants';
 import type { ReadSpec } from '../run/outputReaders';
-import { Encoding, loadTokenizerFromFolder, Tokenizer } from '../text/tokenizer';
+import type { Encoding, Tokenizer } from '../text/tokenizer';
 import { checkTokenizerFits, inspectModel, ModelCard as InspectedCard } from './modelCard';
 import { ModelError } from './modelError';
-import { findModelFiles, GraphRole, loadGraphFile, ModelFiles } from './modelFolder';
+import { MAX_JSON_BYTES, readRegularFile } from './modelFileReader';
+import { findModelFiles, GraphRole, loadGraphFile, loadModelTokenizer, ModelFiles, readModelConfig } from './modelFolder';
 import { ModelSession, TensorData } from './modelSession';
+import { dataTypeName } from './onnxProto';
 
 /** Longest text accepted, in UTF-16 units: past this, tokenizing alone would stall the engine. */
 export const MAX_TEXT_CHARS = 20_000;
@@ -55,7 +56,7 @@ function tensor(dims: number[], data: BigInt64Array): TensorData {
 }
 
 function sha256Bytes(file: string): string {
-  return crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+  return crypto.createHash('sha256').update(readRegularFile(file, MAX_JSON_BYTES)).digest('hex');
 }
 
 /**
@@ -80,9 +81,9 @@ export class LoadedModel {
     if (!modelPath) throw new BadInputError('No model path given. Choose a model folder or an .onnx file.');
     const files = findModelFiles(modelPath, { variant });
     const inspected = await inspectModel(files);
-    const tokenizer = loadTokenizerFromFolder(path.dirname(files.tokenizer!));
+    const tokenizer = loadModelTokenizer(files);
     checkTokenizerFits(inspected, tokenizer.vocabSize);
-    const config = files.config ? (JSON.parse(fs.readFileSync(files.config, 'utf8')) as Record<string, unknown>) : {};
+    const config = readModelConfig(files).config ?? {};
     const card = toProtocolCard(inspected, files, tokenizer);
     return new LoadedModel(card, inspected, files, tokenizer, options, config);
   }
@@ -106,6 +107,7 @@ export class LoadedModel {
     if (!s) {
       const graph = loadGraphFile(file, this.files.folder);
       s = ModelSession.create(graph.bytes, graph.model, {
+        modelFile: file,
         expose,
         executionProviders: this.options.executionProviders,
         intraOpNumThreads: this.options.threads,
@@ -350,16 +352,6 @@ export class LoadedModel {
   }
 }
 
-/** ONNX element type names, for the model card. */
-const ELEMENT_TYPE: Record<number, string> = {
-  1: 'float32', 2: 'uint8', 3: 'int8', 4: 'uint16', 5: 'int16', 6: 'int32', 7: 'int64', 8: 'string', 9: 'bool',
-  10: 'float16', 11: 'float64', 12: 'uint32', 13: 'uint64', 16: 'bfloat16',
-};
-
-function elementType(code: number | undefined): string {
-  return code === undefined ? 'unknown' : (ELEMENT_TYPE[code] ?? `type ${code}`);
-}
-
 function kindOrder(kind: AttentionTensor['kind']): number {
   return kind === 'self' ? 0 : kind === 'decoder' ? 1 : 2;
 }
@@ -391,8 +383,8 @@ function toProtocolCard(c: InspectedCard, files: ModelFiles, tokenizer: Tokenize
     tokenizerSha256,
     tokenizerKind: tokenizer.kind,
     quantized: c.quantized,
-    inputs: c.inputs.map((i) => ({ name: i.name, type: elementType(i.elemType), shape: (i.shape ?? []).map((d) => d ?? '?') })),
-    outputs: c.outputs.map((o) => ({ name: o.name, type: elementType(o.elemType), shape: (o.shape ?? []).map((d) => d ?? '?') })),
+    inputs: c.inputs.map((i) => ({ name: i.name, type: dataTypeName(i.elemType), shape: (i.shape ?? []).map((d) => d ?? '?') })),
+    outputs: c.outputs.map((o) => ({ name: o.name, type: dataTypeName(o.elemType), shape: (o.shape ?? []).map((d) => d ?? '?') })),
     attention: { exposed: c.attention.status === 'exposed' || c.attention.status === 'recomputed', count: c.attention.count, note: c.attention.notes.join(' ') || undefined },
     warnings: c.warnings,
   };

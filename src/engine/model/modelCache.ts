@@ -1,4 +1,6 @@
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 
 /** Which ONNX export of a model is kept: full precision or the 8-bit quantized one. */
@@ -217,6 +219,116 @@ export async function removeCachedModel(cacheDir: string, repo: string, revision
     if (rest.length === 0) await fs.promises.rmdir(repoDir).catch(() => undefined);
   }
   return true;
+}
+
+/** Options for {@link lockModelFolder}. */
+export interface ModelLockOptions {
+  /** Stops waiting (the promise rejects with the signal's reason, or an AbortError). */
+  signal?: AbortSignal;
+  /** How often a waiting process looks again (ms). Default 100. */
+  pollMs?: number;
+  /**
+   * A lock whose file has not been touched for this long is taken over (ms): its holder died on another
+   * machine sharing the cache, or its process id was reused. The holder touches it three times as often.
+   * A holder on this machine whose process is gone is taken over at once. Default 60 s.
+   */
+  staleMs?: number;
+}
+
+/** The lock file of one revision's folder: beside it, so it survives the folder being swapped. */
+export function modelLockFile(modelDir: string): string {
+  return path.join(path.dirname(modelDir), `.lock-${path.basename(modelDir)}`);
+}
+
+/**
+ * Takes the lock of one model folder, waiting while another process (or another download in this one)
+ * holds it, so two downloads of the same model never write the same folder at once. Resolves to the
+ * function that releases it.
+ */
+export async function lockModelFolder(modelDir: string, options: ModelLockOptions = {}): Promise<() => Promise<void>> {
+  const file = modelLockFile(modelDir);
+  const pollMs = options.pollMs ?? 100;
+  const staleMs = options.staleMs ?? 60_000;
+  const mine = JSON.stringify({ pid: process.pid, host: os.hostname(), id: crypto.randomBytes(8).toString('hex'), since: new Date().toISOString() });
+  await fs.promises.mkdir(path.dirname(file), { recursive: true });
+  for (;;) {
+    options.signal?.throwIfAborted();
+    try {
+      await fs.promises.writeFile(file, mine, { flag: 'wx' });
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    if (await takeOverIfStale(file, staleMs)) continue;
+    await pause(pollMs, options.signal);
+  }
+  const touch = setInterval(() => {
+    const now = new Date();
+    fs.promises.utimes(file, now, now).catch(() => undefined);
+  }, Math.max(10, Math.floor(staleMs / 3)));
+  touch.unref();
+  return async () => {
+    clearInterval(touch);
+    // Remove only our own lock: after a take-over the file may belong to another process.
+    const current = await fs.promises.readFile(file, 'utf8').catch(() => undefined);
+    if (current === mine) await fs.promises.rm(file, { force: true });
+  };
+}
+
+/** Removes a lock whose holder is gone; true when it did (or the lock vanished meanwhile). */
+async function takeOverIfStale(file: string, staleMs: number): Promise<boolean> {
+  let content: string;
+  let mtimeMs: number;
+  try {
+    [content, mtimeMs] = await Promise.all([fs.promises.readFile(file, 'utf8'), fs.promises.stat(file).then((st) => st.mtimeMs)]);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return true;
+    throw err;
+  }
+  let holder: { pid?: unknown; host?: unknown } | undefined;
+  try {
+    holder = JSON.parse(content) as { pid?: unknown; host?: unknown };
+  } catch {
+    holder = undefined; // being written right now, or damaged: only its age tells
+  }
+  const gone = holder !== undefined && holder.host === os.hostname() && typeof holder.pid === 'number' && !processExists(holder.pid);
+  if (!gone && Date.now() - mtimeMs < staleMs) return false;
+  // Move it aside first, so that of several processes taking over only one succeeds; put back a lock
+  // that another process took in the meantime.
+  const aside = `${file}.stale-${crypto.randomBytes(6).toString('hex')}`;
+  try {
+    await fs.promises.rename(file, aside);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return true;
+    throw err;
+  }
+  const moved = await fs.promises.readFile(aside, 'utf8').catch(() => content);
+  if (moved !== content) await fs.promises.link(aside, file).catch(() => undefined);
+  await fs.promises.rm(aside, { force: true });
+  return true;
+}
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal?.reason ?? new Error('aborted'));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 /** True when `child` is `parent` itself or lies below it. */

@@ -4,8 +4,8 @@ import * as path from 'node:path';
 import { GraphIndex } from './graphIndex';
 import { analyzeGraph, GraphAnalysis, scoresMatMul } from './graphSurgery';
 import { ModelError } from './modelError';
-import { FindModelOptions, findModelFiles, GraphRole, loadGraphFile, LoadedGraph, ModelFiles } from './modelFolder';
-import { OnnxValueInfo, opsetVersion } from './onnxProto';
+import { FindModelOptions, findModelFiles, GraphRole, loadGraphFile, LoadedGraph, ModelFiles, readModelConfig } from './modelFolder';
+import { DataType, dataTypeName, OnnxValueInfo, opsetVersion } from './onnxProto';
 
 /** Where a card field's value came from. */
 export type FieldSource = 'config' | 'graph';
@@ -145,6 +145,45 @@ function headCount(g: LoadedGraph, ix: GraphIndex, analysis: GraphAnalysis): num
   return undefined;
 }
 
+/** Element types ONNX Lens can feed to each input it fills. */
+const FEEDABLE_TYPES: Record<string, number[]> = {
+  // float32 holds every id below 2^24 exactly, more than any vocabulary; some exports cast ids inside.
+  input_ids: [DataType.INT64, DataType.INT32, DataType.FLOAT],
+  decoder_input_ids: [DataType.INT64, DataType.INT32, DataType.FLOAT],
+  token_type_ids: [DataType.INT64, DataType.INT32],
+  position_ids: [DataType.INT64, DataType.INT32],
+  attention_mask: [DataType.INT64, DataType.INT32, DataType.FLOAT, DataType.BOOL, DataType.UINT8],
+  encoder_attention_mask: [DataType.INT64, DataType.INT32, DataType.FLOAT, DataType.BOOL, DataType.UINT8],
+};
+
+/** Element types ONNX Lens can read the scores from. */
+const READABLE_LOGITS: number[] = [DataType.FLOAT, DataType.FLOAT16, DataType.DOUBLE];
+
+/**
+ * Refuses graphs that declare a text input with a type ONNX Lens cannot feed (token ids as floats or
+ * strings, say), or logits of a type it cannot read, before any run fails on them.
+ * @throws ModelError 'unsupported-inputs' or 'unsupported-graph'.
+ */
+function checkTypes(loaded: Map<GraphRole, LoadedGraph>): void {
+  for (const g of loaded.values()) {
+    const logits = g.model.graph.outputs.find((o) => o.name === 'logits');
+    if (logits?.elemType !== undefined && !READABLE_LOGITS.includes(logits.elemType)) {
+      throw new ModelError(
+        'unsupported-graph',
+        `${g.file} declares its output logits as ${dataTypeName(logits.elemType)}; ONNX Lens reads scores as ${READABLE_LOGITS.map(dataTypeName).join(', ')}. Re-export the model without casting its logits.`,
+      );
+    }
+    for (const input of g.model.graph.inputs) {
+      const allowed = FEEDABLE_TYPES[input.name];
+      if (!allowed || input.elemType === undefined || allowed.includes(input.elemType)) continue;
+            throw new ModelError(
+        'unsupported-inputs',
+        `${g.file} declares its input ${input.name} as ${dataTypeName(input.elemType)}; ONNX Lens feeds it as ${allowed.map(dataTypeName).join(' or ')}. Re-export the model with the usual integer token inputs.`,
+      );
+    }
+  }
+}
+
 function configNumber(config: Record<string, unknown> | undefined, keys: string[]): number | undefined {
   for (const k of keys) {
     const v = config?.[k];
@@ -219,19 +258,14 @@ export async function inspectModel(target: string | ModelFiles, options: FindMod
   }
   if (!hasIds) {
     const names = first.model.graph.inputs.map((i) => `${i.name}${i.shape ? ` [${i.shape.map((d) => d ?? '?').join(', ')}]` : ''}`).join(', ');
-    throw new ModelError('not-a-transformer', `${path.basename(first.file)} is not a transformer text model: ${hasIds ? 'it has no attention Softmax over keys' : 'it has no input_ids input'} (its inputs: ${names || 'none'}).`);
+    throw new ModelError('not-a-transformer', `${first.file} is not a transformer text model: ${hasIds ? 'it has no attention Softmax over keys' : 'it has no input_ids input'} (its inputs: ${names || 'none'}).`);
   }
+  checkTypes(loaded);
   const unknownInputs = allInputs.filter((i) => !TEXT_INPUTS.test(i.name));
   if (unknownInputs.length) warnings.push(`Inputs ONNX Lens does not know how to fill: ${unknownInputs.map((i) => i.name).join(', ')}.`);
 
-  let config: Record<string, unknown> | undefined;
-  if (files.config) {
-    try {
-      config = JSON.parse(fs.readFileSync(files.config, 'utf8')) as Record<string, unknown>;
-    } catch {
-      warnings.push('config.json could not be parsed; every field comes from the graph.');
-    }
-  }
+  const { config, problem: configProblem } = readModelConfig(files);
+  if (configProblem) warnings.push(configProblem);
   const encoderFacts = facts.get('encoder') ?? facts.get('model') ?? (facts.get('decoder') ?? facts.get('decoderMerged'));
   const decoderFacts = facts.get('encoder') ? facts.get('decoder') ?? facts.get('decoderMerged') : undefined;
   const mainFacts = encoderFacts as GraphFacts;
@@ -265,9 +299,12 @@ export async function inspectModel(target: string | ModelFiles, options: FindMod
   else if (first.model.graph.outputs.some((o) => o.name === 'last_hidden_state')) graphTask = 'feature-extraction';
 
   const configFamily = familyFromConfig(config);
-  const family: CardField<ModelFamily> = configFamily ? { value: configFamily, source: 'config' } : { value: graphFamily, source: 'graph' };
+  // The graph is what runs: where it clearly says otherwise, it wins (a RoBERTa export without CumSum
+  // position ids looks like BERT, so that pair is no disagreement).
+  let family: CardField<ModelFamily> = configFamily ? { value: configFamily, source: 'config' } : { value: graphFamily, source: 'graph' };
   if (configFamily && graphFamily !== 'unknown' && configFamily !== graphFamily && !(configFamily === 'roberta' && graphFamily === 'bert')) {
-    warnings.push(`config.json says the model is ${configFamily}; its graph looks like ${graphFamily}.`);
+    warnings.push(`config.json says the model is ${configFamily}, but its graph is ${graphFamily}; using ${graphFamily}.`);
+    family = { value: graphFamily, source: 'graph' };
   }
   const configTask = taskFromConfig(config);
   let task: CardField<ModelTask>;

@@ -22,4 +22,11 @@ export type ModelErrorCode =
   | 'not-a-transformer'
   | 'unsupported-inputs'
   | 'vocabulary-mismatch'
-  | 'unsupported-graph';
+  | 'unsupported-graph'
+  /** A file that is not a regular file, cannot be opened, or changed while read. */
+  | 'unreadable-file'
+  /** A file larger than ONNX Lens reads for its kind. */
+  | 'too-large'
+  | 'invalid-json'
+  /** ONNX Runtime refused to load or run a graph that parsed. */
+  | 'runtime-error';

@@ -1,7 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { loadTokenizer, Tokenizer } from '../text/tokenizer';
+import { TokenizerError } from '../text/tokenizerError';
 import { ModelError } from './modelError';
-import { OnnxModel, parseOnnxModel } from './onnxProto';
+import { fileKind, fileProblem, MAX_GRAPH_BYTES, readJsonFile, readRegularFile, regularFileSize } from './modelFileReader';
+import { OnnxModel, parseOnnxModel, tensorSizeProblem } from './onnxProto';
 
 /** Which ONNX files of a folder to use: full precision, a quantized variant, or an explicit file name. */
 export type ModelVariant = 'fp32' | 'quantized' | string;
@@ -74,9 +77,15 @@ function listGraphFiles(dir: string): GraphFile[] {
   return out;
 }
 
+/** The file when anything by that name is there (a broken link or a pipe too: reading it says what is wrong). */
 function pick(dir: string, name: string): string | undefined {
   const p = path.join(dir, name);
-  return fs.existsSync(p) && fs.statSync(p).isFile() ? p : undefined;
+  try {
+    fs.lstatSync(p);
+    return p;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -94,8 +103,19 @@ function pick(dir: string, name: string): string | undefined {
 export function findModelFiles(target: string, options: FindModelOptions = {}): ModelFiles {
   const requireTokenizer = options.requireTokenizer ?? true;
   const abs = path.resolve(target);
-  if (!fs.existsSync(abs)) throw new ModelError('not-found', `No model at ${abs}: the path does not exist.`);
-  const stat = fs.statSync(abs);
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(abs);
+  } catch (err) {
+    const dangling = fs.lstatSync(abs, { throwIfNoEntry: false }) !== undefined;
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !dangling) {
+      throw new ModelError('not-found', `No model at ${abs}: the path does not exist.`);
+    }
+    throw new ModelError('unreadable-file', `Cannot open the model: ${fileProblem(abs, err)}.`);
+  }
+  if (!stat.isFile() && !stat.isDirectory()) {
+    throw new ModelError('unreadable-file', `${abs} is ${fileKind(stat)}, not a model folder or an .onnx file.`);
+  }
   let folder: string;
   let candidates: GraphFile[];
   if (stat.isFile()) {
@@ -168,31 +188,54 @@ export function isQuantizedVariant(variant: string): boolean {
 }
 
 /**
- * Checks that every external-data location of a model stays inside the model folder: no absolute
- * paths, no `..` escapes, no symbolic links leading out.
- * @throws ModelError 'external-data-outside-folder' or 'not-found' (missing data file).
+ * Checks that every external-data location of a model stays inside the model folder (no absolute paths,
+ * no `..` escapes, no symbolic links leading out) and names a regular file long enough for the bytes the
+ * graph reads from it.
+ * @throws ModelError 'external-data-outside-folder', 'not-found' (missing data file), 'unreadable-file'
+ *   (a pipe, device or link loop) or 'invalid-onnx' (data file too short, bad offset or length).
  */
 export function checkExternalData(modelFile: string, model: OnnxModel, folder = path.dirname(modelFile)): void {
-  const locations = new Set<string>();
-  for (const t of model.graph.initializers) if (t.externalLocation !== undefined) locations.add(t.externalLocation);
-  if (locations.size === 0) return;
+  const needed = new Map<string, number>();
+  for (const t of model.graph.initializers) {
+    if (t.externalLocation === undefined) continue;
+    const offset = t.externalOffset ?? 0;
+    const length = t.externalLength ?? t.byteSize;
+    if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length < 0) {
+      throw new ModelError('invalid-onnx', `${modelFile} gives tensor "${t.name}" an invalid external-data offset or length; re-export the model.`);
+    }
+    needed.set(t.externalLocation, Math.max(needed.get(t.externalLocation) ?? 0, offset + length));
+  }
+  if (needed.size === 0) return;
   const root = fs.realpathSync(folder);
   const base = path.dirname(modelFile);
-  for (const loc of locations) {
+  for (const [loc, end] of needed) {
     const refuse = (why: string): never => {
       throw new ModelError(
         'external-data-outside-folder',
-        `${path.basename(modelFile)} refers to external data "${loc}" ${why}. ONNX Lens only reads data files inside the model folder ${folder}; move the data file there and re-export the model with a relative location.`,
+        `${modelFile} refers to external data "${loc}" ${why}. ONNX Lens only reads data files inside the model folder ${folder}; move the data file there and re-export the model with a relative location.`,
       );
     };
     if (loc === '') refuse('with no file name');
     if (path.isAbsolute(loc) || path.win32.isAbsolute(loc)) refuse('by an absolute path');
     const resolved = path.resolve(base, loc);
     if (!isInside(resolved, path.resolve(folder))) refuse('outside the model folder');
-    if (!fs.existsSync(resolved)) {
-      throw new ModelError('not-found', `${path.basename(modelFile)} needs the external data file "${loc}", which is missing from ${base}.`);
+    if (fs.lstatSync(resolved, { throwIfNoEntry: false }) === undefined) {
+      throw new ModelError('not-found', `${modelFile} needs the external data file "${loc}", which is missing from ${base}.`);
     }
-    if (!isInside(fs.realpathSync(resolved), root)) refuse('through a link that leads outside the model folder');
+    let real: string;
+    try {
+      real = fs.realpathSync(resolved);
+    } catch (err) {
+      throw new ModelError('unreadable-file', `${modelFile} needs the external data file "${loc}", but ${fileProblem(resolved, err)}.`);
+    }
+    if (!isInside(real, root)) refuse('through a link that leads outside the model folder');
+    const size = regularFileSize(resolved);
+    if (size < end) {
+      throw new ModelError(
+        'invalid-onnx',
+        `${modelFile} reads up to byte ${end} of its external data file "${loc}", which has only ${size} bytes; the data file is truncated or belongs to another export.`,
+      );
+    }
   }
 }
 
@@ -209,13 +252,71 @@ export interface LoadedGraph {
 }
 
 /**
- * Reads and parses one graph file, checking its external data stays inside `folder`.
- * @throws ModelError on an invalid file or an external-data escape.
+ * Reads and parses one graph file (a regular file of at most 2 GiB), checking its external data stays
+ * inside `folder`.
+ * @throws ModelError on an unreadable or invalid file or an external-data escape.
  */
 export function loadGraphFile(file: string, folder = path.dirname(file)): LoadedGraph {
-  const buf = fs.readFileSync(file);
+  const buf = readRegularFile(file, MAX_GRAPH_BYTES);
   const bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-  const model = parseOnnxModel(bytes, path.basename(file));
+  const model = parseOnnxModel(bytes, file);
+  for (const t of model.graph.initializers) {
+    const problem = tensorSizeProblem(t);
+    if (problem) throw new ModelError('invalid-onnx', `${file} is damaged: its ${problem}. Re-export or re-download it.`);
+  }
   checkExternalData(file, model, folder);
   return { file, bytes, model };
+}
+
+/**
+ * Reads config.json. A file that is there but does not parse as a JSON object is reported in `problem`
+ * (the graph then gives every field); one that cannot be read at all (a pipe, a device, a link loop) throws.
+ * @throws ModelError 'unreadable-file' or 'too-large'.
+ */
+export function readModelConfig(files: Pick<ModelFiles, 'config'>): { config?: Record<string, unknown>; problem?: string } {
+  if (!files.config) return {};
+  let json: unknown;
+  try {
+    json = readJsonFile(files.config);
+  } catch (err) {
+    if (err instanceof ModelError && err.code === 'invalid-json') return { problem: `${err.message.replace(/ Re-save or re-download it\.$/, '')}; every field comes from the graph.` };
+    throw err;
+  }
+  if (!json || typeof json !== 'object' || Array.isArray(json)) {
+    return { problem: `${files.config} does not hold a JSON object; every field comes from the graph.` };
+  }
+  return { config: json as Record<string, unknown> };
+}
+
+/**
+ * Loads the model's tokenizer from the files {@link findModelFiles} found: tokenizer.json, and the special
+ * tokens named in tokenizer_config.json and special_tokens_map.json when those parse.
+ * @throws TokenizerError naming the file when tokenizer.json is missing or unusable; ModelError when a
+ *   file cannot be read (not a regular file, too large) or tokenizer.json is not JSON.
+ */
+export function loadModelTokenizer(files: Pick<ModelFiles, 'folder' | 'tokenizer' | 'tokenizerConfig' | 'specialTokensMap'>): Tokenizer {
+  if (!files.tokenizer) {
+    throw new TokenizerError(
+      `No tokenizer.json in ${files.folder}. ONNX Lens needs the Hugging Face "fast" tokenizer file next to the model: ` +
+        'save it with tokenizer.save_pretrained(folder) in transformers, or copy tokenizer.json from the model repository.',
+      'missing-file',
+    );
+  }
+  const optional = (file: string | undefined): unknown => {
+    if (!file) return undefined;
+    try {
+      return readJsonFile(file);
+    } catch (err) {
+      // These only name special tokens; a damaged one leaves tokenizer.json's own choices.
+      if (err instanceof ModelError && err.code === 'invalid-json') return undefined;
+      throw err;
+    }
+  };
+  const json = readJsonFile(files.tokenizer);
+  try {
+    return loadTokenizer(json, { tokenizerConfig: optional(files.tokenizerConfig), specialTokensMap: optional(files.specialTokensMap) });
+  } catch (err) {
+    if (err instanceof TokenizerError) throw new TokenizerError(`${files.tokenizer} cannot be used: ${err.message}`, err.code);
+    throw err;
+  }
 }

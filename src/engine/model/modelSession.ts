@@ -1,7 +1,8 @@
+import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { AnalyzeOptions, ExposedModel, exposeInternals } from './graphSurgery';
 import { ModelError } from './modelError';
-import { DataType, OnnxModel, OnnxValueInfo } from './onnxProto';
+import { DataType, halfToFloat, OnnxModel, OnnxValueInfo } from './onnxProto';
 
 /** Typed array payloads a tensor can carry across processes. */
 export type TensorArray = Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array | Int8Array | Uint16Array;
@@ -22,6 +23,11 @@ export interface ModelSessionOptions {
   expose?: boolean;
   /** Passed to the graph analysis (e.g. which stack a decoder-only graph is). */
   analyze?: AnalyzeOptions;
+  /**
+   * The graph file the bytes come from (or were derived from). Its folder is where external-data files
+   * are read from — not the process's working directory — and errors name it.
+   */
+  modelFile?: string;
 }
 
 const ORT_TYPE: Record<number, ort.Tensor.Type> = {
@@ -46,6 +52,8 @@ export class ModelSession {
     readonly model: OnnxModel,
     /** What was exposed; undefined when exposure was turned off. */
     readonly exposed: ExposedModel | undefined,
+    /** How errors name the graph. */
+    private readonly label: string,
   ) {}
 
   /**
@@ -59,8 +67,19 @@ export class ModelSession {
       graphOptimizationLevel: 'all',
     };
     if (options.intraOpNumThreads) sessionOptions.intraOpNumThreads = options.intraOpNumThreads;
-    const session = await ort.InferenceSession.create(exposed?.bytes ?? bytes, sessionOptions);
-    return new ModelSession(session, parsed, exposed);
+    if (options.modelFile) {
+      // A model given as bytes has no folder of its own: without this ONNX Runtime looks for external
+      // data in the working directory (session option "session.model_external_initializers_file_folder_path").
+      sessionOptions.extra = { session: { model_external_initializers_file_folder_path: path.dirname(path.resolve(options.modelFile)) } };
+    }
+    const label = options.modelFile ?? 'The model';
+    let session: ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(exposed?.bytes ?? bytes, sessionOptions);
+    } catch (err) {
+      throw new ModelError('runtime-error', `ONNX Runtime cannot load ${label}: ${runtimeMessage(err)}. The file may be damaged or use operators this runtime lacks; re-export or re-download it.`);
+    }
+    return new ModelSession(session, parsed, exposed, label);
   }
 
   get inputNames(): readonly string[] {
@@ -92,10 +111,15 @@ export class ModelSession {
       const type = ORT_TYPE[this.input(name)?.elemType ?? DataType.FLOAT] ?? 'float32';
       ortFeeds[name] = new ort.Tensor(type, convert(t.data, type) as ort.Tensor.DataType, t.dims);
     }
-    const results = await this.session.run(ortFeeds);
+    let results: ort.InferenceSession.OnnxValueMapType;
+    try {
+      results = await this.session.run(ortFeeds);
+    } catch (err) {
+      throw new ModelError('runtime-error', `ONNX Runtime could not run ${this.label}: ${runtimeMessage(err)}.`);
+    }
     const out: Record<string, TensorData> = {};
     for (const [name, value] of Object.entries(results)) {
-      out[name] = { dims: [...value.dims], data: value.data as TensorArray };
+      out[name] = { dims: [...value.dims], data: asFloat32(value) };
     }
     return out;
   }
@@ -151,6 +175,24 @@ export class ModelSession {
   async release(): Promise<void> {
     await this.session.release();
   }
+}
+
+/** float16 and float64 outputs (an fp16 export's logits, say) as float32, which every reader expects; others as they are. */
+function asFloat32(value: ort.Tensor): TensorArray {
+  if (value.type === 'float16') {
+    const bits = value.data as unknown as ArrayLike<number>;
+    // Where the runtime hands out a Float16Array the values are numbers already; a Uint16Array holds bits.
+    if (bits instanceof Uint16Array) return Float32Array.from(bits, halfToFloat);
+    return Float32Array.from(bits);
+  }
+  if (value.type === 'float64') return Float32Array.from(value.data as Float64Array);
+  return value.data as TensorArray;
+}
+
+/** The first line of a runtime error, without a trailing period. */
+function runtimeMessage(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  return (text.split('\n')[0] ?? '').trim().replace(/\.$/, '').slice(0, 500);
 }
 
 /**

@@ -25,6 +25,16 @@ export const DataType = {
   BFLOAT16: 16,
 } as const;
 
+const DATA_TYPE_NAMES: Record<number, string> = {
+  1: 'float32', 2: 'uint8', 3: 'int8', 4: 'uint16', 5: 'int16', 6: 'int32', 7: 'int64', 8: 'string', 9: 'bool',
+  10: 'float16', 11: 'float64', 12: 'uint32', 13: 'uint64', 16: 'bfloat16',
+};
+
+/** The name of an ONNX element type ('float32', 'int64', …); 'unknown' when undefined. */
+export function dataTypeName(code: number | undefined): string {
+  return code === undefined ? 'unknown' : (DATA_TYPE_NAMES[code] ?? `type ${code}`);
+}
+
 /** Bytes per element for fixed-size ONNX data types (sub-byte and string types are absent). */
 const ELEMENT_BYTES: Record<number, number> = {
   1: 4, 2: 1, 3: 1, 4: 2, 5: 2, 6: 4, 7: 8, 9: 1, 10: 2, 11: 8, 12: 4, 13: 8, 14: 8, 15: 16, 16: 2,
@@ -602,6 +612,21 @@ export function parseOnnxModel(bytes: Uint8Array, label = 'This file'): OnnxMode
   return model as OnnxModel;
 }
 
+/**
+ * Says how an inline tensor's header disagrees with its data: raw bytes that are not dims × element
+ * size (a header claiming 2^40 rows over a few kilobytes, say). Undefined when they agree, or when the
+ * data is external, in typed fields, or of a type without a fixed element size.
+ */
+export function tensorSizeProblem(t: OnnxTensor): string | undefined {
+  const per = ELEMENT_BYTES[t.dataType];
+  const raw = t.payload.filter((p) => p.field === 9);
+  if (!per || t.externalLocation !== undefined || raw.length === 0) return undefined;
+  const held = raw.reduce((a, p) => a + p.end - p.start, 0);
+  const claimed = t.elementCount * per;
+  if (held === claimed) return undefined;
+  return `tensor "${t.name}" declares ${t.elementCount.toLocaleString('en-US')} elements ([${t.dims.join(', ')}]) of ${dataTypeName(t.dataType)}, which take ${claimed.toLocaleString('en-US')} bytes, but holds ${held.toLocaleString('en-US')}`;
+}
+
 /** The opset version the model imports for a domain ('' is the default ONNX domain); 0 when absent. */
 export function opsetVersion(model: OnnxModel, domain = ''): number {
   return model.opsetImports.find((o) => o.domain === domain)?.version ?? 0;
@@ -655,7 +680,8 @@ export function tensorNumbers(t: OnnxTensor): number[] | undefined {
   return out.length === t.elementCount ? out : undefined;
 }
 
-function halfToFloat(h: number): number {
+/** The value of an IEEE 754 half-precision number given as its 16 bits. */
+export function halfToFloat(h: number): number {
   const s = h & 0x8000 ? -1 : 1;
   const e = (h >> 10) & 0x1f;
   const f = h & 0x3ff;

@@ -14,10 +14,12 @@ export function errorInfo(error: unknown): EngineErrorInfo {
   if (error instanceof CancelledError) {
     return { code: 'cancelled', message: 'Cancelled.' };
   }
-  if (error instanceof BadInputError || (error instanceof Error && (error.name === 'TokenizerError' || error.name === 'BadInputError'))) {
+  if (error instanceof BadInputError || (error instanceof Error && error.name === 'BadInputError')) {
     return { code: 'bad-input', message: error.message };
   }
-  if (error instanceof Error && error.name === 'ModelError') {
+  // Tokenizer errors come from loading the model's tokenizer files (encoding never throws): the model
+  // folder is at fault, not the text.
+  if (error instanceof Error && (error.name === 'ModelError' || error.name === 'TokenizerError')) {
     return { code: 'model', message: error.message };
   }
   if (error instanceof Error) {

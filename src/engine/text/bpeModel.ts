@@ -1,5 +1,5 @@
 import { ModelToken, readVocabObject, TokenizerModel } from './tokenizerModel';
-import { TokenizerError } from './tokenizerError';
+import { missingUnknownToken, TokenizerError } from './tokenizerError';
 import { codePointLength, utf8Bytes } from './unicodeClasses';
 
 type Json = Record<string, any>;
@@ -38,6 +38,7 @@ export class BpeModel implements TokenizerModel {
     this.byteFallback = Boolean(config.byte_fallback);
     this.ignoreMerges = Boolean(config.ignore_merges);
     this.unkId = config.unk_token === null || config.unk_token === undefined ? undefined : this.toId.get(config.unk_token);
+    if (config.unk_token !== null && config.unk_token !== undefined && this.unkId === undefined) throw missingUnknownToken('BPE', String(config.unk_token));
     for (let b = 0; b < 256; b++) this.byteIds[b] = this.toId.get(`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`);
 
     const merges: unknown[] = Array.isArray(config.merges) ? config.merges : [];

@@ -1,5 +1,3 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { AddedToken, AddedTokenMatcher, readAddedTokens } from './addedTokens';
 import { BpeModel } from './bpeModel';
 import { NormalizedString } from './normalizedString';
@@ -121,36 +119,6 @@ export function loadTokenizer(json: unknown, config?: { tokenizerConfig?: unknow
     throw new TokenizerError('tokenizer.json has no "model" entry; it may be a tokenizer_config.json or vocabulary file instead.', 'malformed');
   }
   return new LoadedTokenizer(j, (config?.tokenizerConfig ?? {}) as Json, (config?.specialTokensMap ?? {}) as Json);
-}
-
-/**
- * Reads `tokenizer.json` (and `tokenizer_config.json`, `special_tokens_map.json` when present) from a
- * model folder.
- * @throws TokenizerError naming the folder when `tokenizer.json` is missing or unreadable.
- */
-export function loadTokenizerFromFolder(dir: string): Tokenizer {
-  const file = path.join(dir, 'tokenizer.json');
-  if (!fs.existsSync(file)) {
-    throw new TokenizerError(
-      `No tokenizer.json in ${dir}. ONNX Lens needs the Hugging Face "fast" tokenizer file next to the model: ` +
-        'save it with tokenizer.save_pretrained(folder) in transformers, or copy tokenizer.json from the model repository.',
-      'missing-file',
-    );
-  }
-  const readJson = (name: string, required: boolean): unknown => {
-    const p = path.join(dir, name);
-    if (!required && !fs.existsSync(p)) return undefined;
-    try {
-      return JSON.parse(fs.readFileSync(p, 'utf8'));
-    } catch (e) {
-      if (!required) return undefined;
-      throw new TokenizerError(`${p} is not valid JSON (${(e as Error).message}). Re-save or re-download it.`, 'malformed');
-    }
-  };
-  return loadTokenizer(readJson('tokenizer.json', true), {
-    tokenizerConfig: readJson('tokenizer_config.json', false),
-    specialTokensMap: readJson('special_tokens_map.json', false),
-  });
 }
 
 /** Decides the model type, also for files written before `model.type` existed. */

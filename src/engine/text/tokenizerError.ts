@@ -14,3 +14,12 @@ export class TokenizerError extends Error {
     this.name = 'TokenizerError';
   }
 }
+
+/** A tokenizer model whose unknown token is not in its vocabulary: words it cannot split would silently drop out. */
+export function missingUnknownToken(model: string, unknown: string): TokenizerError {
+  return new TokenizerError(
+    `The ${model} model in tokenizer.json names "${unknown}" as its unknown token, but its vocabulary has no such entry, ` +
+      'so text it cannot split would silently drop out. Use the tokenizer.json exported with the model.',
+    'malformed',
+  );
+}

@@ -1,5 +1,5 @@
 import { ModelToken, TokenizerModel } from './tokenizerModel';
-import { TokenizerError } from './tokenizerError';
+import { missingUnknownToken, TokenizerError } from './tokenizerError';
 import { codePointLength, utf8Bytes } from './unicodeClasses';
 
 type Json = Record<string, any>;
@@ -43,6 +43,9 @@ export class UnigramModel implements TokenizerModel {
     this.maxPieceLength = maxLen;
     this.unkScore = (Number.isFinite(minScore) ? minScore : 0) - UNK_PENALTY;
     this.unkId = typeof config.unk_id === 'number' ? config.unk_id : undefined;
+    if (this.unkId !== undefined && !(Number.isInteger(this.unkId) && this.unkId >= 0 && this.unkId < this.pieces.length)) {
+      throw missingUnknownToken('Unigram', `id ${this.unkId}`);
+    }
     this.byteFallback = Boolean(config.byte_fallback);
     for (let b = 0; b < 256; b++) this.byteIds[b] = this.toId.get(`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`);
   }

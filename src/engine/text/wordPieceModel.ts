@@ -1,5 +1,5 @@
 import { ModelToken, readVocabObject, TokenizerModel } from './tokenizerModel';
-import { TokenizerError } from './tokenizerError';
+import { missingUnknownToken, TokenizerError } from './tokenizerError';
 import { codePointCount } from './unicodeClasses';
 
 type Json = Record<string, any>;
@@ -19,7 +19,9 @@ export class WordPieceModel implements TokenizerModel {
     ({ toId: this.toId, toPiece: this.toPiece } = readVocabObject(config.vocab));
     this.prefix = config.continuing_subword_prefix ?? '##';
     this.maxChars = config.max_input_chars_per_word ?? 100;
-    this.unkId = this.toId.get(config.unk_token ?? '[UNK]');
+    const unk = config.unk_token ?? '[UNK]';
+    this.unkId = this.toId.get(unk);
+    if (this.unkId === undefined) throw missingUnknownToken('WordPiece', unk);
   }
 
   get size(): number {

@@ -20,13 +20,15 @@ export interface CliRunOptions {
   timeoutMs?: number;
   /** Another copy of the CLI's entry (a package laid out elsewhere); default: this repository's. */
   bin?: string;
+  /** Working directory of the run; default the repository root. */
+  cwd?: string;
 }
 
 /** The package's executable, run as users run it. */
 export const BIN = path.join(REPO_ROOT, 'bin', 'onnx-lens.js');
 
 /**
- * Runs `node bin/onnx-lens.js ...args` from the repository root, asynchronously so servers in
+ * Runs `node bin/onnx-lens.js ...args` from the repository root (or `cwd`), asynchronously so servers in
  * this process (the fake hub) keep answering. Colour variables are cleared so output is plain
  * unless a test asks otherwise.
  */
@@ -39,12 +41,20 @@ export function runCli(args: string[], options: CliRunOptions = {}): Promise<Cli
     else env[k] = v;
   }
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [options.bin ?? BIN, ...args], { cwd: REPO_ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    // Its own process group, so a run past its deadline is killed together with its engine process.
+    const child = spawn(process.execPath, [options.bin ?? BIN, ...args], { cwd: options.cwd ?? REPO_ROOT, env, stdio: ['pipe', 'pipe', 'pipe'], detached: process.platform !== 'win32' });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
+    const timer = setTimeout(() => {
+      try {
+        if (process.platform !== 'win32' && child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+        else child.kill('SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+    }, options.timeoutMs ?? 60_000);
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);

@@ -4,7 +4,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Tokenizer as ReferenceTokenizer } from '@huggingface/tokenizers';
-import { loadTokenizer, loadTokenizerFromFolder } from '../../../src/engine/text/tokenizer';
+import { loadModelTokenizer } from '../../../src/engine/model/modelFolder';
+import { loadTokenizer } from '../../../src/engine/text/tokenizer';
 import { TokenizerError } from '../../../src/engine/text/tokenizerError';
 import { trimTokenizer } from '../../../src/engine/text/trimTokenizer';
 import { NormalizedString } from '../../../src/engine/text/normalizedString';
@@ -18,7 +19,7 @@ describe('loading tokenizer files', () => {
     try {
       fs.writeFileSync(path.join(dir, 'config.json'), '{}');
       assert.throws(
-        () => loadTokenizerFromFolder(dir),
+        () => loadModelTokenizer({ folder: dir }),
         (e: unknown) =>
           e instanceof TokenizerError && e.code === 'missing-file' && e.message.includes(dir) && e.message.includes('tokenizer.json') && e.message.includes('save_pretrained'),
       );
@@ -28,7 +29,8 @@ describe('loading tokenizer files', () => {
   });
 
   test('a real folder loads with its special tokens from tokenizer_config.json', () => {
-    const t = loadTokenizerFromFolder(path.join(TOKENIZERS, 'gpt2'));
+    const dir = path.join(TOKENIZERS, 'gpt2');
+    const t = loadModelTokenizer({ folder: dir, tokenizer: path.join(dir, 'tokenizer.json'), tokenizerConfig: path.join(dir, 'tokenizer_config.json') });
     assert.equal(t.kind, 'bpe-byte-level');
     assert.equal(t.vocabSize, 50257);
     assert.deepEqual(t.special, { bos: 50256, eos: 50256, unk: 50256 });
