@@ -1,5 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import { AnalyzeOptions, ExposedModel, exposeInternals } from './graphSurgery';
+import { float32ToHalf, halfToFloat32 } from './float16';
 import { ModelError } from './modelError';
 import { DataType, OnnxModel, OnnxValueInfo } from './onnxProto';
 
@@ -10,6 +11,15 @@ export type TensorArray = Float32Array | Float64Array | BigInt64Array | Int32Arr
 export interface TensorData {
   dims: number[];
   data: TensorArray;
+}
+
+/** Options of one {@link ModelSession.run}. */
+export interface RunOptions {
+  /**
+   * float16 outputs (fp16 exports: logits, present key/values) come back as float32 by default; 'keep' returns
+   * their 16-bit patterns untouched (a Uint16Array), for callers that feed them straight back (a KV cache).
+   */
+  float16?: 'float32' | 'keep';
 }
 
 /** Options for {@link ModelSession.create}. */
@@ -81,10 +91,12 @@ export class ModelSession {
    * (0..S-1 per row, counting only attended tokens so left padding is respected), `token_type_ids` (zeros),
    * `past_key_values.N.key/value` (empty [B, heads, 0, head_dim]), `use_cache_branch` (false),
    * `encoder_attention_mask` (from `attention_mask`), decoder `input_ids` (from `decoder_input_ids`).
-   * @returns every model output and exposed tensor, as plain typed arrays.
+   * Float inputs of a float16 graph may be given as float32 (they are converted) or as 16-bit patterns.
+   * @returns every model output and exposed tensor, as plain typed arrays (float16 ones as float32 unless
+   *   `options.float16` is 'keep').
    * @throws ModelError when a required input is missing and cannot be derived.
    */
-  async run(feeds: Record<string, TensorData>): Promise<Record<string, TensorData>> {
+  async run(feeds: Record<string, TensorData>, options: RunOptions = {}): Promise<Record<string, TensorData>> {
     const filled = this.fillInputs(feeds);
     const ortFeeds: Record<string, ort.Tensor> = {};
     for (const name of this.session.inputNames) {
@@ -95,7 +107,9 @@ export class ModelSession {
     const results = await this.session.run(ortFeeds);
     const out: Record<string, TensorData> = {};
     for (const [name, value] of Object.entries(results)) {
-      out[name] = { dims: [...value.dims], data: value.data as TensorArray };
+      const half = value.type === 'float16' && options.float16 !== 'keep';
+      const data = half ? (value.data instanceof Uint16Array ? halfToFloat32(value.data) : Float32Array.from(value.data as ArrayLike<number>)) : (value.data as TensorArray);
+      out[name] = { dims: [...value.dims], data };
     }
     return out;
   }
@@ -124,7 +138,7 @@ export class ModelSession {
         if (typeof heads !== 'number' || typeof headDim !== 'number') {
           throw new ModelError('unsupported-graph', `Input ${name} has no fixed head count and head size; give it explicitly.`);
         }
-        feeds[name] = { dims: [batch, heads, 0, headDim], data: new Float32Array(0) };
+        feeds[name] = { dims: [batch, heads, 0, headDim], data: info?.elemType === DataType.FLOAT16 ? new Uint16Array(0) : new Float32Array(0) };
       } else if (name === 'use_cache_branch') {
         feeds[name] = { dims: [1], data: new Uint8Array([0]) };
       } else if (name === 'token_type_ids') {
@@ -184,6 +198,8 @@ function convert(data: TensorArray, type: ort.Tensor.Type): TensorArray {
       return data instanceof Int32Array ? data : Int32Array.from(Array.from(data as ArrayLike<number | bigint>, Number));
     case 'float32':
       return data instanceof Float32Array ? data : Float32Array.from(Array.from(data as ArrayLike<number | bigint>, Number));
+    case 'float16':
+      return data instanceof Uint16Array ? data : float32ToHalf(data as ArrayLike<number>);
     case 'bool':
     case 'uint8':
       return data instanceof Uint8Array ? data : Uint8Array.from(Array.from(data as ArrayLike<number | bigint>, (v) => (Number(v) ? 1 : 0)));
