@@ -552,7 +552,7 @@ export interface GeneratedToken {
   /** log p(token | everything before it) under the model's own distribution (before temperature and filters). */
   logprob: number;
   probability: number;
-  /** The most probable tokens at this step, the chosen one included. */
+  /** The most probable tokens at this step, most probable first; `logit` holds each one's log-probability (the step's logits shifted by their normaliser, so differences are logit differences). */
   alternatives: Candidate[];
 }
 

@@ -5,6 +5,7 @@ import { ModelError } from '../model/modelError';
 import type { GraphRole } from '../model/modelFolder';
 import { DataType } from '../model/onnxProto';
 import type { ModelSession, TensorData } from '../model/modelSession';
+import { GATHER_INPUT, LAST_LOGPROBS, TOP_IDS, TOP_K_INPUT, TOP_LOGPROBS, generationSession } from './generationGraph';
 
 /** How past keys and values travel from one step to the next. */
 export type CacheMode = GenerationResult['cache'];
@@ -18,6 +19,27 @@ interface PastSlot {
   heads: number;
   headDim: number;
   half: boolean;
+}
+
+/** What one step hands back about the next token. */
+export interface StepResult {
+  /** The most probable next tokens, most probable first, and their log-probabilities. */
+  topIds: number[];
+  topLogprobs: number[];
+  /** The whole next-token log-distribution, when asked for (sampling). */
+  logprobs?: Float32Array;
+  /** The graph's own logits at the last position, when asked for. */
+  logits?: Float32Array;
+}
+
+/** What a step returns besides the top tokens. */
+export interface StepOptions {
+  /** How many of the most probable tokens (default 1). */
+  top?: number;
+  /** Also the whole log-distribution. */
+  logprobs?: boolean;
+  /** Also the raw logits of the last position. */
+  logits?: boolean;
 }
 
 function hasPast(session: ModelSession): boolean {
@@ -80,10 +102,10 @@ export class DecoderStepper {
     private readonly nextSlots: PastSlot[],
   ) {}
 
-  /** Picks the graphs for generating with (or without) a cache. */
+  /** Picks the graphs for generating with (or without) a cache (each with the next-token heads of generationGraph.ts). */
   static async create(model: LoadedModel, useCache: boolean): Promise<DecoderStepper> {
     const g = model.files.graphs;
-    const open = (role: GraphRole) => model.session(role, false);
+    const open = (role: GraphRole) => generationSession(model, role);
     if (useCache) {
       for (const role of ['model', 'decoder'] as GraphRole[]) {
         if (!g[role]) continue;
@@ -107,10 +129,10 @@ export class DecoderStepper {
   }
 
   /**
-   * Feeds the next step and returns the logits of its last position (float32). `sequence` is every token so
-   * far (prompt and generated); with a cache only the tokens not fed yet go in.
+   * Feeds the next step and returns what it says about the next token. `sequence` is every token so far
+   * (prompt and generated); with a cache only the tokens not fed yet go in.
    */
-  async step(sequence: number[]): Promise<Float32Array> {
+  async step(sequence: number[], options: StepOptions = {}): Promise<StepResult> {
     const total = sequence.length;
     const cached = this.mode !== 'none' && this.past !== undefined;
     const fed = cached ? sequence.slice(this.fedLength) : sequence;
@@ -130,7 +152,13 @@ export class DecoderStepper {
         : { dims: [1, slot.heads, 0, slot.headDim], data: slot.half ? new Uint16Array(0) : new Float32Array(0) };
     }
     if (session.inputNames.includes('use_cache_branch')) feeds.use_cache_branch = { dims: [1], data: Uint8Array.of(cached ? 1 : 0) };
-    const out = await session.run(feeds, { float16: 'keep' });
+    const top = Math.max(1, options.top ?? 1);
+    feeds[GATHER_INPUT] = { dims: [1, k, 1], data: new BigInt64Array(k) };
+    feeds[TOP_K_INPUT] = { dims: [1], data: BigInt64Array.of(BigInt(top)) };
+    const fetch = [TOP_IDS, TOP_LOGPROBS, ...(this.mode !== 'none' ? this.nextSlots.map((slot) => slot.output) : [])];
+    if (options.logprobs) fetch.push(LAST_LOGPROBS);
+    if (options.logits) fetch.push('logits');
+    const out = await session.run(feeds, { float16: 'keep', outputs: fetch });
     if (this.mode !== 'none') {
       const past: Record<string, TensorData> = {};
       for (const slot of this.nextSlots) {
@@ -142,12 +170,19 @@ export class DecoderStepper {
       this.fedLength = total;
     }
     this.steps++;
-    const logits = out.logits;
-    if (!logits) throw new ModelError('unsupported-graph', 'The decoder returned no "logits" output.');
-    const v = logits.dims[logits.dims.length - 1];
-    const rows = logits.dims.length === 3 ? logits.dims[1] : 1;
-    const row = logits.data.subarray((rows - 1) * v, rows * v);
-    return row instanceof Uint16Array ? halfToFloat32(row) : Float32Array.from(row as Float32Array);
+    const result: StepResult = {
+      topIds: Array.from(out[TOP_IDS].data as BigInt64Array, Number),
+      topLogprobs: Array.from(out[TOP_LOGPROBS].data as Float32Array),
+    };
+    if (options.logprobs) result.logprobs = out[LAST_LOGPROBS].data as Float32Array;
+    if (options.logits) {
+      const logits = out.logits;
+      const v = logits.dims[logits.dims.length - 1];
+      const rows = logits.dims.length === 3 ? logits.dims[1] : 1;
+      const row = logits.data.subarray((rows - 1) * v, rows * v);
+      result.logits = row instanceof Uint16Array ? halfToFloat32(row) : (row as Float32Array);
+    }
+    return result;
   }
 
   private fedLength = 0;

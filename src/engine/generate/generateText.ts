@@ -3,11 +3,10 @@ import { SeededRandom } from '../explain/random';
 import type { LoadedModel } from '../model/loadedModel';
 import { BadInputError } from '../process/engineErrors';
 import type { RequestContext } from '../process/requestContext';
-import { topIndices } from '../inspect/logitLens';
 import type { Tokenizer } from '../text/tokenizer';
 import { DecoderStepper } from './decoderCache';
 import { eosIds, preparePrompt } from './generationPrompt';
-import { chooseToken, logSoftmax, type SamplingSettings } from './sampling';
+import { chooseToken, type SamplingSettings } from './sampling';
 
 /** Default and largest number of new tokens per request. */
 export const DEFAULT_MAX_NEW_TOKENS = 32;
@@ -70,6 +69,7 @@ export async function generateText(model: LoadedModel, params: GenerateParams, c
   const stepper = await DecoderStepper.create(model, params.useCache ?? true);
   if ((params.useCache ?? true) && stepper.mode === 'none') notes.push('This model has no key/value cache inputs: every step recomputes the whole sequence.');
   const rng = new SeededRandom(settings.seed);
+  const vocab = model.card.vocabSize.value > 0 ? model.card.vocabSize.value : Number.MAX_SAFE_INTEGER;
   const tokenizer = model.tokenizer;
   const promptIds = prompt.encoding.ids;
   const sequence = [...promptIds];
@@ -92,16 +92,18 @@ export async function generateText(model: LoadedModel, params: GenerateParams, c
       stopReason = 'cancelled';
       break;
     }
-    const logits = await stepper.step(sequence);
+    const sampled = settings.strategy === 'sample';
+    const next = await stepper.step(sequence, { top: Math.min(alternatives, vocab), logprobs: sampled });
     if (step === 0) promptMs = Date.now() - started;
-    const id = chooseToken(logits, settings, rng);
-    const logprobs = logSoftmax(logits);
+    // Greedy: the runtime's TopK already ranks the tokens (ties to the lower id, as argmax).
+    const id = sampled ? chooseToken(next.logprobs as Float32Array, settings, rng) : next.topIds[0];
+    const logprob = sampled ? (next.logprobs as Float32Array)[id] : next.topLogprobs[0];
     const token = {
       id,
       label: tokenizer.displayToken(id),
-      logprob: logprobs[id],
-      probability: Math.exp(logprobs[id]),
-      alternatives: topIndices(logits, alternatives).map((i) => ({ id: i, label: tokenizer.displayToken(i), probability: Math.exp(logprobs[i]), logit: logits[i] })),
+      logprob,
+      probability: Math.exp(logprob),
+      alternatives: next.topIds.map((i, r) => ({ id: i, label: tokenizer.displayToken(i), probability: Math.exp(next.topLogprobs[r]), logit: next.topLogprobs[r] })),
     };
     chosen.push(token);
     generated.push(id);

@@ -12,12 +12,12 @@ import { explain } from '../explain/explainer';
 import { MAX_EXACT_FEATURES } from '../explain/exactShapley';
 import { buildTextHierarchy } from '../explain/textHierarchy';
 import type { LoadedModel } from '../model/loadedModel';
-import type { TensorData } from '../model/modelSession';
 import { BadInputError } from '../process/engineErrors';
 import type { RequestContext } from '../process/requestContext';
 import { BatchedEvaluator, type BatchOutputs, type PaddedBatch, type RowExtractor } from '../run/batchedEvaluator';
 import { applyRemoval, type BaseInput, type InputRow } from '../run/inputVariants';
-import { argmax, logSoftmax } from './sampling';
+import { argmax } from './sampling';
+import { GATHERED_OUTPUT, GATHER_INPUT, LAST_LOGPROBS, TOP_K_INPUT, generationSession } from './generationGraph';
 import { generationPositions } from './generationInside';
 import { preparePrompt, type GenerationPrompt } from './generationPrompt';
 import { SharedCoalitions } from './sharedCoalitions';
@@ -49,15 +49,6 @@ function featuresOf(prompt: GenerationPrompt, level: Level): Feature[] {
       .map(({ t, i }) => ({ text: prompt.prompt.slice(t.start, t.end) || t.text, start: t.start, end: t.end, tokenIndices: [i] }));
   }
   return prompt.promptWords.map((w) => ({ text: w.text, start: w.start, end: w.end, tokenIndices: w.tokenIndices }));
-}
-
-/** log Σ exp(x), stable, without allocating. */
-function logSumExp(x: Float32Array): number {
-  let max = -Infinity;
-  for (let i = 0; i < x.length; i++) if (x[i] > max) max = x[i];
-  let sum = 0;
-  for (let i = 0; i < x.length; i++) sum += Math.exp(x[i] - max);
-  return max + Math.log(sum);
 }
 
 /** The token a prompt-less row starts with, so the first generated token still has a position that predicts it. */
@@ -128,7 +119,7 @@ export async function explainGeneration(model: LoadedModel, params: GenerationEx
       `Exact Shapley values need all 2^${features.length} coalitions of the prompt's ${features.length} words; they are limited to ${MAX_EXACT_FEATURES} words. Use kernel-shap or partition-shap.`,
     );
   }
-  const session = await model.session(model.mainRole, false);
+  const session = await generationSession(model, model.mainRole);
   const fusedWindowed = session.model.graph.nodes.some((n) => n.opType === 'GroupQueryAttention');
   // Dynamic int8 quantization scales each activation tensor by its own range, so a row's numbers would
   // depend on the rows batched with it: such models run one row at a time.
@@ -159,59 +150,74 @@ export async function explainGeneration(model: LoadedModel, params: GenerationEx
   const m = generated.length;
   const targetCount = m + 1 + (contrast ? 1 : 0);
   const vocabWidth = Math.max(1, vocab) * 4;
-  const evaluator = new BatchedEvaluator(
-    async (b: PaddedBatch) => {
-      const feeds: Record<string, TensorData> = {
-        input_ids: { dims: [b.batch, b.seqLen], data: b.inputIds },
-        attention_mask: { dims: [b.batch, b.seqLen], data: b.attentionMask },
-      };
-      const out = await session.run(feeds);
-      return { logits: { dims: out.logits.dims, data: out.logits.data as Float32Array } } as BatchOutputs;
-    },
-    {
-      padId: tokenizer.special.pad ?? 0,
-      maxBatchTokens: Math.max(64, Math.min(8192, Math.floor(LOGITS_BUDGET_BYTES / vocabWidth))),
-      ...(dynamicQuantization ? { maxBatchRows: 1 } : {}),
-    },
-  );
-  /** The logits that chose generated token j, in one row of a batch's outputs. */
-  const logitsFor = (outputs: BatchOutputs, b: number, row: InputRow, j: number): Float32Array => {
-    const l = outputs.logits;
-    const [, s, v] = l.dims;
-    const p = predictor(row, row.positionOf[promptLength + j]);
-    return l.data.subarray((b * s + p) * v, (b * s + p + 1) * v);
+  const batchOptions = {
+    padId: tokenizer.special.pad ?? 0,
+    maxBatchTokens: Math.max(64, Math.min(8192, Math.floor(LOGITS_BUDGET_BYTES / vocabWidth))),
+    ...(dynamicQuantization ? { maxBatchRows: 1 } : {}),
   };
-  // The full prompt's row fixes the contrast's alternative (the runner-up unless named).
   const fullRow = generationRow(base, new Uint8Array(ids.length).fill(1), removal, promptLength, start);
   if (contrast && params.contrast) {
     const named = params.contrast.token;
     if (named !== undefined && named !== '') {
       contrast.contrastId = resolveToken(model, named);
     } else {
-      const probe: RowExtractor<Float64Array> = { key: 'runner-up', extract: (o, b, row) => logSoftmax(logitsFor(o, b, row, contrast!.step)) };
-      const lp = (await evaluator.evaluate([fullRow], probe)).values[0];
-      const masked = Float64Array.from(lp);
-      masked[contrast.tokenId] = -Infinity;
-      contrast.contrastId = argmax(masked);
+      // The runner-up where the token was chosen, with the whole prompt: the row up to that position.
+      const p = predictor(fullRow, fullRow.positionOf[promptLength + contrast.step]);
+      const upTo = fullRow.ids.slice(0, p + 1);
+      const out = await session.run(
+        {
+          input_ids: { dims: [1, upTo.length], data: BigInt64Array.from(upTo.map(BigInt)) },
+          attention_mask: { dims: [1, upTo.length], data: BigInt64Array.from(fullRow.attention.slice(0, p + 1).map(BigInt)) },
+          [GATHER_INPUT]: { dims: [1, upTo.length, 1], data: new BigInt64Array(upTo.length) },
+          [TOP_K_INPUT]: { dims: [1], data: BigInt64Array.of(1n) },
+        },
+        { outputs: [LAST_LOGPROBS] },
+      );
+      const lp = Float64Array.from(out[LAST_LOGPROBS].data as Float32Array);
+      lp[contrast.tokenId] = -Infinity;
+      contrast.contrastId = argmax(lp);
     }
     if (contrast.contrastId === contrast.tokenId) throw new BadInputError('The contrast token is the generated token itself; name a different token.');
   }
+  // Ids gathered per position: the generated token at the position that chose it, and at the contrast's
+  // position also the alternative (k = 2 then; other positions repeat their id).
+  const k = contrast ? 2 : 1;
+  const evaluator = new BatchedEvaluator(async (b: PaddedBatch) => {
+    const gather = new BigInt64Array(b.batch * b.seqLen * k);
+    b.rows.forEach((row, r) => {
+      for (let j = 0; j < m; j++) {
+        const p = predictor(row, row.positionOf[promptLength + j]);
+        const o = (r * b.seqLen + p) * k;
+        gather[o] = BigInt(generated[j]);
+        if (k === 2) gather[o + 1] = BigInt(contrast && j === contrast.step ? contrast.contrastId : generated[j]);
+      }
+    });
+    const out = await session.run(
+      {
+        input_ids: { dims: [b.batch, b.seqLen], data: b.inputIds },
+        attention_mask: { dims: [b.batch, b.seqLen], data: b.attentionMask },
+        [GATHER_INPUT]: { dims: [b.batch, b.seqLen, k], data: gather },
+        [TOP_K_INPUT]: { dims: [1], data: BigInt64Array.of(1n) },
+      },
+      { outputs: [GATHERED_OUTPUT] },
+    );
+    const g = out[GATHERED_OUTPUT];
+    return { gathered: { dims: g.dims, data: g.data as Float32Array } } as BatchOutputs;
+  }, batchOptions);
   const extractor: RowExtractor<Float64Array> = {
     key: `generation:${generated.join(',')}:${contrast ? `${contrast.step}/${contrast.contrastId}` : ''}`,
     extract(outputs, b, row) {
+      const g = outputs.gathered;
+      const s = g.dims[1];
+      const at = (j: number, which: number) => g.data[(b * s + predictor(row, row.positionOf[promptLength + j])) * k + which];
       const out = new Float64Array(targetCount);
       let sum = 0;
       for (let j = 0; j < m; j++) {
-        const logits = logitsFor(outputs, b, row, j);
-        out[j] = logits[generated[j]] - logSumExp(logits);
+        out[j] = at(j, 0);
         sum += out[j];
       }
       out[m] = sum;
-      if (contrast) {
-        // log p(a) − log p(b) = logit a − logit b: the normaliser cancels.
-        const logits = logitsFor(outputs, b, row, contrast.step);
-        out[m + 1] = logits[contrast.tokenId] - logits[contrast.contrastId];
-      }
+      if (contrast) out[m + 1] = at(contrast.step, 0) - at(contrast.step, 1);
       return out;
     },
   };

@@ -12,6 +12,15 @@ export interface SamplingSettings {
   topP: number;
 }
 
+/** log Σ exp(x) in double precision (stable), without allocating. */
+export function logSumExp(x: ArrayLike<number>): number {
+  let max = -Infinity;
+  for (let i = 0; i < x.length; i++) if (x[i] > max) max = x[i];
+  let sum = 0;
+  for (let i = 0; i < x.length; i++) sum += Math.exp(x[i] - max);
+  return max + Math.log(sum);
+}
+
 /** log softmax in double precision (stable). */
 export function logSoftmax(logits: ArrayLike<number>): Float64Array {
   let max = -Infinity;

@@ -20,6 +20,8 @@ export interface RunOptions {
    * their 16-bit patterns untouched (a Uint16Array), for callers that feed them straight back (a KV cache).
    */
   float16?: 'float32' | 'keep';
+  /** Only these outputs are returned (the others stay inside the runtime); default all. */
+  outputs?: string[];
 }
 
 /** Options for {@link ModelSession.create}. */
@@ -104,7 +106,7 @@ export class ModelSession {
       const type = ORT_TYPE[this.input(name)?.elemType ?? DataType.FLOAT] ?? 'float32';
       ortFeeds[name] = new ort.Tensor(type, convert(t.data, type) as ort.Tensor.DataType, t.dims);
     }
-    const results = await this.session.run(ortFeeds);
+    const results = options.outputs ? await this.session.run(ortFeeds, options.outputs) : await this.session.run(ortFeeds);
     const out: Record<string, TensorData> = {};
     for (const [name, value] of Object.entries(results)) {
       const half = value.type === 'float16' && options.float16 !== 'keep';

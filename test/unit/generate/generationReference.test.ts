@@ -12,7 +12,7 @@ async function stepLogits(model: LoadedModel, c: GenerationCase, useCache: boole
   const rows: Float32Array[] = [];
   const sequence = [...c.prompt_ids];
   for (const id of c.generated) {
-    rows.push(await stepper.step(sequence));
+    rows.push((await stepper.step(sequence, { logits: true })).logits as Float32Array);
     sequence.push(id);
   }
   return rows;
