@@ -157,6 +157,18 @@ describe('the prompt-attribution matrix of a generation', () => {
     assert.match(e.positionsNote ?? '', /GroupQueryAttention/);
     assert.equal(e.positions!.every((p) => p.attention === undefined), true);
     e.targets.forEach((x, j) => assert.ok(Math.abs(x.outputValue - gen.tokens[j].logprob) < 1e-4));
+    // Its hidden states are still found (the fused layers count as layers), so the logit lens works.
+    for (const p of e.positions!) assert.ok(Math.abs(p.lens![2].probability - gen.tokens[p.step].probability) < 1e-4);
+  });
+
+  test('the logit lens of an fp16 export ends at the probability generation gave each token', async () => {
+    const model = await openGenerationModel('llama-gen', 'fp16');
+    const gen = await generateText(model, { prompt: PROMPT, maxNewTokens: 3 }, recordingContext());
+    const e = await explainGeneration(model, { prompt: PROMPT, generated: gen.tokens.map((x) => x.id) }, recordingContext());
+    for (const p of e.positions!) {
+      assert.equal(p.lens!.length, 3);
+      assert.ok(Math.abs(p.lens![2].probability - gen.tokens[p.step].probability) < 1e-3);
+    }
   });
 
   test('a cancel stops the matrix between rounds', async () => {
