@@ -5,6 +5,7 @@
 import { compareCommand } from './compareCommand';
 import { COMMON_OPTIONS, CommandContext, CommandDefinition, commandHelp } from './commandSpec';
 import { CliError, ExitCode } from './exitCodes';
+import { generateCommand } from './generateCommand';
 import { downloadCommand, modelsCommand } from './hubCommands';
 import { activationsCommand, datasetCommand, headsCommand, logitLensCommand, robustnessCommand } from './insideCommands';
 import { attentionCommand, explainCommand, inspectCommand, predictCommand } from './modelCommands';
@@ -18,6 +19,7 @@ export const COMMANDS: readonly CommandDefinition[] = [
   inspectCommand,
   predictCommand,
   explainCommand,
+  generateCommand,
   attentionCommand,
   activationsCommand,
   logitLensCommand,

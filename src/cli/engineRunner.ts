@@ -44,15 +44,26 @@ export class EngineRunner {
     return this.request('open', { modelPath, variant }, label);
   }
 
-  /** Sends one request, showing its progress, and turns engine failures into CliErrors. */
-  async request<M extends EngineMethod>(method: M, params: EngineApi[M]['params'], label: string): Promise<EngineApi[M]['result']> {
+  /**
+   * Sends one request, showing its progress, and turns engine failures into CliErrors. `onProgress` also sees
+   * every progress event (a generation's streamed tokens).
+   */
+  async request<M extends EngineMethod>(
+    method: M,
+    params: EngineApi[M]['params'],
+    label: string,
+    onProgress?: (p: ProgressEvent) => void,
+  ): Promise<EngineApi[M]['result']> {
     const { signal, progress } = this.options;
     if (signal.aborted) throw new CliError('Interrupted.', ExitCode.interrupted);
     progress.update(`${label}…`);
     try {
       return await this.client.request(method, params, {
         signal,
-        onProgress: (p: ProgressEvent) => progress.update(`${label}: ${p.message ?? `${p.done}/${p.total}`}`, p.done, p.total),
+        onProgress: (p: ProgressEvent) => {
+          if (onProgress) onProgress(p);
+          else progress.update(`${label}: ${p.message ?? `${p.done}/${p.total}`}`, p.done, p.total);
+        },
       });
     } catch (err) {
       if (signal.aborted) throw new CliError('Interrupted.', ExitCode.interrupted);

@@ -511,6 +511,152 @@ export interface DatasetResult {
   evaluations: number;
 }
 
+/* ------------------------------------------------------------------------------------------------ */
+/* Text generation: a causal LM continues a prompt; every generated token is explained by the prompt */
+/* ------------------------------------------------------------------------------------------------ */
+
+/** How the next token is chosen: the most probable one, or a draw from the (filtered) distribution. */
+export type DecodingStrategy = 'greedy' | 'sample';
+
+export interface GenerateParams {
+  prompt: string;
+  /** Most tokens to generate (default 32). */
+  maxNewTokens?: number;
+  /** Default 'greedy'; 'sample' draws with temperature, top-k and top-p from a seeded generator. */
+  strategy?: DecodingStrategy;
+  /** Sampling temperature > 0 (default 1). */
+  temperature?: number;
+  /** Keep only the k most probable tokens before drawing (0 or absent: all). */
+  topK?: number;
+  /** Keep the smallest set of most probable tokens whose probabilities add up to at least p, 0 < p ≤ 1 (default 1). */
+  topP?: number;
+  /** Seed of the sampler (default 0): the same seed gives the same text. */
+  seed?: number;
+  /** Generation stops once the continuation contains one of these strings (it is kept in the text). */
+  stop?: string[];
+  /** Feed each step's key/value cache to the next (default true); false recomputes the whole sequence per token. */
+  useCache?: boolean;
+  /** Wrap the prompt in the tokenizer's chat template as one user message (plain text when it has none). */
+  chat?: boolean;
+  /** Most likely alternatives recorded for each generated token (default 5). */
+  alternatives?: number;
+}
+
+/** One generated token. Offsets are UTF-16 positions in the continuation text. */
+export interface GeneratedToken {
+  id: number;
+  /** The token as the vocabulary shows it (a leading space as a visible mark, bytes as <0x..>). */
+  label: string;
+  start: number;
+  end: number;
+  /** log p(token | everything before it) under the model's own distribution (before temperature and filters). */
+  logprob: number;
+  probability: number;
+  /** The most probable tokens at this step, most probable first; `logit` holds each one's log-probability (the step's logits shifted by their normaliser, so differences are logit differences). */
+  alternatives: Candidate[];
+}
+
+export type GenerationStopReason = 'eos' | 'stop-string' | 'max-new-tokens' | 'context-window' | 'cancelled';
+
+export interface GenerationResult {
+  kind: 'generation';
+  prompt: string;
+  /** What the model was fed: the prompt, or the prompt inside the chat template. */
+  modelInput: string;
+  /** Whether the chat template was applied. */
+  chat: boolean;
+  /** Prompt tokens with offsets into `prompt` (tokens the template added are special and have empty offsets). */
+  promptTokens: TokenView[];
+  promptWords: WordView[];
+  tokens: GeneratedToken[];
+  /** The continuation. */
+  text: string;
+  stopReason: GenerationStopReason;
+  /** The stop string that ended the generation. */
+  stopString?: string;
+  /** How past keys and values were carried: fed back (`kv`), through a merged decoder's cache branch, or recomputed. */
+  cache: 'kv' | 'kv-merged' | 'kv-two-graphs' | 'none';
+  contextWindow: number;
+  settings: { strategy: DecodingStrategy; temperature: number; topK: number; topP: number; seed: number; maxNewTokens: number; stop: string[] };
+  /** Σ log p of the generated tokens. */
+  sequenceLogprob: number;
+  timing: { promptMs: number; totalMs: number; tokensPerSecond: number };
+  notes: string[];
+}
+
+/** The `partial` of a generate progress event: one more token. */
+export interface GenerationProgress {
+  index: number;
+  token: GeneratedToken;
+  /** The continuation so far. */
+  text: string;
+}
+
+export interface GenerationExplainParams {
+  prompt: string;
+  /** The generated token ids to explain (a generate result's tokens). */
+  generated: number[];
+  chat?: boolean;
+  /** occlusion (default), kernel-shap, partition-shap, exact-shapley, lime or occlusion-window. */
+  method?: MethodName;
+  /** Evaluations per explained token (default per method); tokens share them. */
+  budget?: number;
+  seed?: number;
+  level?: Level;
+  /** 'delete' (default) or 'attention'. */
+  removal?: RemovalStrategy;
+  /** Also explain log p(token at `step`) − log p(`token`): why this token and not that one (default: the runner-up). */
+  contrast?: { step: number; token?: string | number };
+  /** Attention and logit lens at each generated position (default true). */
+  inside?: boolean;
+}
+
+/** What produced one generated token, inside the model. */
+export interface GenerationPosition {
+  step: number;
+  /** Token position (in prompt + generated) whose output chose the token. */
+  position: number;
+  /** Per layer, the heads' mean attention of that position over positions 0..position. */
+  attention?: { layer: number; weights: number[] }[];
+  /** Per hidden state (0 enters layer 0): its top token through the final norm and head, and the generated token's rank and probability there. */
+  lens?: { index: number; top: { id: number; label: string; probability: number }; rank: number; probability: number }[];
+}
+
+/** An explained target: one number per prompt feature. */
+export interface GenerationTarget {
+  values: number[];
+  /** f(all prompt features removed). */
+  baseValue: number;
+  /** f(the whole prompt). */
+  outputValue: number;
+  convergence: { max: number; kind: string; final: boolean };
+}
+
+/** The inseq-style feature-attribution matrix of a generation: prompt features × generated tokens. */
+export interface GenerationExplanation {
+  kind: 'generation-explanation';
+  prompt: string;
+  chat: boolean;
+  /** Prompt words (or tokens) with offsets into `prompt`. */
+  features: { text: string; start: number; end: number; tokenIndices: number[] }[];
+  tokens: { id: number; label: string; logprob: number }[];
+  /** The explained value of each target. */
+  value: 'log-probability';
+  /** targets[j]: generated token j's log-probability given the prompt and the tokens before it (teacher forced). */
+  targets: GenerationTarget[];
+  /** The whole continuation's log-probability (Σ over the tokens). */
+  sequence: GenerationTarget;
+  contrast?: GenerationTarget & { step: number; tokenId: number; label: string; contrastId: number; contrastLabel: string };
+  method: MethodName;
+  /** Distinct model rows run (shared by every target), and batches. */
+  evaluations: number;
+  batches: number;
+  positions?: GenerationPosition[];
+  positionsNote?: string;
+  provenance: Provenance;
+  notes: string[];
+}
+
 export interface EngineOptions {
   executionProviders?: string[];
   threads?: number;
@@ -541,6 +687,10 @@ export interface EngineApi {
   robustness: { params: RobustnessParams; result: RobustnessResult };
   /** A whole file of examples, streamed: accuracy, confusion, influential words, hard examples. */
   datasetRun: { params: DatasetParams; result: DatasetResult };
+  /** Continue a prompt (causal LMs), streaming each token as a progress event; a cancel keeps what was generated. */
+  generate: { params: GenerateParams; result: GenerationResult };
+  /** The prompt-attribution matrix of a generation, with attention and logit lens at each generated position. */
+  explainGeneration: { params: GenerationExplainParams; result: GenerationExplanation };
   /** Crash the engine on purpose (tests of recovery). */
   crash: { params: Record<string, never>; result: never };
 }

@@ -13,6 +13,9 @@ import type {
   EncodedText,
   ExplanationResult,
   FeatureValue,
+  GenerationExplanation,
+  GenerationProgress,
+  GenerationResult,
   HeadImportanceResult,
   Level,
   LogitLensResult,
@@ -23,8 +26,8 @@ import type {
   RobustnessResult,
 } from './engineApi';
 
-export type PanelTab = 'prediction' | 'attributions' | 'attention' | 'activations' | 'heads' | 'compare' | 'robustness' | 'dataset';
-export const PANEL_TABS: readonly PanelTab[] = ['prediction', 'attributions', 'attention', 'activations', 'heads', 'compare', 'robustness', 'dataset'];
+export type PanelTab = 'prediction' | 'attributions' | 'generation' | 'attention' | 'activations' | 'heads' | 'compare' | 'robustness' | 'dataset';
+export const PANEL_TABS: readonly PanelTab[] = ['prediction', 'attributions', 'generation', 'attention', 'activations', 'heads', 'compare', 'robustness', 'dataset'];
 
 /** Methods that attribute an output to input words (rollout/flow are attention views). */
 export const ATTRIBUTION_METHODS: readonly MethodName[] = ['partition-shap', 'kernel-shap', 'exact-shapley', 'lime', 'occlusion', 'occlusion-window'];
@@ -116,6 +119,14 @@ export interface HeadsView {
   result: HeadImportanceResult;
   /** The text the importance was measured on. */
   text: string;
+}
+
+/** A generation and its prompt-attribution matrix, as the Generation tab shows them. */
+export interface GenerationView {
+  result: GenerationResult;
+  explanation?: GenerationExplanation;
+  /** The generated token whose attributions colour the prompt; −1 = the whole continuation. */
+  step: number;
 }
 
 /** A model comparison and what the second model was. */
@@ -256,6 +267,11 @@ export type HostToPanel =
   | { type: 'compareModels'; view: CompareView }
   | { type: 'robustness'; result: RobustnessResult }
   | { type: 'dataset'; view: DatasetView }
+  /** A generation starts: the prompt, then one `generationToken` per token as it comes. */
+  | { type: 'generationStart'; prompt: string }
+  | { type: 'generationToken'; progress: GenerationProgress }
+  | { type: 'generation'; view: GenerationView }
+  | { type: 'generationStep'; step: number }
   | { type: 'showTab'; tab: PanelTab; focus?: { start: number; end: number } }
   | { type: 'error'; message: string }
   | RpcRequest<WebviewRequests>
@@ -285,6 +301,12 @@ export type PanelToHost =
   /** Opens an example of the dataset at its line and explains it. */
   | { type: 'openExample'; line: number; text: string }
   | { type: 'exportDataset'; format: 'json' | 'csv' }
+  /** Colour the prompt by one generated token's attributions (−1: the whole continuation). */
+  | { type: 'selectGenerationStep'; step: number }
+  /** Explain the generation shown (again, with the current settings). */
+  | { type: 'explainGeneration' }
+  /** Insert the continuation after the prompt in its document. */
+  | { type: 'insertGeneration' }
   | RpcRequest<HostRequests>
   | RpcResponse;
 
@@ -307,6 +329,7 @@ export type SidebarToHost =
 const PANEL_TYPES = new Set<PanelToHost['type']>([
   'ready', 'runExplain', 'runCompare', 'loadAttention', 'loadRollout', 'loadActivations', 'cancel', 'exportData', 'saveImage', 'revealText', 'tabChanged', 'request', 'response',
   'loadLogitLens', 'loadHeads', 'runPrune', 'runCompareModels', 'runRobustness', 'runDataset', 'openExample', 'exportDataset',
+  'selectGenerationStep', 'explainGeneration', 'insertGeneration',
 ]);
 
 /** Keeps the well-formed [layer, head] pairs of a webview message (at most `max`). */

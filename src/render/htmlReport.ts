@@ -105,7 +105,8 @@ export function jsonForScriptTag(value: unknown): string {
     .replace(/\u2029/g, '\\u2029');
 }
 
-const CSS = `
+/** The reports' stylesheet (light and dark), shared by every self-contained report. */
+export const REPORT_CSS = `
 :root { color-scheme: light dark; --fg: #1f2328; --muted: #59636e; --bg: #ffffff; --line: #d1d9e0; }
 @media (prefers-color-scheme: dark) { :root { --fg: #e6edf3; --muted: #9198a1; --bg: #0d1117; --line: #3d444d; } figure svg { background: #fff; border-radius: 4px; } }
 body { font: 14px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; color: var(--fg); background: var(--bg); max-width: 980px; margin: 2rem auto; padding: 0 1rem; }
@@ -134,7 +135,7 @@ export function buildHtmlReport(result: ExplanationResult, attention?: Attention
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)}</title>
-<style>${CSS}</style>
+<style>${REPORT_CSS}</style>
 </head>
 <body>
 <h1>${escapeHtml(title)}</h1>

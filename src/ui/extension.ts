@@ -2,12 +2,14 @@ import * as vscode from 'vscode';
 import { ATTRIBUTION_METHODS, SidebarState } from '../protocol/webviewMessages';
 import { AnalysisController, registerAnalysisCommands } from './commands/analysisCommands';
 import { registerExportCommands } from './commands/exportCommands';
+import { GenerationController, registerGenerationCommands } from './commands/generationCommands';
 import { registerHubCommands } from './commands/hubCommands';
 import { InsideController, registerInsideCommands } from './commands/insideCommands';
 import { registerModelCommands } from './commands/modelCommands';
 import { affectsLens, updateSetting, VariantSetting } from './config';
 import { AttributionHighlights } from './editor/attributionHighlights';
 import { registerAttributionHover } from './editor/attributionHover';
+import { GenerationGhostText } from './editor/generationGhostText';
 import { LensEngine } from './engine/lensEngine';
 import { Settings, Views } from './ids';
 import type { LensApi } from './lensApi';
@@ -33,6 +35,7 @@ export function activate(context: vscode.ExtensionContext): LensApi {
     engine,
     store: new ExplanationStore(),
     highlights: new AttributionHighlights(),
+    ghostText: new GenerationGhostText(),
     panel: new ExplanationPanel(context.extensionUri),
     sidebar: new InspectorView(context.extensionUri),
     runSettings: new RunSettingsState(),
@@ -44,6 +47,7 @@ export function activate(context: vscode.ExtensionContext): LensApi {
   };
   const analysis = new AnalysisController(services);
   const inside = new InsideController(services, analysis);
+  const generation = new GenerationController(services);
   services.panel.setActions(analysis);
   services.panel.setInsideActions({
     initialMessages: () => inside.initialMessages(),
@@ -78,6 +82,7 @@ export function activate(context: vscode.ExtensionContext): LensApi {
     engine,
     services.store,
     services.highlights,
+    services.ghostText,
     services.panel,
     services.sidebar,
     services.runSettings,
@@ -85,6 +90,7 @@ export function activate(context: vscode.ExtensionContext): LensApi {
     registerModelCommands(context, services),
     registerAnalysisCommands(context, services, analysis),
     registerInsideCommands(services, inside),
+    registerGenerationCommands(services, generation),
     registerExportCommands(context, services),
     registerHubCommands(context, services),
     registerAttributionHover(context, services),
@@ -107,6 +113,11 @@ export function activate(context: vscode.ExtensionContext): LensApi {
     get inside() {
       return inside.latest;
     },
+    get generation() {
+      return generation.latest;
+    },
+    selectGenerationStep: (step) => generation.selectStep(step),
+    ghostTextIn: (editor) => services.ghostText.textIn(editor.document),
     cancelCurrent: () => services.cancelCurrent(),
     decorationsFor: (editor) => services.highlights.for(editor.document),
   };

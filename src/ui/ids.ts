@@ -25,6 +25,7 @@ export const Commands = {
   testRobustness: 'onnxLens.testRobustness',
   runDataset: 'onnxLens.runDataset',
   showLogitLens: 'onnxLens.showLogitLens',
+  generateAndExplain: 'onnxLens.generateAndExplain',
 } as const;
 export type CommandId = (typeof Commands)[keyof typeof Commands];
 
@@ -48,6 +49,10 @@ export const Settings = {
   maxTokens: 'maxTokens',
   hubEndpoint: 'hub.endpoint',
   requestTimeoutSeconds: 'requestTimeoutSeconds',
+  generationMaxNewTokens: 'generation.maxNewTokens',
+  generationMethod: 'generation.method',
+  generationGhostText: 'generation.ghostText',
+  generationChat: 'generation.chat',
 } as const;
 export type SettingKey = Exclude<(typeof Settings)[keyof typeof Settings], 'onnxLens'>;
 

@@ -1,6 +1,7 @@
 import type * as vscode from 'vscode';
 import type { ExplanationResult, ModelCard } from '../protocol/engineApi';
 import type { DrawnSummary, SidebarState } from '../protocol/webviewMessages';
+import type { GenerationState } from './commands/generationCommands';
 import type { InsideResults } from './commands/insideCommands';
 import type { HighlightInfo } from './editor/attributionHighlights';
 
@@ -21,6 +22,12 @@ export interface LensApi {
   sidebarState(): SidebarState;
   /** The latest head importance, logit lens, comparison, robustness and dataset results. */
   readonly inside: Readonly<InsideResults>;
+  /** The latest Generate and Explain: the selection, the generation, its explanation and the token shown. */
+  readonly generation: Readonly<GenerationState> | undefined;
+  /** Paints the prompt by one generated token's attributions (−1: the whole continuation), as clicking it in the panel does. */
+  selectGenerationStep(step: number): void;
+  /** The faded continuation shown in an editor after its prompt, if any. */
+  ghostTextIn(editor: vscode.TextEditor): string | undefined;
   /** Cancels the work in progress, as the notification's Cancel button does. */
   cancelCurrent(): void;
   /** The attribution highlights of an editor's document. */

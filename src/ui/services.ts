@@ -1,5 +1,6 @@
 import type * as vscode from 'vscode';
 import type { AttributionHighlights } from './editor/attributionHighlights';
+import type { GenerationGhostText } from './editor/generationGhostText';
 import type { LensEngine } from './engine/lensEngine';
 import type { OutputLog } from './outputLog';
 import type { ExplanationPanel } from './panel/explanationPanel';
@@ -14,6 +15,8 @@ export interface Services {
   engine: LensEngine;
   store: ExplanationStore;
   highlights: AttributionHighlights;
+  /** A generated continuation shown as faded text after its prompt. */
+  ghostText: GenerationGhostText;
   panel: ExplanationPanel;
   sidebar: InspectorView;
   runSettings: RunSettingsState;

@@ -11,6 +11,8 @@ export const REPO_ROOT = (() => {
 })();
 
 export const FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures', 'models');
+/** Decoder-only models for text generation, with PyTorch references of greedy generation (scripts/fixtures/make_generation_fixtures.py). */
+export const GENERATION_FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures', 'generation');
 /** Real tokenizer files (bert-base-uncased, gpt2) and the generated small ones; licences in its README. */
 export const TOKENIZERS = path.join(REPO_ROOT, 'test', 'fixtures', 'tokenizers');
 /** Labelled sentences (UCI Sentiment Labelled Sentences); licence in test/fixtures/data/README.md. */
@@ -42,12 +44,12 @@ const materialised = new Map<string, string>();
  * the tokenizer (it is read from the full copy under TOKENIZERS and trimmed here); those get a
  * temporary folder with the model files and the trimmed tokenizer.json.
  */
-export function fixtureModel(name: string): string {
-  const src = path.join(FIXTURES, name);
+export function fixtureModel(name: string, root = FIXTURES): string {
+  const src = path.join(root, name);
   if (!fs.existsSync(src)) throw new Error(`fixture ${name} is missing: run npm run fixtures`);
   const recipeFile = path.join(src, 'tokenizer.recipe.json');
   if (!fs.existsSync(recipeFile)) return src;
-  const done = materialised.get(name);
+  const done = materialised.get(src);
   if (done) return done;
   const recipe = JSON.parse(fs.readFileSync(recipeFile, 'utf8')) as TokenizerRecipe;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `onnx-lens-${name}-`));
@@ -55,8 +57,8 @@ export function fixtureModel(name: string): string {
   fs.rmSync(path.join(dir, 'tokenizer.recipe.json'));
   fs.writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify(recipeTokenizer(recipe)));
   const config = path.join(TOKENIZERS, recipe.from, 'tokenizer_config.json');
-  if (fs.existsSync(config)) fs.copyFileSync(config, path.join(dir, 'tokenizer_config.json'));
-  materialised.set(name, dir);
+  if (fs.existsSync(config) && !fs.existsSync(path.join(dir, 'tokenizer_config.json'))) fs.copyFileSync(config, path.join(dir, 'tokenizer_config.json'));
+  materialised.set(src, dir);
   process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
   return dir;
 }
@@ -76,4 +78,35 @@ export interface Reference {
 
 export function readReference(name: string): Reference {
   return JSON.parse(fs.readFileSync(path.join(FIXTURES, name, 'reference.json'), 'utf8')) as Reference;
+}
+
+/** A generation fixture as a complete model folder (see {@link fixtureModel}). */
+export function generationFixture(name: string): string {
+  return fixtureModel(name, GENERATION_FIXTURES);
+}
+
+/** One prompt of a generation fixture's reference: PyTorch's greedy continuation with its KV cache. */
+export interface GenerationCase {
+  prompt: string;
+  prompt_ids: number[];
+  generated: number[];
+  stopped: 'eos' | 'length';
+  /** [steps, V]: the logits each generated token was chosen from. */
+  logits: RefTensor;
+  /** PyTorch's own largest |cached − recomputed| logit. */
+  pytorch_cache_vs_no_cache: number;
+  /** Top-1 minus top-2 logit at each step. */
+  margins: number[];
+}
+
+export interface GenerationReference {
+  eos_token_id: number[];
+  context_window: number;
+  cases: GenerationCase[];
+  /** llama-gen: the int8 model (ONNX Runtime's dynamic quantization emulated) and the 4-bit model (dequantized weights). */
+  variants?: Record<string, GenerationCase[]>;
+}
+
+export function readGenerationReference(name: string): GenerationReference {
+  return JSON.parse(fs.readFileSync(path.join(GENERATION_FIXTURES, name, 'reference.json'), 'utf8')) as GenerationReference;
 }

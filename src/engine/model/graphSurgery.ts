@@ -349,7 +349,8 @@ export function analyzeGraph(model: OnnxModel, options: AnalyzeOptions = {}): Gr
     // Which stack this chain carries: the attention kind whose probabilities flow into its residuals.
     const attnKinds = selfKinds.filter((k) => attentions.some((a) => a.kind === k && a.softmaxNode !== undefined && flowsInto(ix, a.output, chain[chain.length - 1].output)));
     const own = attnKinds.length > 1 ? attnKinds[attnKinds.length - 1] : attnKinds[0] ?? 'self';
-    const layers = attentions.filter((a) => a.kind === own).length || attentions.filter((a) => a.kind === 'self').length;
+    // Fused attention operators that hide their probabilities still count as layers.
+    const layers = attentions.filter((a) => a.kind === own).length || attentions.filter((a) => a.kind === 'self').length || counters.self;
     if (layers === 0 || chain.length % layers !== 0) {
       notes.push(`Hidden states were not exposed: ${chain.length} residual connections do not divide into ${layers} layers.`);
       continue;

@@ -99,7 +99,8 @@ export class LoadedModel {
     return Math.min(setting, positions);
   }
 
-  private session(role: GraphRole, expose: boolean): Promise<ModelSession> {
+  /** The session of one graph of the model (created on first use; `expose` adds attention and hidden states). */
+  session(role: GraphRole, expose: boolean): Promise<ModelSession> {
     const file = this.files.graphs[role];
     if (!file) throw new ModelError('not-found', `This model has no ${role} graph.`);
     const key = `${role}:${expose}`;
@@ -119,7 +120,7 @@ export class LoadedModel {
   }
 
   /** The graph that takes the text: the model, or the encoder of a seq2seq model, or a decoder-only graph. */
-  private get mainRole(): GraphRole {
+  get mainRole(): GraphRole {
     const g = this.files.graphs;
     if (g.model) return 'model';
     if (g.encoder) return 'encoder';

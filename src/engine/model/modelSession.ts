@@ -1,8 +1,9 @@
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { AnalyzeOptions, ExposedModel, exposeInternals } from './graphSurgery';
+import { float32ToHalf, halfToFloat32 } from './float16';
 import { ModelError } from './modelError';
-import { DataType, halfToFloat, OnnxModel, OnnxValueInfo } from './onnxProto';
+import { DataType, OnnxModel, OnnxValueInfo } from './onnxProto';
 
 /** Typed array payloads a tensor can carry across processes. */
 export type TensorArray = Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array | Int8Array | Uint16Array;
@@ -11,6 +12,17 @@ export type TensorArray = Float32Array | Float64Array | BigInt64Array | Int32Arr
 export interface TensorData {
   dims: number[];
   data: TensorArray;
+}
+
+/** Options of one {@link ModelSession.run}. */
+export interface RunOptions {
+  /**
+   * float16 outputs (fp16 exports: logits, present key/values) come back as float32 by default; 'keep' returns
+   * their 16-bit patterns untouched (a Uint16Array), for callers that feed them straight back (a KV cache).
+   */
+  float16?: 'float32' | 'keep';
+  /** Only these outputs are returned (the others stay inside the runtime); default all. */
+  outputs?: string[];
 }
 
 /** Options for {@link ModelSession.create}. */
@@ -100,10 +112,12 @@ export class ModelSession {
    * (0..S-1 per row, counting only attended tokens so left padding is respected), `token_type_ids` (zeros),
    * `past_key_values.N.key/value` (empty [B, heads, 0, head_dim]), `use_cache_branch` (false),
    * `encoder_attention_mask` (from `attention_mask`), decoder `input_ids` (from `decoder_input_ids`).
-   * @returns every model output and exposed tensor, as plain typed arrays.
+   * Float inputs of a float16 graph may be given as float32 (they are converted) or as 16-bit patterns.
+   * @returns every model output and exposed tensor, as plain typed arrays (float16 ones as float32 unless
+   *   `options.float16` is 'keep').
    * @throws ModelError when a required input is missing and cannot be derived.
    */
-  async run(feeds: Record<string, TensorData>): Promise<Record<string, TensorData>> {
+  async run(feeds: Record<string, TensorData>, options: RunOptions = {}): Promise<Record<string, TensorData>> {
     const filled = this.fillInputs(feeds);
     const ortFeeds: Record<string, ort.Tensor> = {};
     for (const name of this.session.inputNames) {
@@ -113,13 +127,13 @@ export class ModelSession {
     }
     let results: ort.InferenceSession.OnnxValueMapType;
     try {
-      results = await this.session.run(ortFeeds);
+      results = options.outputs ? await this.session.run(ortFeeds, options.outputs) : await this.session.run(ortFeeds);
     } catch (err) {
       throw new ModelError('runtime-error', `ONNX Runtime could not run ${this.label}: ${runtimeMessage(err)}.`);
     }
     const out: Record<string, TensorData> = {};
     for (const [name, value] of Object.entries(results)) {
-      out[name] = { dims: [...value.dims], data: asFloat32(value) };
+      out[name] = { dims: [...value.dims], data: value.type === 'float16' && options.float16 === 'keep' ? (value.data as TensorArray) : asFloat32(value) };
     }
     return out;
   }
@@ -148,7 +162,7 @@ export class ModelSession {
         if (typeof heads !== 'number' || typeof headDim !== 'number') {
           throw new ModelError('unsupported-graph', `Input ${name} has no fixed head count and head size; give it explicitly.`);
         }
-        feeds[name] = { dims: [batch, heads, 0, headDim], data: new Float32Array(0) };
+        feeds[name] = { dims: [batch, heads, 0, headDim], data: info?.elemType === DataType.FLOAT16 ? new Uint16Array(0) : new Float32Array(0) };
       } else if (name === 'use_cache_branch') {
         feeds[name] = { dims: [1], data: new Uint8Array([0]) };
       } else if (name === 'token_type_ids') {
@@ -182,7 +196,7 @@ function asFloat32(value: ort.Tensor): TensorArray {
   if (value.type === 'float16') {
     const bits = value.data as unknown as ArrayLike<number>;
     // Where the runtime hands out a Float16Array the values are numbers already; a Uint16Array holds bits.
-    if (bits instanceof Uint16Array) return Float32Array.from(bits, halfToFloat);
+    if (bits instanceof Uint16Array) return halfToFloat32(bits);
     return Float32Array.from(bits);
   }
   if (value.type === 'float64') return Float32Array.from(value.data as Float64Array);
@@ -226,6 +240,8 @@ function convert(data: TensorArray, type: ort.Tensor.Type): TensorArray {
       return data instanceof Int32Array ? data : Int32Array.from(Array.from(data as ArrayLike<number | bigint>, Number));
     case 'float32':
       return data instanceof Float32Array ? data : Float32Array.from(Array.from(data as ArrayLike<number | bigint>, Number));
+    case 'float16':
+      return data instanceof Uint16Array ? data : float32ToHalf(data as ArrayLike<number>);
     case 'bool':
     case 'uint8':
       return data instanceof Uint8Array ? data : Uint8Array.from(Array.from(data as ArrayLike<number | bigint>, (v) => (Number(v) ? 1 : 0)));

@@ -1,4 +1,5 @@
 import { ModelError } from './modelError';
+import { halfToFloat } from './float16';
 
 /*
  * A bounded reader for the parts of ONNX's ModelProto the engine needs, and a writer that appends to a
@@ -678,16 +679,6 @@ export function tensorNumbers(t: OnnxTensor): number[] | undefined {
     }
   }
   return out.length === t.elementCount ? out : undefined;
-}
-
-/** The value of an IEEE 754 half-precision number given as its 16 bits. */
-export function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * 2 ** -14 * (f / 1024);
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * 2 ** (e - 15) * (1 + f / 1024);
 }
 
 /* ------------------------------------------------------------------------------------------------ */

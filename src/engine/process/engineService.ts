@@ -1,5 +1,7 @@
 import type { EngineApi, EngineMethod } from '../../protocol/engineApi';
 import { explainText } from '../explain/explainText';
+import { generateText } from '../generate/generateText';
+import { explainGeneration } from '../generate/generationMatrix';
 import { activations } from '../inspect/activations';
 import { compareModels } from '../inspect/compareModels';
 import { datasetRun } from '../inspect/datasetRun';
@@ -84,6 +86,17 @@ export class EngineService {
       const started = Date.now();
       const result = await datasetRun(this.requireModel(), p, ctx);
       this.log(`dataset run: ${result.examples} examples in ${Date.now() - started} ms (${result.examplesPerSecond.toFixed(1)} per second)`);
+      return result;
+    },
+    generate: async (p, ctx) => {
+      const result = await generateText(this.requireModel(), p, ctx);
+      this.log(`generate: ${result.tokens.length} tokens (${result.stopReason}, cache ${result.cache}) in ${result.timing.totalMs} ms, ${result.timing.tokensPerSecond.toFixed(1)} tokens/s`);
+      return result;
+    },
+    explainGeneration: async (p, ctx) => {
+      const started = Date.now();
+      const result = await explainGeneration(this.requireModel(), p, ctx);
+      this.log(`explain generation ${result.method}: ${result.features.length} features × ${result.tokens.length} tokens, ${result.evaluations} evaluations, ${Date.now() - started} ms`);
       return result;
     },
     crash: async () => {

@@ -371,7 +371,10 @@ export function registerAnalysisCommands(_context: vscode.ExtensionContext, serv
       }
       services.highlights.show(item);
     }),
-    vscode.commands.registerCommand(Commands.clearHighlights, () => services.highlights.clear()),
+    vscode.commands.registerCommand(Commands.clearHighlights, () => {
+      services.highlights.clear();
+      services.ghostText.clear();
+    }),
     vscode.commands.registerCommand(Commands.showPanel, (args?: { explanationId?: string; feature?: number; tab?: PanelTab }) => {
       const item = args?.explanationId ? services.store.select(args.explanationId) : services.store.current;
       if (item && args?.explanationId) {

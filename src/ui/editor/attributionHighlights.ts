@@ -43,9 +43,14 @@ export class AttributionHighlights implements vscode.Disposable {
   /** Paints an explanation on its document (replacing what was there). */
   show(item: ExplainedSelection): void {
     if (!item.uri) return;
-    const ranges = highlightRanges(item.result, item.offset).map((r) => ({ ...r, explanationId: item.id }));
-    this.byDocument.set(item.uri, ranges);
-    this.repaint(item.uri);
+    this.showFeatures(item.uri, item.id, item.result.features, item.offset);
+  }
+
+  /** Paints attributed spans (offsets relative to `offset` in the document), under the id hovers look up. */
+  showFeatures(uri: string, explanationId: string, features: Parameters<typeof highlightRanges>[0]['features'], offset: number): void {
+    const ranges = highlightRanges({ features }, offset).map((r) => ({ ...r, explanationId }));
+    this.byDocument.set(uri, ranges);
+    this.repaint(uri);
   }
 
   clear(uri?: string): void {

@@ -48,6 +48,15 @@ export interface InsidePanelActions {
   exportDataset(format: 'json' | 'csv'): void;
 }
 
+/** What the Generation tab's buttons do; implemented by the generation commands. */
+export interface GenerationPanelActions {
+  initialMessages(): HostToPanel[];
+  selectStep(step: number): void;
+  explain(): void;
+  insert(): void;
+  exportData(format: 'json' | 'html'): void;
+}
+
 /**
  * The explanation panel: one per window, reused. It is created on demand, holds no state the host
  * cannot resend, and is rebuilt from `initialMessages()` whenever it loads.
@@ -57,6 +66,7 @@ export class ExplanationPanel implements vscode.Disposable {
   private channel: WebviewChannel<HostToPanel, WebviewRequests> | undefined;
   private actions: PanelActions | undefined;
   private insideActions: InsidePanelActions | undefined;
+  private generationActions: GenerationPanelActions | undefined;
   private currentTab: PanelTab = 'prediction';
 
   constructor(private readonly extensionUri: vscode.Uri) {}
@@ -67,6 +77,10 @@ export class ExplanationPanel implements vscode.Disposable {
 
   setInsideActions(actions: InsidePanelActions): void {
     this.insideActions = actions;
+  }
+
+  setGenerationActions(actions: GenerationPanelActions): void {
+    this.generationActions = actions;
   }
 
   get isOpen(): boolean {
@@ -144,7 +158,9 @@ export class ExplanationPanel implements vscode.Disposable {
     const m = message as PanelToHost;
     switch (m.type) {
       case 'ready':
-        for (const initial of [...(a?.initialMessages() ?? []), ...(this.insideActions?.initialMessages() ?? [])]) channel.post(initial);
+        for (const initial of [...(a?.initialMessages() ?? []), ...(this.insideActions?.initialMessages() ?? []), ...(this.generationActions?.initialMessages() ?? [])]) {
+          channel.post(initial);
+        }
         channel.post({ type: 'showTab', tab: this.currentTab });
         channel.markReady();
         return;
@@ -177,7 +193,9 @@ export class ExplanationPanel implements vscode.Disposable {
         a?.cancel();
         return;
       case 'exportData':
-        if (m.format === 'json' || m.format === 'html') a?.exportData(m.format);
+        if (m.format !== 'json' && m.format !== 'html') return;
+        if (this.currentTab === 'generation' && this.generationActions) this.generationActions.exportData(m.format);
+        else a?.exportData(m.format);
         return;
       case 'saveImage':
         if ((m.format === 'png' || m.format === 'svg') && typeof m.data === 'string') a?.saveImage(m.format, String(m.name), m.data);
@@ -218,6 +236,15 @@ export class ExplanationPanel implements vscode.Disposable {
         return;
       case 'exportDataset':
         if (m.format === 'json' || m.format === 'csv') inside?.exportDataset(m.format);
+        return;
+      case 'selectGenerationStep':
+        if (Number.isInteger(m.step) && m.step >= -1) this.generationActions?.selectStep(m.step);
+        return;
+      case 'explainGeneration':
+        this.generationActions?.explain();
+        return;
+      case 'insertGeneration':
+        this.generationActions?.insert();
         return;
     }
   }

@@ -11,6 +11,7 @@ import { AttentionTab } from './attentionTab';
 import { AttributionsTab } from './attributionsTab';
 import { CompareTab } from './compareTab';
 import { DatasetTab } from './datasetTab';
+import { GenerationTab } from './generationTab';
 import { HeadsTab } from './headsTab';
 import { PredictionTab } from './predictionTab';
 import { RobustnessTab } from './robustnessTab';
@@ -22,6 +23,7 @@ let theme = readTheme();
 const tabs: Record<PanelTab, TabView> = {
   prediction: new PredictionTab(),
   attributions: new AttributionsTab(channel, theme),
+  generation: new GenerationTab(channel, theme),
   attention: new AttentionTab(channel, theme),
   activations: new ActivationsTab(channel, theme),
   heads: new HeadsTab(channel, theme),
@@ -32,6 +34,7 @@ const tabs: Record<PanelTab, TabView> = {
 const titles: Record<PanelTab, string> = {
   prediction: 'Prediction',
   attributions: 'Attributions',
+  generation: 'Generation',
   attention: 'Attention',
   activations: 'Activations',
   heads: 'Heads',
@@ -47,6 +50,7 @@ const heads = tabs.heads as HeadsTab;
 const compare = tabs.compare as CompareTab;
 const robustness = tabs.robustness as RobustnessTab;
 const dataset = tabs.dataset as DatasetTab;
+const generation = tabs.generation as GenerationTab;
 
 let current: PanelTab = channel.loadState<{ tab?: PanelTab }>()?.tab ?? 'prediction';
 let lastError: string | undefined;
@@ -178,6 +182,19 @@ window.addEventListener('message', (event: MessageEvent) => {
     case 'dataset':
       setError(undefined);
       dataset.setView(message.view);
+      return;
+    case 'generationStart':
+      setError(undefined);
+      generation.start(message.prompt);
+      return;
+    case 'generationToken':
+      generation.addToken(message.progress);
+      return;
+    case 'generation':
+      generation.setView(message.view);
+      return;
+    case 'generationStep':
+      generation.setStep(message.step);
       return;
     case 'showTab':
       if (tabs[message.tab]) showTab(message.tab);

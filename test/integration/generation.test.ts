@@ -1,0 +1,90 @@
+/**
+ * Generate and Explain on a small Llama-style fixture: the continuation streams into the Generation tab and
+ * appears as faded text after the prompt, every generated token is explained, the prompt is painted by the
+ * whole continuation and then by one chosen token, and the hover on a prompt word says what it did.
+ */
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { Commands } from '../../src/ui/ids';
+import type { LensApi } from '../../src/ui/lensApi';
+import { activateLens, editorWith, waitFor } from './lensSupport';
+
+const PROMPT = 'i loved this place and the food';
+
+suite('Generate and Explain', function () {
+  this.timeout(120000);
+  let api: LensApi;
+  let extensionPath: string;
+  let editor: vscode.TextEditor;
+  let expected: number[];
+
+  suiteSetup(async function () {
+    ({ api, extensionPath } = await activateLens());
+    let folder: string;
+    try {
+      const support = await import('../support/fixtureModels');
+      folder = support.generationFixture('llama-gen');
+      expected = support.readGenerationReference('llama-gen').cases.find((c) => c.prompt === PROMPT)!.generated;
+    } catch (error) {
+      console.log(`  skipped: the generation fixture is not available (${error instanceof Error ? error.message : String(error)})`);
+      this.skip();
+    }
+    const card = await vscode.commands.executeCommand(Commands.openModel, folder);
+    assert.ok(card, 'the Llama-style fixture opens');
+    editor = await editorWith(`${PROMPT}\n`);
+    editor.selection = new vscode.Selection(editor.document.positionAt(0), editor.document.positionAt(PROMPT.length));
+  });
+
+  suiteTeardown(async () => {
+    const demo = path.join(extensionPath, 'models', 'demo-sentiment');
+    if (fs.existsSync(demo)) await vscode.commands.executeCommand(Commands.openModel, demo);
+  });
+
+  test('the continuation PyTorch generates appears in the Generation tab and after the prompt, with every token explained', async () => {
+    await vscode.commands.executeCommand(Commands.generateAndExplain, { maxNewTokens: 10, method: 'kernel-shap' });
+    const state = await waitFor('an explained generation', () => (api.generation?.explanation ? api.generation : undefined), 60000);
+    assert.deepEqual(state.result!.tokens.map((t) => t.id), expected);
+    assert.equal(api.ghostTextIn(editor), state.result!.text);
+    const drawn = await waitFor('the Generation tab', async () => {
+      const d = await api.panelState();
+      return d?.tab === 'generation' && d.counts.explained === 1 ? d : undefined;
+    });
+    assert.equal(drawn.counts.tokens, 10);
+    assert.equal(drawn.counts.words, 7);
+    assert.equal(drawn.counts.matrixCells, 70);
+    assert.equal(drawn.labels.length, 10);
+    // The prompt is painted by the whole continuation's attributions.
+    const e = state.explanation!;
+    const painted = api.decorationsFor(editor);
+    assert.deepEqual(painted.map((h) => h.text), PROMPT.split(' '));
+    assert.deepEqual(painted.map((h) => h.value), e.sequence.values);
+  });
+
+  test('choosing a generated token paints the prompt by that token, and the hover says what a word did', async () => {
+    const e = api.generation!.explanation!;
+    api.selectGenerationStep(3);
+    const painted = api.decorationsFor(editor);
+    assert.deepEqual(painted.map((h) => h.value), e.targets[3].values);
+    const drawn = await waitFor('token 3 chosen in the panel', async () => {
+      const d = await api.panelState();
+      return d?.counts.step === 3 ? d : undefined;
+    });
+    assert.equal(drawn.counts.lensLayers, 3);
+    const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', editor.document.uri, editor.document.positionAt(PROMPT.indexOf('loved') + 2));
+    const text = hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value))).join('\n');
+    assert.match(text, /_loved_ → what it did to the next tokens/);
+    assert.match(text, /to the log-probability of token 3 /);
+  });
+
+  test('a model that cannot generate is told so, and nothing runs', async () => {
+    const demo = path.join(extensionPath, 'models', 'demo-sentiment');
+    if (!fs.existsSync(demo)) return;
+    const before = api.generation;
+    await vscode.commands.executeCommand(Commands.openModel, demo);
+    const result = await vscode.commands.executeCommand(Commands.generateAndExplain, { maxNewTokens: 3 });
+    assert.equal(result, undefined);
+    assert.equal(api.generation, before);
+  });
+});
