@@ -4,17 +4,22 @@
 // For each theme (dark, light): install the VSIX into a fresh code-server, open a workspace with review.txt,
 // select a sentence, run "ONNX Lens: Use Demo Model" and "ONNX Lens: Explain Selection" from the Command
 // Palette, then check and screenshot each panel tab (Prediction, Attributions, Attention, Activations), the
-// ONNX Lens sidebar, and the editor heatmap with a hover open. Screenshots go to docs/screenshots/.
+// ONNX Lens sidebar, and the editor heatmap with a hover open. Screenshots of every run go to
+// out/screenshots/ (ignored by git); the README's pictures in docs/screenshots/ are refreshed only on request.
 //
 //   node test/e2e/workbench.e2e.mjs [--vsix out/onnx-lens.vsix | --dev] [--themes dark,light]
-//                                   [--out docs/screenshots] [--timeout 600] [--headed] [--verbose]
+//                                   [--update-screenshots] [--out dir] [--timeout 600] [--headed] [--verbose]
 //
-//   --dev   load this folder (or --extension-path dir) as the development extension instead of installing the VSIX
+//   --dev                 load this folder (or --extension-path dir) as the development extension instead of
+//                         installing the VSIX
+//   --update-screenshots  write the screenshots to docs/screenshots/ (the README's pictures); also
+//                         ONNX_LENS_UPDATE_SCREENSHOTS=1
+//   --out dir             write the screenshots to dir
 //
 // Needs scripts/vscode/installTools.sh, then scripts/vscode/packageVsix.sh (or `node esbuild.mjs` with --dev).
 // Ends with `N passed, N failed` (one line per check above it); exits non-zero when a check fails.
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { launchBrowser } from '../../scripts/vscode/browser.mjs';
 import { repoRoot, sleep, startCodeServer } from '../../scripts/vscode/codeServer.mjs';
 
@@ -27,7 +32,8 @@ const dev = argv.includes('--dev');
 const vsix = resolve(repoRoot, opt('--vsix', join('out', 'onnx-lens.vsix')));
 const extensionPath = resolve(opt('--extension-path', repoRoot));
 const themes = opt('--themes', 'dark,light').split(',').filter(Boolean);
-const outDir = resolve(repoRoot, opt('--out', join('docs', 'screenshots')));
+const updateScreenshots = argv.includes('--update-screenshots') || process.env.ONNX_LENS_UPDATE_SCREENSHOTS === '1';
+const outDir = resolve(repoRoot, opt('--out', updateScreenshots ? join('docs', 'screenshots') : join('out', 'screenshots')));
 const timeoutS = Number(opt('--timeout', process.env.ONNX_LENS_E2E_TIMEOUT ?? 600));
 const headed = argv.includes('--headed');
 const artifacts = join(repoRoot, '.test-artifacts', 'e2e');
@@ -507,6 +513,6 @@ try {
   if (verbose) console.error(err);
 }
 clearTimeout(timer);
-console.error(`e2e: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+console.error(`e2e: ${((Date.now() - t0) / 1000).toFixed(1)} s; screenshots in ${relative(repoRoot, outDir) || '.'}`);
 console.log(summary());
 process.exit(results.every((r) => r.ok) && results.length > 0 ? 0 : 1);
