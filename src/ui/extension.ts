@@ -4,8 +4,9 @@ import { AnalysisController, registerAnalysisCommands } from './commands/analysi
 import { registerExportCommands } from './commands/exportCommands';
 import { registerHubCommands } from './commands/hubCommands';
 import { InsideController, registerInsideCommands } from './commands/insideCommands';
-import { registerModelCommands } from './commands/modelCommands';
-import { affectsLens, updateSetting, VariantSetting } from './config';
+import { openModelAt, registerModelCommands } from './commands/modelCommands';
+import { affectsLens } from './config';
+import { ContextKeys } from './ids';
 import { AttributionHighlights } from './editor/attributionHighlights';
 import { registerAttributionHover } from './editor/attributionHover';
 import { LensEngine } from './engine/lensEngine';
@@ -17,7 +18,7 @@ import { ExplanationStore } from './results/explanationStore';
 import { RunSettingsState } from './runSettings';
 import type { Services } from './services';
 import { InspectorView } from './sidebar/inspectorView';
-import { registerStatusBar } from './statusBar';
+import { LensStatusBar } from './statusBar';
 
 /**
  * Wiring only: each feature registers itself and returns what to dispose. Nothing heavy happens
@@ -42,6 +43,7 @@ export function activate(context: vscode.ExtensionContext): LensApi {
       return () => work.delete(controller);
     },
   };
+  const statusBar = new LensStatusBar(services);
   const analysis = new AnalysisController(services);
   const inside = new InsideController(services, analysis);
   services.panel.setActions(analysis);
@@ -61,10 +63,9 @@ export function activate(context: vscode.ExtensionContext): LensApi {
     state,
     setting: (key, value) => {
       if (key === 'modelVariant') {
-        void updateSetting('modelVariant', value === 'quantized' ? 'quantized' : 'fp32').then(() => {
-          const card = engine.card;
-          if (card) void engine.open(card.path, value as VariantSetting).catch(() => undefined);
-        });
+        // The export picked for this model; the setting stays the preference for models opened later.
+        const card = engine.card;
+        if (card && card.availableVariants.includes(String(value)) && value !== card.variant) void openModelAt(services, card.path, String(value));
       } else if (key === 'budget') {
         services.runSettings.update({ budget: Math.max(10, Math.round(Number(value)) || 500) });
       } else {
@@ -81,6 +82,7 @@ export function activate(context: vscode.ExtensionContext): LensApi {
     services.panel,
     services.sidebar,
     services.runSettings,
+    statusBar,
     vscode.window.registerWebviewViewProvider(Views.inspector, services.sidebar),
     registerModelCommands(context, services),
     registerAnalysisCommands(context, services, analysis),
@@ -88,8 +90,8 @@ export function activate(context: vscode.ExtensionContext): LensApi {
     registerExportCommands(context, services),
     registerHubCommands(context, services),
     registerAttributionHover(context, services),
-    registerStatusBar(context, services),
     registerSidebarUpdates(services),
+    registerModelSwitch(services, inside),
     registerSettingsWatcher(services),
   );
 
@@ -108,6 +110,7 @@ export function activate(context: vscode.ExtensionContext): LensApi {
       return inside.latest;
     },
     cancelCurrent: () => services.cancelCurrent(),
+    statusBar: () => statusBar.describe(),
     decorationsFor: (editor) => services.highlights.for(editor.document),
   };
 }
@@ -142,6 +145,21 @@ function registerSidebarUpdates(services: Services): vscode.Disposable {
     }),
     vscode.workspace.onDidGrantWorkspaceTrust(refresh),
   );
+}
+
+/**
+ * When another model (or another export of this one) is opened, what the previous model computed
+ * goes: the prediction in the status bar, the attention, the current explanation and its highlights,
+ * the inside-the-model results, and every tab of the panel.
+ */
+function registerModelSwitch(services: Services, inside: InsideController): vscode.Disposable {
+  return services.engine.onDidChangeModel((card) => {
+    services.store.forgetModel();
+    inside.forget();
+    services.highlights.clear();
+    void vscode.commands.executeCommand('setContext', ContextKeys.hasExplanation, false);
+    services.panel.post({ type: 'model', card });
+  });
 }
 
 /** Settings that shape the runtime take effect on a fresh engine. */

@@ -21,6 +21,8 @@ export interface LensApi {
   sidebarState(): SidebarState;
   /** The latest head importance, logit lens, comparison, robustness and dataset results. */
   readonly inside: Readonly<InsideResults>;
+  /** What the status bar item shows (text empty while it is hidden). */
+  statusBar(): { text: string; tooltip: string };
   /** Cancels the work in progress, as the notification's Cancel button does. */
   cancelCurrent(): void;
   /** The attribution highlights of an editor's document. */

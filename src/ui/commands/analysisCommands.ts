@@ -92,6 +92,9 @@ export class AnalysisController implements PanelActions {
   /** The text the panel currently describes. */
   private subject: TextInput | undefined;
   private level: Level = 'word';
+  private readonly attentionInFlight = new Map<string, Promise<AttentionResult>>();
+  /** Views being loaded (a command and the tab it shows may both ask): one load answers both. */
+  private readonly viewLoads = new Set<string>();
 
   constructor(private readonly services: Services) {}
 
@@ -193,13 +196,28 @@ export class AnalysisController implements PanelActions {
     }
   }
 
-  /** Attention and hidden states of a text, fetched once and kept for the views and the hover. */
+  /**
+   * Attention and hidden states of a text by the open model, fetched once and kept for the views
+   * and the hover. Callers asking for the same text while it is being read share one request.
+   */
   async ensureAttention(input: TextInput, signal?: AbortSignal): Promise<AttentionResult> {
-    const kept = this.services.store.attentionFor(input.text);
+    const { engine, store } = this.services;
+    const sha = engine.card?.sha256;
+    const kept = store.attentionFor(input.text, sha);
     if (kept) return kept;
-    const result = await this.services.engine.request('attention', { text: input.text, hidden: true }, { label: 'Reading attention and hidden states', signal });
-    this.services.store.setAttention(input.text, result, { offset: input.offset, uri: input.uri });
-    return result;
+    const key = `${sha}\u0000${input.text}`;
+    let pending = this.attentionInFlight.get(key);
+    if (!pending) {
+      pending = engine
+        .request('attention', { text: input.text, hidden: true }, { label: 'Reading attention and hidden states', signal })
+        .then((result) => {
+          if (sha !== undefined) store.setAttention(input.text, sha, result, { offset: input.offset, uri: input.uri });
+          return result;
+        })
+        .finally(() => this.attentionInFlight.delete(key));
+      this.attentionInFlight.set(key, pending);
+    }
+    return pending;
   }
 
   /** The hover shows where a word attends: fetch attention in the background after an explanation. */
@@ -213,8 +231,14 @@ export class AnalysisController implements PanelActions {
   }
 
   private async loadAttentionFor(input: TextInput, level: Level): Promise<void> {
+    const model = this.services.engine.card?.sha256;
+    const key = `attention\u0000${model}\u0000${level}\u0000${input.text}`;
+    if (this.viewLoads.has(key)) return;
+    this.viewLoads.add(key);
     try {
       const result = await this.runCancellable('ONNX Lens: reading attention', (signal) => this.ensureAttention(input, signal));
+      // Another model was opened meanwhile: this attention no longer describes the open one.
+      if (this.services.engine.card?.sha256 !== model) return;
       this.level = level;
       this.services.panel.post({ type: 'attention', overview: attentionOverview(result, input.text, level) });
       if (result.attentions.length === 0) {
@@ -224,6 +248,8 @@ export class AnalysisController implements PanelActions {
     } catch (error) {
       this.services.panel.post({ type: 'error', message: error instanceof Error ? error.message : String(error) });
       void showLensError(error, 'Reading attention');
+    } finally {
+      this.viewLoads.delete(key);
     }
   }
 
@@ -296,9 +322,14 @@ export class AnalysisController implements PanelActions {
   loadActivations(): void {
     const input = this.subject;
     if (!input) return;
+    const model = this.services.engine.card?.sha256;
+    const key = `activations\u0000${model}\u0000${input.text}`;
+    if (this.viewLoads.has(key)) return;
+    this.viewLoads.add(key);
     void (async () => {
       try {
         const result = await this.runCancellable('ONNX Lens: reading activations', (signal) => this.ensureAttention(input, signal));
+        if (this.services.engine.card?.sha256 !== model) return;
         const views = activationViews(result);
         if (views.length === 0) {
           this.services.panel.post({ type: 'error', message: result.note ?? 'This model does not expose its hidden states.' });
@@ -308,6 +339,8 @@ export class AnalysisController implements PanelActions {
       } catch (error) {
         this.services.panel.post({ type: 'error', message: error instanceof Error ? error.message : String(error) });
         void showLensError(error, 'Reading activations');
+      } finally {
+        this.viewLoads.delete(key);
       }
     })();
   }

@@ -40,7 +40,7 @@ export async function exportData(services: Services, format: 'json' | 'html', ta
     return saveBytes(`${base}.json`, { JSON: ['json'] }, encoder.encode(json), target);
   }
   const version = String((services.context.extension.packageJSON as { version?: string }).version ?? '');
-  const html = buildHtmlReport(item.result, services.store.attentionFor(item.result.text), { comparison: item.secondary, generator: version });
+  const html = buildHtmlReport(item.result, services.store.attentionFor(item.result.text, item.result.provenance.modelSha256), { comparison: item.secondary, generator: version });
   return saveBytes(`${base}.html`, { 'HTML report': ['html'] }, encoder.encode(html), target);
 }
 

@@ -75,6 +75,12 @@ export class InsideController {
     private readonly analysis: AnalysisController,
   ) {}
 
+  /** Another model was opened: the results of the previous one no longer describe it. */
+  forget(): void {
+    for (const key of Object.keys(this.results) as (keyof InsideResults)[]) delete this.results[key];
+    this.changed.fire();
+  }
+
   /** The latest results, for tests and exports. */
   get latest(): Readonly<InsideResults> {
     return this.results;

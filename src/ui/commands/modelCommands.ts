@@ -2,7 +2,6 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ModelCard } from '../../protocol/engineApi';
-import { VariantSetting } from '../config';
 import { showLensError } from '../errorMessages';
 import { Commands, ContextKeys } from '../ids';
 import type { Services } from '../services';
@@ -18,7 +17,7 @@ export function demoModelPath(context: vscode.ExtensionContext): string {
  * Opens a model with a progress notification; failures are shown (and kept for the sidebar), not
  * thrown. Returns the card, or undefined when it did not open.
  */
-export async function openModelAt(services: Services, modelPath: string, variant?: VariantSetting): Promise<ModelCard | undefined> {
+export async function openModelAt(services: Services, modelPath: string, variant?: string): Promise<ModelCard | undefined> {
   try {
     const card = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `ONNX Lens: opening ${path.basename(modelPath)}`, cancellable: true },
@@ -54,7 +53,7 @@ export async function requireModel(services: Services): Promise<ModelCard | unde
     void showLensError(error, 'Opening the configured model');
     return undefined;
   }
-  const last = services.context.workspaceState.get<{ path: string; variant?: VariantSetting }>(LAST_MODEL_KEY);
+  const last = services.context.workspaceState.get<{ path: string; variant?: string }>(LAST_MODEL_KEY);
   if (last && fs.existsSync(last.path)) return openModelAt(services, last.path, last.variant);
   const demo = 'Use Demo Model';
   const open = 'Open Model…';

@@ -315,4 +315,13 @@ export class ActivationsTab implements TabView {
   shown(): void {
     this.canvas.redraw();
   }
+
+  reset(): void {
+    this.views = [];
+    this.lens = undefined;
+    this.selected = undefined;
+    clear(this.neurons);
+    this.render();
+    this.renderLens();
+  }
 }

@@ -245,7 +245,8 @@ export class AttentionTab implements TabView {
       ctx.fillText(label, 4 - Math.min(0, -view.x), GRID_TOP + li * step - view.y + THUMB / 2 + 4);
     }
     for (let h = c0; h < c1; h++) ctx.fillText(`H${h + 1}`, GRID_LEFT + h * step - view.x + THUMB / 2 - 8, 14);
-    this.drawn = { cells: thumbnails, labels, counts: { layers: g.layers.length, heads: g.heads, thumbnails: g.layers.length * g.heads, drawnThumbnails: thumbnails } };
+    const u = this.units();
+    this.drawn = { cells: thumbnails, labels, counts: { layers: g.layers.length, heads: g.heads, thumbnails: g.layers.length * g.heads, drawnThumbnails: thumbnails, units: u.rows.length, specialUnits: u.rows.filter((r) => r.special).length } };
   }
 
   private layersIndex(): number {
@@ -448,5 +449,15 @@ export class AttentionTab implements TabView {
 
   shown(): void {
     this.canvas.redraw();
+  }
+
+  reset(): void {
+    this.overview = undefined;
+    this.rollout = undefined;
+    this.matrices.clear();
+    this.head = -1;
+    this.info.textContent = '';
+    if (this.mode === 'rollout') this.mode = 'model';
+    this.render();
   }
 }

@@ -254,4 +254,15 @@ export class AttributionsTab implements TabView {
   shown(): void {
     for (const b of this.blocks) b.mountChart();
   }
+
+  reset(): void {
+    for (const b of this.blocks) b.destroy();
+    this.blocks = [];
+    this.partialWords = 0;
+    this.primary = undefined;
+    this.prediction = undefined;
+    clear(this.body);
+    this.body.append(el('p', { className: 'empty', text: 'No explanation yet. Select text and run "ONNX Lens: Explain Selection".' }));
+    this.renderControls();
+  }
 }

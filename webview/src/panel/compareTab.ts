@@ -151,4 +151,9 @@ export class CompareTab implements TabView {
   shown(): void {
     this.grid.draw();
   }
+
+  reset(): void {
+    this.view = undefined;
+    this.render();
+  }
 }

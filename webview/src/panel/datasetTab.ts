@@ -199,4 +199,11 @@ export class DatasetTab implements TabView {
     this.misclassified.render();
     this.leastConfident.render();
   }
+
+  reset(): void {
+    this.view = undefined;
+    this.misclassified.setItems([]);
+    this.leastConfident.setItems([]);
+    this.render();
+  }
 }

@@ -195,4 +195,12 @@ export class HeadsTab implements TabView {
   shown(): void {
     this.grid.draw();
   }
+
+  reset(): void {
+    this.view = undefined;
+    this.pruneResult = undefined;
+    this.focus = undefined;
+    this.grid.setValues([], 'diverging');
+    this.render();
+  }
 }

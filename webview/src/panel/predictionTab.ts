@@ -79,4 +79,9 @@ export class PredictionTab implements TabView {
   setTheme(_theme: ThemeColors): void {}
 
   shown(): void {}
+
+  reset(): void {
+    this.prediction = undefined;
+    this.render();
+  }
 }

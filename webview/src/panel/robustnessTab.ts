@@ -113,4 +113,9 @@ export class RobustnessTab implements TabView {
   setTheme(_theme: ThemeColors): void {}
 
   shown(): void {}
+
+  reset(): void {
+    this.result = undefined;
+    this.render();
+  }
 }

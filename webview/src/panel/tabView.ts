@@ -14,4 +14,6 @@ export interface TabView {
   setTheme(theme: ThemeColors): void;
   /** Called when the tab becomes visible (canvases measure their size then). */
   shown(): void;
+  /** Another model was opened: forget every result of the previous one and show the empty state. */
+  reset(): void;
 }
