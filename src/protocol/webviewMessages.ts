@@ -157,6 +157,8 @@ export interface DrawnSummary {
   tabs?: { name: string; selected: boolean; visible: boolean }[];
   /** Titles of the colour scale legends on the visible tab (one per heatmap or colour-coded chart). */
   legends?: string[];
+  /** Value axes of the charts on the visible tab: their titles and tick labels. */
+  axes?: { title: string; ticks: string[] }[];
   /** Controls on the visible tab (buttons, selects, inputs, canvases with a role) without an accessible name. */
   unnamedControls?: string[];
   /**

@@ -434,21 +434,20 @@ function countColouredWords(frame) {
   });
 }
 
-/** What a chart tab drew: visible canvases with pixels, or SVG shapes. Undefined when nothing yet. */
-/** Size and inked share of the attribution bar chart's canvas, or undefined while it is blank. */
+/** The attribution bar chart (SVG): its bars, axis title and tick labels, or undefined while it is not drawn. */
 function barChartInk(frame) {
   return frame.evaluate(() => {
-    const c = document.querySelector('canvas.bars');
-    if (!c || !c.width || !c.height) return undefined;
-    const d = c.getContext('2d')?.getImageData(0, 0, c.width, c.height).data;
-    if (!d) return undefined;
-    let inked = 0;
-    for (let i = 3; i < d.length; i += 4) if (d[i] > 0) inked++;
-    const share = inked / (c.width * c.height);
-    return share > 0.01 ? `${c.width}×${c.height} px, ${(share * 100).toFixed(0)} % inked` : undefined;
+    const svg = document.querySelector('svg.bars');
+    if (!svg || svg.getBoundingClientRect().width === 0) return undefined;
+    const bars = [...svg.querySelectorAll('rect')].filter((r) => r.querySelector('title') && Number(r.getAttribute('width')) > 0);
+    const texts = [...svg.querySelectorAll('text')].map((t) => t.textContent);
+    const axis = texts.find((t) => /^contribution to /.test(t));
+    if (bars.length === 0 || !axis) return undefined;
+    return `${bars.length} bars, axis "${axis}"`;
   });
 }
 
+/** What a chart tab drew: visible canvases with pixels, or SVG shapes. Undefined when nothing yet. */
 function drawnGraphics(frame) {
   return frame.evaluate(() => {
     const visible = (el) => {

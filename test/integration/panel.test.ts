@@ -38,4 +38,24 @@ suite('The explanation panel', function () {
     assert.deepEqual(hidden, [], `tabs off screen in a ${drawn.viewWidth} px panel: ${hidden.join(', ')}`);
     assert.deepEqual(drawn.tabs?.filter((t) => t.selected).map((t) => t.name), ['Attributions']);
   });
+
+  test('the bar chart has a titled value axis with readable ticks, and red and blue are said in words', async () => {
+    const drawn = await panelOn(api, 'attributions', (d) => (d.axes?.length ?? 0) > 0);
+    const target = api.lastExplanation!.target.label;
+    const axis = drawn.axes![0];
+    assert.equal(axis.title, `contribution to the logit of ${target}`);
+    const ticks = axis.ticks.map((t) => Number(t.replace('−', '-')));
+    assert.ok(ticks.length >= 3 && ticks.every(Number.isFinite), `ticks ${axis.ticks.join(' ')}`);
+    const values = api.lastExplanation!.features.map((f) => f.value);
+    assert.ok(ticks[0] <= Math.min(0, ...values) && ticks[ticks.length - 1] >= Math.max(...values), 'the ticks span the values');
+    assert.deepEqual(drawn.legends, [`Word colour: contribution to the logit of ${target}`]);
+  });
+
+  test('every control on every tab has a name a screen reader can say', async () => {
+    for (const tab of PANEL_TABS) {
+      await vscode.commands.executeCommand(Commands.showPanel, { tab });
+      const drawn = await panelOn(api, tab);
+      assert.deepEqual(drawn.unnamedControls, [], `unnamed controls on the ${tab} tab`);
+    }
+  });
 });

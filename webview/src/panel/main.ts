@@ -22,7 +22,7 @@ const channel = new HostChannel<PanelToHost, HostRequests, WebviewRequests>();
 let theme = readTheme();
 
 const tabs: Record<PanelTab, TabView> = {
-  prediction: new PredictionTab(),
+  prediction: new PredictionTab(theme),
   attributions: new AttributionsTab(channel, theme),
   attention: new AttentionTab(channel, theme),
   activations: new ActivationsTab(channel, theme),

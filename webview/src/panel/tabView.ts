@@ -8,7 +8,7 @@ export type PanelChannel = HostChannel<PanelToHost, HostRequests, WebviewRequest
 export interface TabView {
   readonly element: HTMLElement;
   /** What is drawn now: counts and labels for tests and for the host. */
-  describe(): Pick<DrawnSummary, 'cells' | 'labels' | 'counts'>;
+  describe(): Pick<DrawnSummary, 'cells' | 'labels' | 'counts' | 'legends' | 'axes'>;
   /** The figure on this tab, as PNG data URL or SVG text. */
   snapshot(format: 'png' | 'svg'): Promise<{ name: string; data: string } | undefined>;
   setTheme(theme: ThemeColors): void;
