@@ -116,6 +116,10 @@ function scratchEnv(scratch) {
  * @param {string[]} [o.installExtensions] VSIX files installed before the start
  * @param {Record<string,string>} [o.env] extra environment of code-server (and so of the extension host)
  * @param {boolean} [o.keepScratch]       keep the scratch folder after stop (default: env ONNX_LENS_KEEP_SCRATCH)
+ * @param {boolean} [o.smokeTestDriver]   enable the workbench's smoke-test driver (default true): it runs the
+ *                                        payload's tests and development extension, and it also hides every
+ *                                        notification toast (they still reach the notification centre), so a
+ *                                        run that looks at notifications leaves it off
  * @param {(line: string) => void} [o.log]
  */
 export async function startCodeServer(o = {}) {
@@ -163,7 +167,7 @@ export async function startCodeServer(o = {}) {
       '--disable-workspace-trust',
       '--disable-getting-started-override',
       ...common,
-      '--vscode-option', 'enable-smoke-test-driver',
+      ...(o.smokeTestDriver === false ? [] : ['--vscode-option', 'enable-smoke-test-driver']),
     ];
     const out = openSync(logFile, 'a');
     // The shell is the leader of a new process group (detached). It runs code-server in that group and

@@ -12,6 +12,7 @@ import { registerAttributionHover } from './editor/attributionHover';
 import { LensEngine } from './engine/lensEngine';
 import { Settings, Views } from './ids';
 import type { LensApi } from './lensApi';
+import { notices } from './notices';
 import { OutputLog } from './outputLog';
 import { ExplanationPanel } from './panel/explanationPanel';
 import { ExplanationStore } from './results/explanationStore';
@@ -26,6 +27,7 @@ import { LensStatusBar } from './statusBar';
  */
 export function activate(context: vscode.ExtensionContext): LensApi {
   const log = new OutputLog();
+  notices.setLog((line) => log.info(line));
   const engine = new LensEngine(context.asAbsolutePath('dist/engine.js'), log);
   const work = new Set<AbortController>();
   const services: Services = {
@@ -111,12 +113,14 @@ export function activate(context: vscode.ExtensionContext): LensApi {
     },
     cancelCurrent: () => services.cancelCurrent(),
     statusBar: () => statusBar.describe(),
+    notices: () => [...notices.recent],
     decorationsFor: (editor) => services.highlights.for(editor.document),
   };
 }
 
 export function deactivate(): void {
   // Disposables in context.subscriptions stop the engine.
+  notices.setLog(undefined);
 }
 
 function sidebarState(services: Services): SidebarState {

@@ -3,6 +3,7 @@ import type { ExplanationResult, ModelCard } from '../protocol/engineApi';
 import type { DrawnSummary, SidebarState } from '../protocol/webviewMessages';
 import type { InsideResults } from './commands/insideCommands';
 import type { HighlightInfo } from './editor/attributionHighlights';
+import type { Notice } from './notices';
 
 /**
  * What `activate` returns: a small surface for tests inside VS Code (and other extensions) to see
@@ -21,6 +22,8 @@ export interface LensApi {
   sidebarState(): SidebarState;
   /** The latest head importance, logit lens, comparison, robustness and dataset results. */
   readonly inside: Readonly<InsideResults>;
+  /** The latest messages shown to the user in notifications, oldest first. */
+  notices(): Notice[];
   /** What the status bar item shows (text empty while it is hidden). */
   statusBar(): { text: string; tooltip: string };
   /** Cancels the work in progress, as the notification's Cancel button does. */

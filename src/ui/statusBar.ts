@@ -44,8 +44,9 @@ export class LensStatusBar implements vscode.Disposable {
     }
     const tooltip = new vscode.MarkdownString();
     if (card) tooltip.appendMarkdown(`**${escapeMarkdown(card.name)}** — ${card.family}, ${card.task}, ${card.variant}${card.quantized ? ' (quantized)' : ''}\n\n`);
-    if (status.state === 'crashed' || status.state === 'error') tooltip.appendText(status.message);
-    else if (prediction) tooltip.appendText(prediction.candidates.slice(0, 3).map((c) => `${c.label} ${(c.probability * 100).toFixed(1)}%`).join(' · '));
+    // Labels and messages come from the model: escaped, '<' included (appendText leaves it).
+    if (status.state === 'crashed' || status.state === 'error') tooltip.appendMarkdown(escapeMarkdown(status.message));
+    else if (prediction) tooltip.appendMarkdown(prediction.candidates.slice(0, 3).map((c) => `${escapeMarkdown(c.label)} ${(c.probability * 100).toFixed(1)}%`).join(' · '));
     this.item.tooltip = tooltip;
     this.item.show();
     this.visible = true;

@@ -220,6 +220,8 @@ async function runTheme(theme) {
   const server = await startCodeServer({
     theme,
     installExtensions: dev ? [] : [vsix],
+    // The smoke-test driver hides notification toasts; only --dev needs it (to load the development extension).
+    smokeTestDriver: dev,
     settings: {
       'editor.hover.delay': 300,
       'editor.wordWrap': 'on', // the whole sentence stays visible next to the panel
@@ -261,10 +263,31 @@ async function runTheme(theme) {
     });
     if (!ok) return;
 
-    if (!(await step(`${theme}: review.txt opens and line ${SENTENCE_LINE} is selected`, async () => {
-      await openFile(page, 'review.txt');
-      await selectLine(page, SENTENCE_LINE);
-    }))) return;
+    await step(`${theme}: Open Model… on a folder that is not a model says what to pick`, async () => {
+      await runCommand(page, 'ONNX Lens: Open Model…');
+      const input = page.locator('.quick-input-widget .quick-input-box input');
+      await input.waitFor({ state: 'visible', timeout: 10_000 });
+      // The workspace holds text files, no model.
+      await input.fill(`${workspace}/`);
+      await page.keyboard.press('Enter');
+      const note = await waitForNotification(page, /No ONNX model in/, 60_000);
+      if (!/model\.onnx/.test(note.text) || !note.buttons.includes('Open Model…')) throw new Error(`the message does not say what to pick: "${note.text}" [${note.buttons.join(', ')}]`);
+      await clearNotifications(page);
+      return `"${note.text.slice(0, 70)}…" [${note.buttons.join(', ')}]${note.toast ? '' : ' (notification centre: toasts are hidden with --dev)'}`;
+    });
+
+    if (!(await step(`${theme}: review.txt opens`, () => openFile(page, 'review.txt')))) return;
+
+    await step(`${theme}: Ctrl+Alt+E with nothing selected says what to do`, async () => {
+      await page.locator('.editor-instance .monaco-editor .view-lines').first().click();
+      await page.keyboard.press('Control+Home');
+      await page.keyboard.press('Control+Alt+E');
+      const note = await waitForNotification(page, /nothing is selected/, 20_000);
+      await clearNotifications(page);
+      return `"${note.text}" [${note.buttons.join(', ')}]`;
+    });
+
+    if (!(await step(`${theme}: line ${SENTENCE_LINE} of review.txt is selected`, () => selectLine(page, SENTENCE_LINE)))) return;
 
     if (!(await step(`${theme}: "${TITLES.useDemo}" runs`, () => runCommand(page, TITLES.useDemo)))) return;
     // The command may leave focus elsewhere (a notification, the sidebar): re-select the sentence.
@@ -321,7 +344,6 @@ async function runTheme(theme) {
       await tabButton(panel.frame, 'Attention').click();
       const what = await waitFor(() => drawnGraphics(panel.frame), 180_000, 'nothing drawn in the Attention tab');
       await sleep(500);
-      await shot(panel.element, `${theme}-attention.png`);
       return what;
     });
 
@@ -331,6 +353,72 @@ async function runTheme(theme) {
       await sleep(500);
       await shot(panel.element, `${theme}-activations.png`);
       return what;
+    });
+
+    await step(`${theme}: arrow keys move between the tabs and focus stays on the tab; Run is one Tab away`, async () => {
+      await tabButton(panel.frame, 'Prediction').click();
+      const focused = () => panel.frame.evaluate(() => ({ text: document.activeElement?.textContent?.trim(), role: document.activeElement?.getAttribute('role'), selected: document.activeElement?.getAttribute('aria-selected') }));
+      const expect = async (key, name) => {
+        await page.keyboard.press(key);
+        const f = await focused();
+        if (f.role !== 'tab' || f.text !== name || f.selected !== 'true') throw new Error(`after ${key}: focus on ${JSON.stringify(f)}, expected the selected tab ${name}`);
+      };
+      await expect('ArrowRight', 'Attributions');
+      await expect('End', 'Dataset');
+      await expect('ArrowRight', 'Prediction');
+      await expect('ArrowLeft', 'Dataset');
+      await expect('Home', 'Prediction');
+      await expect('ArrowRight', 'Attributions');
+      await page.keyboard.press('Tab');
+      const run = await focused();
+      if (run.text !== 'Run') throw new Error(`Tab from the Attributions tab reaches "${run.text}", not Run`);
+      return 'Right, End, Right (wraps), Left, Home, Right, then Tab → Run';
+    });
+
+    await step(`${theme}: the Attention tab's head view, model view and matrix have legends, names and text descriptions`, async () => {
+      await tabButton(panel.frame, 'Attention').click();
+      const view = panel.frame.locator('section.attention select').first();
+      const check = async (mode) => {
+        await view.selectOption(mode);
+        return waitFor(() => panel.frame.evaluate((m) => {
+          const canvas = document.querySelector('.attention-canvas canvas');
+          const legend = document.querySelector('section.attention .legend-box svg.legend');
+          const summary = document.querySelector('section.attention details.text-alternative summary');
+          const rows = document.querySelectorAll('section.attention details.text-alternative tr').length;
+          if (!canvas || !legend || !summary || rows < 2) return undefined;
+          if (canvas.getAttribute('role') !== 'img' || !canvas.getAttribute('aria-label') || canvas.tabIndex !== 0) throw new Error(`${m}: the canvas has no role, name or tab stop`);
+          return `${m}: legend "${legend.getAttribute('aria-label')}", ${rows - 1} rows of text`;
+        }, mode), 30_000, `the ${mode} view is not drawn with its legend and text description`);
+      };
+      const model = await check('model');
+      await sleep(300);
+      await shot(panel.element, `${theme}-attention-model.png`);
+      const head = await check('head');
+      // Pick the third word with the keyboard: only its lines are drawn, and the line under the view says where it looks.
+      await panel.frame.locator('.attention-canvas canvas').focus();
+      for (let i = 0; i < 3; i++) await page.keyboard.press('ArrowDown');
+      const said = await waitFor(() => panel.frame.locator('.focus-line').textContent(), 10_000, 'picking a word says nothing');
+      if (!/attends to/.test(said)) throw new Error(`the picked word is not described: "${said}"`);
+      await sleep(300);
+      await shot(panel.element, `${theme}-attention-head.png`);
+      const matrix = await check('matrix');
+      await sleep(300);
+      await shot(panel.element, `${theme}-attention-matrix.png`);
+      await view.selectOption('model');
+      return [model, head, `picked: "${said.slice(0, 60)}…"`, matrix].join('; ');
+    });
+
+    await step(`${theme}: every tab stays reachable in a 345 px panel`, async () => {
+      const width = await narrowPanel(page, panel, 345);
+      const tabs = await panel.frame.evaluate(() => [...document.querySelectorAll('[role="tab"]')].map((t) => {
+        const r = t.getBoundingClientRect();
+        return { name: t.textContent.trim(), visible: r.width > 0 && r.left >= 0 && r.right <= document.documentElement.clientWidth + 0.5 };
+      }));
+      await shot(panel.element, `${theme}-narrow-panel.png`);
+      await page.setViewportSize({ width: 1280, height: 800 });
+      const hidden = tabs.filter((t) => !t.visible).map((t) => t.name);
+      if (tabs.length !== 8 || hidden.length) throw new Error(`in a ${width} px panel, tabs off screen: ${hidden.join(', ')}`);
+      return `${tabs.length} tabs on screen in a ${width} px panel`;
     });
 
     // --- the sidebar -----------------------------------------------------------------------------------
@@ -387,12 +475,129 @@ async function runTheme(theme) {
       await shot(page, `${theme}-editor-hover.png`);
       return `${n} of ${words.length} words coloured; hover: "${hoverText.slice(0, 70)}…"`;
     });
+
+    await step(`${theme}: after a theme change and a resize, each highlight still covers its word`, async () => {
+      const other = theme === 'dark' ? 'Light Modern' : 'Dark Modern';
+      await runCommand(page, 'Preferences: Color Theme');
+      const input = page.locator('.quick-input-widget .quick-input-box input');
+      await input.fill(other);
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: other }).first().click();
+      await page.setViewportSize({ width: 1000, height: 700 });
+      await runCommand(page, 'View: Toggle Primary Side Bar Visibility').catch(() => {});
+      await sleep(800);
+      const words = new Set(sentenceWords());
+      const boxes = await waitFor(async () => {
+        const b = await highlightBoxes(page);
+        return b.length > 0 ? b : undefined;
+      }, 20_000, 'no highlights after the theme change');
+      const wrong = boxes.filter((b) => b.offBy > 1.5 || !(words.has(b.text) || /^[^\p{L}\p{N}]+$/u.test(b.text)));
+      await shot(page, `${theme}-editor-after-theme-change.png`);
+      await page.setViewportSize({ width: 1280, height: 800 });
+      if (wrong.length) throw new Error(`highlights apart from their words: ${wrong.map((b) => `"${b.text}" off by ${b.offBy.toFixed(1)} px`).join(', ')}`);
+      return `${boxes.length} highlights, each on its word (${other}, 1000 × 700)`;
+    });
+
+    await step(`${theme}: a long explanation shows a notification with Cancel, and Cancel stops it`, async () => {
+      await page.keyboard.press('Control+1');
+      await page.locator('.editor-instance .monaco-editor .view-lines').first().click();
+      await page.keyboard.press('Control+A');
+      await tabButton(panel.frame, 'Attributions').click();
+      // KernelSHAP uses its whole budget: 100,000 evaluations take long enough to cancel.
+      await panel.frame.locator('section.attributions select').first().selectOption('kernel-shap');
+      const budget = panel.frame.locator('section.attributions input[type="number"]').first();
+      await budget.fill('100000');
+      await budget.press('Tab');
+      await panel.frame.locator('section.attributions button', { hasText: /^Run$/ }).first().click();
+      const note = await waitForNotification(page, /ONNX Lens: explaining/, 60_000);
+      if (!note.buttons.includes('Cancel')) throw new Error(`the notification has no Cancel: [${note.buttons.join(', ')}]`);
+      await note.click('Cancel');
+      await waitFor(async () => ((await page.locator('.notification-toast, .notifications-center .notification-list-item').filter({ hasText: /ONNX Lens: explaining/ }).count()) === 0 ? true : undefined), 30_000, 'the notification stays after Cancel');
+      await waitFor(async () => ((await panel.frame.locator('.status progress').count()) === 0 ? true : undefined), 30_000, 'the panel still shows the run as busy');
+      await budget.fill('500');
+      await budget.press('Tab');
+      return `"${note.text.slice(0, 80)}" [${note.buttons.join(', ')}], cancelled`;
+    });
   } finally {
     try {
       await context?.close();
     } catch {}
     await server.stop();
   }
+}
+
+/** Makes the panel about `target` px wide by narrowing the window (the panel is half the editor area). */
+async function narrowPanel(page, panel, target) {
+  let viewport = 1280;
+  let width = 0;
+  for (let i = 0; i < 6; i++) {
+    width = Math.round((await panel.element.boundingBox()).width);
+    if (Math.abs(width - target) <= 6) break;
+    viewport = Math.max(500, viewport - (width - target) * 2);
+    await page.setViewportSize({ width: Math.round(viewport), height: 800 });
+    await sleep(400);
+  }
+  return panel.frame.evaluate(() => document.documentElement.clientWidth);
+}
+
+/**
+ * A notification whose text matches `pattern`: as a toast, or (when toasts are hidden: the smoke-test
+ * driver of --dev hides them) in the notification centre. Returns its text, its buttons and a click().
+ */
+async function waitForNotification(page, pattern, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  let openedCentre = false;
+  while (Date.now() < deadline) {
+    for (const selector of ['.notification-toast', '.notifications-center .notification-list-item']) {
+      const item = page.locator(selector).filter({ hasText: pattern }).first();
+      if (await item.isVisible().catch(() => false)) {
+        const text = ((await item.locator('.notification-list-item-message').first().textContent().catch(() => '')) || (await item.innerText())).replace(/\s+/g, ' ').trim();
+        const buttons = (await item.locator('.monaco-button').allInnerTexts()).map((b) => b.trim()).filter(Boolean);
+        return { text, buttons, toast: selector === '.notification-toast', click: (name) => item.locator('.monaco-button', { hasText: name }).first().click() };
+      }
+    }
+    if (dev && !openedCentre && Date.now() > deadline - timeoutMs + 1500) {
+      await runCommand(page, 'Notifications: Show Notifications', 10_000).catch(() => {});
+      openedCentre = true;
+    }
+    await sleep(250);
+  }
+  throw new Error(`no notification matching ${pattern}`);
+}
+
+async function clearNotifications(page) {
+  await runCommand(page, 'Notifications: Clear All Notifications', 10_000).catch(() => {});
+  await runCommand(page, 'Notifications: Hide Notifications', 5_000).catch(() => {});
+}
+
+/** Each highlight box in the editor, with the characters it covers and how far its edges are from theirs (px). */
+function highlightBoxes(page) {
+  return page.evaluate(() => {
+    const editor = document.querySelector('.editor-instance .monaco-editor');
+    const chars = [];
+    for (const line of editor.querySelectorAll('.view-lines .view-line')) {
+      const walker = document.createTreeWalker(line, NodeFilter.SHOW_TEXT);
+      for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+        for (let i = 0; i < n.textContent.length; i++) {
+          const range = document.createRange();
+          range.setStart(n, i);
+          range.setEnd(n, i + 1);
+          const b = range.getBoundingClientRect();
+          if (b.width > 0) chars.push({ c: n.textContent[i], x: b.left + b.width / 2, y: b.top + b.height / 2, l: b.left, r: b.right });
+        }
+      }
+    }
+    const out = [];
+    for (const e of editor.querySelectorAll('.view-overlays .cdr')) {
+      if (!/TextEditorDecorationType/.test(e.className)) continue;
+      const b = e.getBoundingClientRect();
+      if (b.width < 1) continue;
+      const inside = chars.filter((ch) => ch.y > b.top && ch.y < b.bottom && ch.x > b.left && ch.x < b.right);
+      const text = inside.map((ch) => ch.c).join('');
+      const offBy = inside.length ? Math.max(Math.abs(inside[0].l - b.left), Math.abs(inside[inside.length - 1].r - b.right)) : Infinity;
+      out.push({ text, offBy });
+    }
+    return out;
+  });
 }
 
 // ---------------------------------------------------------------------------------------------------------

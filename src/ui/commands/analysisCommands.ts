@@ -11,7 +11,7 @@ import {
 } from '../../protocol/webviewMessages';
 import { activationViews, topNeurons } from '../../render/activationViews';
 import { attentionMatrixView, attentionOverview } from '../../render/attentionViews';
-import { explainParams, partialFeatures, progressMessage } from './explainParams';
+import { estimateText, explainParams, partialFeatures, progressMessage } from './explainParams';
 import { alignFeatures, rankAgreement } from '../results/rankAgreement';
 import { showLensError } from '../errorMessages';
 import { Commands, ContextKeys } from '../ids';
@@ -20,6 +20,7 @@ import type { ExplainedSelection } from '../results/explanationStore';
 import type { Services } from '../services';
 import { exportData, saveImage } from './exportCommands';
 import { requireModel } from './modelCommands';
+import { notices } from '../notices';
 
 /** A piece of text to analyse and where it sits in its document. */
 export interface TextInput {
@@ -29,28 +30,33 @@ export interface TextInput {
   offset: number;
 }
 
-/** The selection of the active editor; an empty selection offers its line instead. */
+/**
+ * The selection of the editor the user works in (the active one, or the only visible one when the
+ * panel has the focus); an empty selection offers its line instead. Every way of not getting text
+ * says what to do.
+ */
 export async function requireSelection(): Promise<TextInput | undefined> {
-  const editor = vscode.window.activeTextEditor;
+  const visible = vscode.window.visibleTextEditors.filter((e) => e.document.uri.scheme !== 'output');
+  const editor = vscode.window.activeTextEditor ?? (visible.length === 1 ? visible[0] : undefined);
   if (!editor) {
-    void vscode.window.showInformationMessage('ONNX Lens: open a file and select the text to analyse.');
+    void notices.info('ONNX Lens: open a file and select the text to analyse, then run the command again.');
     return undefined;
   }
   let range: vscode.Range = editor.selection;
   if (editor.selection.isEmpty) {
     const line = editor.document.lineAt(editor.selection.active.line);
     if (line.isEmptyOrWhitespace) {
-      void vscode.window.showInformationMessage('ONNX Lens: select the text to analyse first.');
+      void notices.info('ONNX Lens: nothing is selected. Select the text to analyse (a sentence or a paragraph), then run the command again.');
       return undefined;
     }
     const useLine = 'Use Current Line';
-    const choice = await vscode.window.showInformationMessage('ONNX Lens: nothing is selected.', useLine);
+    const choice = await notices.info('ONNX Lens: nothing is selected. Select the text to analyse, or use the line the cursor is on.', useLine);
     if (choice !== useLine) return undefined;
     range = line.range;
   }
   const text = editor.document.getText(range);
   if (text.trim().length === 0) {
-    void vscode.window.showInformationMessage('ONNX Lens: the selection is only whitespace.');
+    void notices.info('ONNX Lens: the selection is only whitespace. Select words to analyse.');
     return undefined;
   }
   return { text, uri: editor.document.uri.toString(), offset: editor.document.offsetAt(range.start) };
@@ -170,7 +176,8 @@ export class AnalysisController implements PanelActions {
         panel.post({ type: 'prediction', prediction });
         const onProgress = (label: string) => (p: ProgressEvent) => {
           report(p);
-          panel.post({ type: 'progress', label, done: p.done, total: p.total, partial: partialFeatures(p) });
+          const estimate = estimateText(p);
+          panel.post({ type: 'progress', label: estimate ? `${label} · ${estimate}` : label, done: p.done, total: p.total, partial: partialFeatures(p) });
         };
         const label = `Explaining (${settings.method}, budget ${settings.budget})`;
         const result = await engine.request('explain', explainParams(input.text, settings), { label, signal, onProgress: onProgress(label) });
@@ -396,7 +403,7 @@ export function registerAnalysisCommands(_context: vscode.ExtensionContext, serv
     vscode.commands.registerCommand(Commands.highlightAttributions, async () => {
       const item = services.store.current;
       if (!item) {
-        void vscode.window.showInformationMessage('ONNX Lens: no explanation yet. Select text and run Explain Selection.');
+        void notices.info('ONNX Lens: no explanation yet. Select text and run Explain Selection.');
         return;
       }
       if (item.uri && !vscode.window.visibleTextEditors.some((e) => e.document.uri.toString() === item.uri)) {

@@ -5,6 +5,7 @@ import type { ModelCard } from '../../protocol/engineApi';
 import { showLensError } from '../errorMessages';
 import { Commands, ContextKeys } from '../ids';
 import type { Services } from '../services';
+import { notices } from '../notices';
 
 const LAST_MODEL_KEY = 'onnxLens.lastModel';
 
@@ -57,7 +58,7 @@ export async function requireModel(services: Services): Promise<ModelCard | unde
   if (last && fs.existsSync(last.path)) return openModelAt(services, last.path, last.variant);
   const demo = 'Use Demo Model';
   const open = 'Open Model…';
-  const choice = await vscode.window.showInformationMessage('ONNX Lens needs a model first: use the bundled demo (sentiment) or open your own ONNX model.', demo, open);
+  const choice = await notices.info('ONNX Lens needs a model first: use the bundled demo (sentiment) or open your own ONNX model.', demo, open);
   if (choice === demo) await vscode.commands.executeCommand(Commands.useDemoModel);
   else if (choice === open) await vscode.commands.executeCommand(Commands.openModel);
   return services.engine.card;
@@ -85,7 +86,7 @@ export function registerModelCommands(context: vscode.ExtensionContext, services
     vscode.commands.registerCommand(Commands.useDemoModel, async () => {
       const demo = demoModelPath(context);
       if (!fs.existsSync(demo)) {
-        void vscode.window.showErrorMessage('ONNX Lens: the demo model is missing from this installation. Open a model of your own instead.', 'Open Model…').then((c) => {
+        void notices.error('ONNX Lens: the demo model is missing from this installation. Open a model of your own instead.', 'Open Model…').then((c) => {
           if (c) void vscode.commands.executeCommand(Commands.openModel);
         });
         return undefined;

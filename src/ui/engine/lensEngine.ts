@@ -4,6 +4,7 @@ import type { EngineApi, EngineMethod, ModelCard, ProgressEvent } from '../../pr
 import type { EngineStatus } from '../../protocol/webviewMessages';
 import { EngineClient, EngineError, EngineState } from '../../engine/process/engineClient';
 import { readConfig } from '../config';
+import { notices } from '../notices';
 import { OutputLog } from '../outputLog';
 
 /** The user declined to run a model from an untrusted workspace. */
@@ -226,9 +227,9 @@ export class LensEngine implements vscode.Disposable {
     const inWorkspace = (vscode.workspace.workspaceFolders ?? []).some((f) => f.uri.scheme === 'file' && isInsideFolder(f.uri.fsPath, modelPath));
     if (!inWorkspace || this.consented.has(path.resolve(modelPath))) return;
     const run = 'Run Model';
-    const answer = await vscode.window.showWarningMessage(
+    const answer = await notices.ask(
       'Run a model from an untrusted workspace?',
-      { modal: true, detail: `${modelPath}\n\nThis workspace is not trusted. The ONNX file will be parsed and run by ONNX Runtime on this machine. Run it only if you trust where it came from.` },
+      `${modelPath}\n\nThis workspace is not trusted. The ONNX file will be parsed and run by ONNX Runtime on this machine. Run it only if you trust where it came from.`,
       run,
     );
     if (answer !== run) throw new ConsentDeclinedError(modelPath);

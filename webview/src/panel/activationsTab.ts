@@ -339,6 +339,10 @@ export class ActivationsTab implements TabView {
   setTheme(theme: ThemeColors): void {
     this.theme = theme;
     this.lut = heatLookup(toRgb(theme.background), theme.heat);
+    // Legends and the logit lens's cell colours are drawn in the theme's colours too.
+    const v = this.view();
+    if (v) this.renderLegend(v);
+    this.renderLens();
     this.canvas.schedule();
   }
 

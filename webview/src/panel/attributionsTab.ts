@@ -61,6 +61,8 @@ class ExplanationBlock {
   readonly legendTitle: string;
   words = 0;
   private readonly chartBox = el('div', { className: 'chart-box' });
+  /** What red and blue mean, and the colour scale of the words. */
+  private readonly key = el('div', { className: 'key' });
   private scene: ChartScene | undefined;
   private drawnWidth = 0;
   private readonly resize = new ResizeObserver(() => this.mountChart());
@@ -75,10 +77,9 @@ class ExplanationBlock {
     const target = r.target.contrastLabel ? `${r.target.label} − ${r.target.contrastLabel}` : r.target.label;
     if (heading) this.element.append(el('h3', { text: heading }));
     this.element.append(el('p', { className: 'muted', text: `${r.provenance.method} · ${evaluationsText(r)} · explains ${target} (${r.target.description})` }));
-    const scale = maxAbs(r.features.map((f) => f.value));
-    const words = this.directions();
     this.legendTitle = `Word colour: contribution to ${explainedQuantity(r.target)}`;
-    this.element.append(directionsLine(words, theme), sceneElement(legendScene(divergingLegend(this.legendTitle, scale || 1), 220, this.palette()), 'legend'));
+    this.renderKey();
+    this.element.append(this.key);
     const colored = coloredText(r.text, r.features, onWord);
     this.words = colored.words;
     this.element.append(colored.node);
@@ -98,6 +99,12 @@ class ExplanationBlock {
     for (const note of r.notes) side.append(el('p', { className: 'notice', text: note }));
     this.element.append(el('div', { className: 'row' }, this.chartBox, side));
     this.resize.observe(this.chartBox);
+  }
+
+  private renderKey(): void {
+    clear(this.key);
+    const scale = maxAbs(this.result.features.map((f) => f.value));
+    this.key.append(directionsLine(this.directions(), this.theme), sceneElement(legendScene(divergingLegend(this.legendTitle, scale || 1), 220, this.palette()), 'legend'));
   }
 
   private directions(): { positive: string; negative: string } {
@@ -145,6 +152,7 @@ class ExplanationBlock {
 
   setTheme(theme: ThemeColors): void {
     this.theme = theme;
+    this.renderKey();
     this.mountChart(true);
   }
 
