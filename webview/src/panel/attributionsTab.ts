@@ -283,7 +283,15 @@ export class AttributionsTab implements TabView {
     return {
       cells: words + bars,
       labels,
-      counts: { words, bars, explanations: this.blocks.length, partialWords: this.partialWords },
+      counts: {
+        words,
+        bars,
+        explanations: this.blocks.length,
+        partialWords: this.partialWords,
+        // Target and contrast choices that would read as nothing (a space, an empty token).
+        blankChoices: [...this.controls.querySelectorAll('option')].filter((o) => !(o.textContent ?? '').trim()).length,
+        choices: this.controls.querySelectorAll('option').length,
+      },
       legends: this.blocks.map((b) => b.legendTitle),
       axes: drawn.map((b) => b.axis()!).filter(Boolean),
     };
