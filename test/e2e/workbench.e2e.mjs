@@ -236,6 +236,11 @@ async function runTheme(theme) {
     const workspace = join(server.scratch, 'workspace');
     mkdirSync(workspace, { recursive: true });
     cpSync(join(repoRoot, 'scripts', 'vscode', 'workspace'), workspace, { recursive: true });
+    // A second model, with a full-precision export only.
+    cpSync(join(repoRoot, 'test', 'fixtures', 'models', 't5-op14'), join(workspace, 't5-model'), { recursive: true });
+    // And a folder of text, which is no model.
+    mkdirSync(join(workspace, 'not-a-model'));
+    cpSync(join(repoRoot, 'scripts', 'vscode', 'workspace', 'notes.md'), join(workspace, 'not-a-model', 'notes.md'));
 
     context = await launchBrowser(server, { headless: !headed, colorScheme: theme === 'light' ? 'light' : 'dark' });
     // Without a test runner in the payload these are never called; exposed anyway so a stray call is harmless.
@@ -265,11 +270,7 @@ async function runTheme(theme) {
 
     await step(`${theme}: Open Model… on a folder that is not a model says what to pick`, async () => {
       await runCommand(page, 'ONNX Lens: Open Model…');
-      const input = page.locator('.quick-input-widget .quick-input-box input');
-      await input.waitFor({ state: 'visible', timeout: 10_000 });
-      // The workspace holds text files, no model.
-      await input.fill(`${workspace}/`);
-      await page.keyboard.press('Enter');
+      await pickInOpenDialog(page, `${workspace}/not-a-model/`);
       const note = await waitForNotification(page, /No ONNX model in/, 60_000);
       if (!/model\.onnx/.test(note.text) || !note.buttons.includes('Open Model…')) throw new Error(`the message does not say what to pick: "${note.text}" [${note.buttons.join(', ')}]`);
       await clearNotifications(page);
@@ -517,12 +518,42 @@ async function runTheme(theme) {
       await budget.press('Tab');
       return `"${note.text.slice(0, 80)}" [${note.buttons.join(', ')}], cancelled`;
     });
+
+    await step(`${theme}: the variant picked in the sidebar is that model's; the next model opens in its own`, async () => {
+      const item = page.locator('.activitybar .action-item a[aria-label^="ONNX Lens"], .activitybar .action-item[aria-label^="ONNX Lens"]').first();
+      await item.click();
+      const sidebar = await findWebview(page, 'sidebar', 60_000);
+      const variant = sidebar.frame.locator('label', { hasText: 'Variant' }).locator('select');
+      await variant.selectOption('quantized');
+      await waitFor(async () => (/quantized/.test(await visibleText(sidebar.frame)) && (await variant.inputValue().catch(() => '')) === 'quantized' ? true : undefined), 60_000, 'the demo model did not reopen as quantized');
+      await runCommand(page, 'ONNX Lens: Open Model…');
+      await pickInOpenDialog(page, `${workspace}/t5-model/`);
+      const shown = await waitFor(async () => {
+        const t = await visibleText(sidebar.frame);
+        if (/No quantized model/.test(t)) throw new Error(`the quantized choice leaked to the next model: ${t.match(/No quantized model[^\n]*/)[0]}`);
+        return /t5-model/.test(t) && /\bt5\b/.test(t) ? t : undefined;
+      }, 60_000, 'the T5 model did not open');
+      await runCommand(page, TITLES.useDemo);
+      return `T5 opened as ${/variant\s+(\S+)/.exec(shown)?.[1] ?? '?'} after the demo model was switched to quantized`;
+    });
   } finally {
     try {
       await context?.close();
     } catch {}
     await server.stop();
   }
+}
+
+/** Accepts `folder` in VS Code's own open dialog (the one code-server shows): type the path, press its OK button. */
+async function pickInOpenDialog(page, folder) {
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  await input.waitFor({ state: 'visible', timeout: 10_000 });
+  await input.fill(folder);
+  await sleep(500);
+  const ok = page.locator('.quick-input-widget .quick-input-action .monaco-button, .quick-input-widget .monaco-button').filter({ hasText: /^Open Model$/ }).first();
+  if (await ok.isVisible().catch(() => false)) await ok.click();
+  else await page.keyboard.press('Enter');
+  await input.waitFor({ state: 'hidden', timeout: 10_000 });
 }
 
 /** Makes the panel about `target` px wide by narrowing the window (the panel is half the editor area). */
