@@ -205,9 +205,11 @@ async function findWebview(page, bodyClass, timeoutMs = 60_000) {
   throw new Error(`no visible webview with <body class="${bodyClass}"> among ${seen.length} frames: ${seen.join(' | ')}`);
 }
 
-async function shot(target, file) {
-  mkdirSync(outDir, { recursive: true });
-  const path = join(outDir, file);
+/** A screenshot; `checkOnly` ones record a check's state and never go to the README's folder. */
+async function shot(target, file, checkOnly = false) {
+  const dir = checkOnly ? join(repoRoot, 'out', 'screenshots') : outDir;
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, file);
   await target.screenshot({ path, animations: 'disabled' });
   return path;
 }
@@ -415,7 +417,7 @@ async function runTheme(theme) {
         const r = t.getBoundingClientRect();
         return { name: t.textContent.trim(), visible: r.width > 0 && r.left >= 0 && r.right <= document.documentElement.clientWidth + 0.5 };
       }));
-      await shot(panel.element, `${theme}-narrow-panel.png`);
+      await shot(panel.element, `${theme}-narrow-panel.png`, true);
       await page.setViewportSize({ width: 1280, height: 800 });
       const hidden = tabs.filter((t) => !t.visible).map((t) => t.name);
       if (tabs.length !== 8 || hidden.length) throw new Error(`in a ${width} px panel, tabs off screen: ${hidden.join(', ')}`);
@@ -492,7 +494,7 @@ async function runTheme(theme) {
         return b.length > 0 ? b : undefined;
       }, 20_000, 'no highlights after the theme change');
       const wrong = boxes.filter((b) => b.offBy > 1.5 || !(words.has(b.text) || /^[^\p{L}\p{N}]+$/u.test(b.text)));
-      await shot(page, `${theme}-editor-after-theme-change.png`);
+      await shot(page, `${theme}-editor-after-theme-change.png`, true);
       await page.setViewportSize({ width: 1280, height: 800 });
       if (wrong.length) throw new Error(`highlights apart from their words: ${wrong.map((b) => `"${b.text}" off by ${b.offBy.toFixed(1)} px`).join(', ')}`);
       return `${boxes.length} highlights, each on its word (${other}, 1000 × 700)`;
