@@ -134,10 +134,12 @@ export async function startCodeServer(o = {}) {
   mkdirSync(join(userDataDir, 'User'), { recursive: true });
   mkdirSync(extensionsDir, { recursive: true });
   writeFileSync(configFile, 'auth: none\ncert: false\n');
-  writeFileSync(
-    join(userDataDir, 'User', 'settings.json'),
-    JSON.stringify({ ...baseSettings(o.theme), ...(o.settings ?? {}) }, null, 2),
-  );
+  const settingsJson = JSON.stringify({ ...baseSettings(o.theme), ...(o.settings ?? {}) }, null, 2);
+  writeFileSync(join(userDataDir, 'User', 'settings.json'), settingsJson);
+  // The extension host is a remote one here: settings of machine scope (onnxLens.modelPath,
+  // onnxLens.executionProviders) are read from the machine's settings, not the user's.
+  mkdirSync(join(userDataDir, 'Machine'), { recursive: true });
+  writeFileSync(join(userDataDir, 'Machine', 'settings.json'), settingsJson);
   const env = { ...scratchEnv(scratch), ...(o.env ?? {}) };
   const common = ['--config', configFile, '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir];
 

@@ -8,9 +8,6 @@ import { divergingRgba, maxAbs } from './attributionScale';
 import type { HeadGridThumbnails } from '../protocol/webviewMessages';
 import { ChartScene, clipText, DEFAULT_PALETTE, LEGEND_HEIGHT, LegendSpec, legendItems, niceTicks, SceneItem, sceneToSvg, SvgPalette, tickLabels } from './chartScene';
 
-export type { SvgPalette } from './chartScene';
-export { DEFAULT_PALETTE } from './chartScene';
-
 const fmt = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(2) : v.toFixed(3)).replace(/^-/, '−');
 
 function svgOpen(width: number, height: number, palette: SvgPalette, title: string): string {

@@ -62,6 +62,8 @@ export class AttentionTab implements TabView {
   private cursor = { layerIndex: 0, head: 0, row: -1, col: -1 };
   /** Word picked in the head view (by pointer or keyboard): only its lines are drawn. */
   private picked: { side: 'query' | 'key'; index: number } | undefined;
+  /** The picked word stays picked (a click or the keyboard) instead of following the pointer. */
+  private pinned = false;
   private thumb = 64;
   private gap = 8;
   private stageWidth = 0;
@@ -80,6 +82,9 @@ export class AttentionTab implements TabView {
     c.addEventListener('mousemove', (e) => this.onHover(e));
     c.addEventListener('mouseleave', () => this.onLeave());
     c.addEventListener('keydown', (e) => this.onKey(e));
+    // The keyboard cursor is drawn only while the canvas has the focus.
+    c.addEventListener('focus', () => this.canvas.schedule());
+    c.addEventListener('blur', () => this.canvas.schedule());
     this.element.append(this.toolbar, this.info, this.legendBox, this.stage, this.focusLine, this.textAlternative);
     this.stage.append(el('p', { className: 'empty', text: 'Select text and run "ONNX Lens: Show Attention".' }));
     this.resize.observe(this.stage);
@@ -660,8 +665,6 @@ export class AttentionTab implements TabView {
       this.pinned = this.picked !== undefined;
     }
   }
-
-  private pinned = false;
 
   private openHead(layerIndex: number, head: number): void {
     this.layer = this.grid()!.layers[layerIndex];
