@@ -152,6 +152,12 @@ async function waitForLog(server, re, since, timeoutMs = 120_000) {
   throw new Error(`no log line ${re} (log: ${outputLog(server) ?? 'none'})`);
 }
 
+/** The duration of a "…: done in 412 ms" or "…: done in 9.05 s" log line, in ms (the log switches to seconds at 1 s). */
+function loggedMs(text) {
+  const m = /done in ([\d.]+) (ms|s)\b/.exec(text);
+  return m ? Number(m[1]) * (m[2] === 's' ? 1000 : 1) : NaN;
+}
+
 // --------------------------------------------------------------------------------- the workbench
 
 async function openWorkbench(settings, workspaceFiles) {
@@ -363,12 +369,12 @@ async function timedExplain(wb, line, text, frame) {
   const done = await waitForLog(server, /^Explained "/, t0);
   const lines = logLines(server).filter((l) => l.at >= t0 - 5 && l.at <= done.at + 5);
   const find = (re) => lines.find((l) => re.test(l.text));
-  const predictDone = find(/^Predicting: done in (\d+) ms/);
+  const predictDone = find(/^Predicting: done in [\d.]+ m?s/);
   const explainStart = find(/^Explaining \(.*\)…$/);
   const explainDone = find(/^Explaining \(.*\): done in/);
   const engineExplain = find(/^engine: explain [\w-]+: .* (\d+) ms$/);
   const predictStart = find(/^Predicting…$/);
-  const predictMs = predictDone ? Number(/done in (\d+) ms/.exec(predictDone.text)[1]) : NaN;
+  const predictMs = predictDone ? loggedMs(predictDone.text) : NaN;
   const engineMs = engineExplain ? Number(/(\d+) ms$/.exec(engineExplain.text)[1]) : NaN;
   const evaluations = engineExplain ? Number(/(\d+) evaluations/.exec(engineExplain.text)?.[1]) : NaN;
   return {
@@ -573,8 +579,8 @@ async function attentionBench(modelFolder, texts) {
         await sleep(50);
       }
       if (!st?.painted) throw new Error('the attention overview was not drawn');
-      const done = await waitForLog(server, /^Reading attention and hidden states: done in (\d+) ms/, t0);
-      const engineMs = Number(/done in (\d+) ms/.exec(done.text)[1]);
+      const done = await waitForLog(server, /^Reading attention and hidden states: done in [\d.]+ m?s/, t0);
+      const engineMs = loggedMs(done.text);
       // One head's full matrix: click the first thumbnail (layer 1, head 1); the panel requests that layer.
       await frame.evaluate(() => (window.__lensAttention.matrix = { arrive: null, painted: null }));
       const canvas = frame.locator('.attention-canvas canvas');
@@ -701,7 +707,7 @@ async function main() {
     ],
     [
       `Median of ${att.length} repeats after a warm-up (which opens the model and the panel), each on a different selection of 640 words of heldout sentences, cut by onnxLens.maxTokens = 512 to 512 tokens; the overview is at word level (the default), so its rows and columns are words and special tokens.`,
-      `The float32 tensors the engine sends to the extension host are 12 × 12 × 512 × 512 × 4 B = 151 MB of attention plus 13 × 512 × 192 × 4 B = 5.1 MB of hidden states (computed from the shapes); the webview receives 8-bit thumbnails (at most 48 × 48 per head) and labels.`,
+      `The float32 tensors the engine sends to the extension host are 12 × 12 × 512 × 512 × 4 B = 151 MB of attention plus 13 × 512 × 192 × 4 B = 5.1 MB of hidden states (computed from the shapes); the webview receives 8-bit thumbnails (at most 64 × 64 per head) and labels.`,
       'Bytes: measured on the messages as the webview receives them (a capturing `message` listener added to its document): the byte length of every typed array, and the JSON length of the rest.',
       'Times: the engine\'s attention request and the moment its result reached the extension from the output log (its "done" line); the message\'s arrival in the webview (before the panel\'s handler), the handler\'s end, and the first animation frame where the attention canvas (blanked before the command) has pixels, plus the paint after it. The host-side post itself is not observable from outside, so "engine result in host → message in webview" includes building the thumbnails in the extension host and the transfer.',
       'Matrix: clicking the first thumbnail opens layer 1 in the matrix view; the panel requests that layer\'s full 8-bit matrices (mean over heads + 12 heads) and draws the visible cells.',

@@ -116,6 +116,10 @@ function scratchEnv(scratch) {
  * @param {string[]} [o.installExtensions] VSIX files installed before the start
  * @param {Record<string,string>} [o.env] extra environment of code-server (and so of the extension host)
  * @param {boolean} [o.keepScratch]       keep the scratch folder after stop (default: env ONNX_LENS_KEEP_SCRATCH)
+ * @param {boolean} [o.smokeTestDriver]   enable the workbench's smoke-test driver (default true): it runs the
+ *                                        payload's tests and development extension, and it also hides every
+ *                                        notification toast (they still reach the notification centre), so a
+ *                                        run that looks at notifications leaves it off
  * @param {(line: string) => void} [o.log]
  */
 export async function startCodeServer(o = {}) {
@@ -130,10 +134,12 @@ export async function startCodeServer(o = {}) {
   mkdirSync(join(userDataDir, 'User'), { recursive: true });
   mkdirSync(extensionsDir, { recursive: true });
   writeFileSync(configFile, 'auth: none\ncert: false\n');
-  writeFileSync(
-    join(userDataDir, 'User', 'settings.json'),
-    JSON.stringify({ ...baseSettings(o.theme), ...(o.settings ?? {}) }, null, 2),
-  );
+  const settingsJson = JSON.stringify({ ...baseSettings(o.theme), ...(o.settings ?? {}) }, null, 2);
+  writeFileSync(join(userDataDir, 'User', 'settings.json'), settingsJson);
+  // The extension host is a remote one here: settings of machine scope (onnxLens.modelPath,
+  // onnxLens.executionProviders) are read from the machine's settings, not the user's.
+  mkdirSync(join(userDataDir, 'Machine'), { recursive: true });
+  writeFileSync(join(userDataDir, 'Machine', 'settings.json'), settingsJson);
   const env = { ...scratchEnv(scratch), ...(o.env ?? {}) };
   const common = ['--config', configFile, '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir];
 
@@ -163,7 +169,7 @@ export async function startCodeServer(o = {}) {
       '--disable-workspace-trust',
       '--disable-getting-started-override',
       ...common,
-      '--vscode-option', 'enable-smoke-test-driver',
+      ...(o.smokeTestDriver === false ? [] : ['--vscode-option', 'enable-smoke-test-driver']),
     ];
     const out = openSync(logFile, 'a');
     // The shell is the leader of a new process group (detached). It runs code-server in that group and

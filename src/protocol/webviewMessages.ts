@@ -162,6 +162,21 @@ export interface DrawnSummary {
   /** Named counts: e.g. { words: 7, bars: 7, heads: 144 }. */
   counts: Record<string, number>;
   error?: string;
+  /** Width of the view in CSS pixels. */
+  viewWidth?: number;
+  /** The panel's tabs: whether each is selected and lies within the view's width (reachable without scrolling sideways). */
+  tabs?: { name: string; selected: boolean; visible: boolean }[];
+  /** Titles of the colour scale legends on the visible tab (one per heatmap or colour-coded chart). */
+  legends?: string[];
+  /** Value axes of the charts on the visible tab: their titles and tick labels. */
+  axes?: { title: string; ticks: string[] }[];
+  /** Controls on the visible tab (buttons, selects, inputs, canvases with a role) without an accessible name. */
+  unnamedControls?: string[];
+  /**
+   * Elements the view did not create itself: scripts beyond its own, images, iframes, objects and any
+   * element with an inline event handler. Text from models and documents must never become markup.
+   */
+  foreignMarkup?: string[];
 }
 
 export interface RecentExplanation {

@@ -147,8 +147,14 @@ export function maxPool(m: Float32Array, rows: number, cols: number, size: numbe
   return { data: out, rows: r, cols: c };
 }
 
+/**
+ * Cells per side of a model-view thumbnail: up to 64 words every word keeps its own row and column
+ * (a 60-word sentence reads word by word); longer inputs are max-pooled to 64 × 64.
+ */
+export const THUMBNAIL_CELLS = 64;
+
 /** Thumbnails of every head of every layer of one kind, for the model view. */
-export function headThumbnails(result: AttentionResult, kind: AttentionKind, level: Level, size = 48): HeadGridThumbnails | undefined {
+export function headThumbnails(result: AttentionResult, kind: AttentionKind, level: Level, size = THUMBNAIL_CELLS): HeadGridThumbnails | undefined {
   const tensors = result.attentions.filter((t) => t.kind === kind).sort((a, b) => a.layer - b.layer);
   if (tensors.length === 0) return undefined;
   const { rows, cols } = unitsFor(kind, result.encoded, level);

@@ -1,3 +1,5 @@
+import type { ResolvedTarget } from '../protocol/engineApi';
+
 /**
  * The diverging scale shared by editor highlights, the panel and the HTML report: a value is placed
  * in one of N buckets per sign by its size relative to the largest absolute value of the result,
@@ -45,7 +47,19 @@ export function divergingRgba(t: number, maxAlpha = 0.8): string {
   return `rgba(${r}, ${g}, ${b}, ${a})`;
 }
 
-/** Solid colour for bars and legends: red for positive, blue for negative. */
-export function signColor(value: number): string {
-  return value >= 0 ? '#ef4444' : '#3b82f6';
+/**
+ * What the two colours of an explanation mean for its target, in words: a positive value (red)
+ * pushes toward the explained output, a negative one (blue) against it — toward the contrast when
+ * there is one, or toward the runner-up of a two-way choice.
+ */
+export function attributionDirections(target: Pick<ResolvedTarget, 'label' | 'contrastLabel'>, runnerUp?: string): { positive: string; negative: string } {
+  if (target.contrastLabel) {
+    return { positive: `toward ${target.label} rather than ${target.contrastLabel}`, negative: `toward ${target.contrastLabel} rather than ${target.label}` };
+  }
+  return { positive: `toward ${target.label}`, negative: `away from ${target.label}${runnerUp ? ` (toward ${runnerUp})` : ''}` };
+}
+
+/** The value an explanation attributes, in words: the target's logit, or the difference of two. */
+export function explainedQuantity(target: Pick<ResolvedTarget, 'label' | 'contrastLabel'>): string {
+  return target.contrastLabel ? `logit(${target.label}) − logit(${target.contrastLabel})` : `the logit of ${target.label}`;
 }

@@ -4,9 +4,10 @@
  * A pure function of the results, shared by the extension's export and the CLI.
  */
 import type { AttentionResult, ExplanationResult, Prediction } from '../protocol/engineApi';
+import { attributionDirections, explainedQuantity, maxAbs } from './attributionScale';
 import { attentionUnits, unitMatrix } from './attentionViews';
 import { escapeHtml } from './htmlEscape';
-import { attributionBarsSvg, coloredTextHtml, curveSvg, heatmapSvg } from './svgCharts';
+import { attentionLegend, attributionBarsSvg, coloredTextHtml, curveSvg, heatmapSvg } from './svgCharts';
 
 export interface ReportOptions {
   /** Title shown at the top; default from the model and target. */
@@ -50,12 +51,15 @@ ${convergence}${fit}</table>
 
 function explanationSection(r: ExplanationResult, heading: string): string {
   const target = r.target.contrastLabel ? `${r.target.label} − ${r.target.contrastLabel}` : r.target.label;
+  const runnerUp = r.fullOutput.candidates.length === 2 ? r.fullOutput.candidates.find((c) => c.label !== r.target.label)?.label : undefined;
+  const directions = attributionDirections(r.target, runnerUp);
   const notes = r.notes.length ? `<ul class="notes">${r.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>` : '';
   return `<section>
 <h2>${escapeHtml(heading)}: ${escapeHtml(r.provenance.method)}</h2>
 <p>Explains <b>${escapeHtml(target)}</b> (${escapeHtml(r.target.description)}). Base value ${num(r.baseValue)}, output ${num(r.outputValue)}, ${r.evaluations} model evaluations.</p>
 <p class="text">${coloredTextHtml(r.text, r.features)}</p>
-<figure>${attributionBarsSvg(r.features, { title: `Attribution per ${r.provenance.level} toward ${target}` })}</figure>
+<p class="muted">Red: pushes ${escapeHtml(directions.positive)} · Blue: pushes ${escapeHtml(directions.negative)}. Strength: contribution to ${escapeHtml(explainedQuantity(r.target))}, up to ${num(maxAbs(r.features.map((f) => f.value)))}.</p>
+<figure>${attributionBarsSvg(r.features, { title: `Attribution per ${r.provenance.level} toward ${target}`, axisTitle: `contribution to ${explainedQuantity(r.target)}`, legend: directions })}</figure>
 <h3>Trust</h3>
 ${faithfulnessSection(r)}
 ${notes}
@@ -75,7 +79,7 @@ function attentionSection(a: AttentionResult, maxUnits: number): string {
   const cut = units.length > shown.length ? `<p>Showing the first ${shown.length} of ${units.length} words.</p>` : '';
   return `<section><h2>Attention</h2>
 <p>Last layer (${last.layer + 1}), mean over ${last.shape[1]} heads, per word; rows attend to columns. Darker = more attention (scaled to the largest value, ${num(max)}).</p>${cut}
-<figure>${heatmapSvg({ title: `Layer ${last.layer + 1}, mean of heads`, rows: shown.map((u) => u.label), cols: shown.map((u) => u.label), values })}</figure></section>`;
+<figure>${heatmapSvg({ title: `Layer ${last.layer + 1}, mean of heads`, rows: shown.map((u) => u.label), cols: shown.map((u) => u.label), values, legend: attentionLegend(max) })}</figure></section>`;
 }
 
 function provenanceTable(r: ExplanationResult): string {
@@ -118,7 +122,7 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .feature { border-radius: 3px; padding: 0 1px; }
 .row { display: flex; gap: 1.5rem; flex-wrap: wrap; align-items: flex-start; }
 figure { margin: .5rem 0; overflow-x: auto; }
-.notes li, footer { color: var(--muted); }
+.notes li, footer, .muted { color: var(--muted); }
 .legend span { display: inline-block; padding: 0 .4rem; border-radius: 3px; }
 `;
 

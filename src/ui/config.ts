@@ -60,12 +60,6 @@ export function readConfig(scope?: vscode.ConfigurationScope): LensConfig {
   };
 }
 
-/** Writes one setting (user level unless a workspace is open and `workspace` is asked for). */
-export async function updateSetting<K extends keyof LensConfig>(key: K, value: LensConfig[K], target = vscode.ConfigurationTarget.Global): Promise<void> {
-  const setting = key === 'hubEndpoint' ? Settings.hubEndpoint : (Settings as Record<string, string>)[key];
-  await vscode.workspace.getConfiguration(Settings.section).update(setting, value, target);
-}
-
 /** True when a configuration change touches any ONNX Lens setting. */
 export function affectsLens(event: vscode.ConfigurationChangeEvent, key?: string): boolean {
   return event.affectsConfiguration(key ? `${Settings.section}.${key}` : Settings.section);

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { EngineError } from '../engine/process/engineClient';
 import { Commands } from './ids';
 import { ConsentDeclinedError } from './engine/lensEngine';
+import { notices } from './notices';
 
 /**
  * Shows an error the way its kind calls for: a cancel is quiet, a bad input says what to change,
@@ -13,7 +14,7 @@ export async function showLensError(error: unknown, what: string, retry?: () => 
     return;
   }
   if (error instanceof ConsentDeclinedError) {
-    void vscode.window.showInformationMessage(error.message);
+    void notices.info(error.message);
     return;
   }
   const message = error instanceof Error ? error.message : String(error);
@@ -23,7 +24,7 @@ export async function showLensError(error: unknown, what: string, retry?: () => 
   if ((code === 'crash' || code === 'timeout') && retry) actions.push('Retry');
   actions.push('Show Log');
   const prefix = code === 'crash' ? 'The engine crashed' : code === 'timeout' ? 'Timed out' : `${what} failed`;
-  const choice = await vscode.window.showErrorMessage(`ONNX Lens: ${prefix}: ${message}`, ...actions);
+  const choice = await notices.error(`ONNX Lens: ${prefix}: ${message}`, ...actions);
   if (choice === 'Open Model…') await vscode.commands.executeCommand(Commands.openModel);
   else if (choice === 'Use Demo Model') await vscode.commands.executeCommand(Commands.useDemoModel);
   else if (choice === 'Retry') await retry?.();

@@ -5,21 +5,23 @@ import { registerExportCommands } from './commands/exportCommands';
 import { GenerationController, registerGenerationCommands } from './commands/generationCommands';
 import { registerHubCommands } from './commands/hubCommands';
 import { InsideController, registerInsideCommands } from './commands/insideCommands';
-import { registerModelCommands } from './commands/modelCommands';
-import { affectsLens, updateSetting, VariantSetting } from './config';
+import { openModelAt, registerModelCommands } from './commands/modelCommands';
+import { affectsLens } from './config';
+import { ContextKeys } from './ids';
 import { AttributionHighlights } from './editor/attributionHighlights';
 import { registerAttributionHover } from './editor/attributionHover';
 import { GenerationGhostText } from './editor/generationGhostText';
 import { LensEngine } from './engine/lensEngine';
 import { Settings, Views } from './ids';
 import type { LensApi } from './lensApi';
+import { notices } from './notices';
 import { OutputLog } from './outputLog';
 import { ExplanationPanel } from './panel/explanationPanel';
 import { ExplanationStore } from './results/explanationStore';
 import { RunSettingsState } from './runSettings';
 import type { Services } from './services';
 import { InspectorView } from './sidebar/inspectorView';
-import { registerStatusBar } from './statusBar';
+import { LensStatusBar } from './statusBar';
 
 /**
  * Wiring only: each feature registers itself and returns what to dispose. Nothing heavy happens
@@ -27,6 +29,7 @@ import { registerStatusBar } from './statusBar';
  */
 export function activate(context: vscode.ExtensionContext): LensApi {
   const log = new OutputLog();
+  notices.setLog((line) => log.info(line));
   const engine = new LensEngine(context.asAbsolutePath('dist/engine.js'), log);
   const work = new Set<AbortController>();
   const services: Services = {
@@ -45,6 +48,7 @@ export function activate(context: vscode.ExtensionContext): LensApi {
       return () => work.delete(controller);
     },
   };
+  const statusBar = new LensStatusBar(services);
   const analysis = new AnalysisController(services);
   const inside = new InsideController(services, analysis);
   const generation = new GenerationController(services);
@@ -65,10 +69,9 @@ export function activate(context: vscode.ExtensionContext): LensApi {
     state,
     setting: (key, value) => {
       if (key === 'modelVariant') {
-        void updateSetting('modelVariant', value === 'quantized' ? 'quantized' : 'fp32').then(() => {
-          const card = engine.card;
-          if (card) void engine.open(card.path, value as VariantSetting).catch(() => undefined);
-        });
+        // The export picked for this model; the setting stays the preference for models opened later.
+        const card = engine.card;
+        if (card && card.availableVariants.includes(String(value)) && value !== card.variant) void openModelAt(services, card.path, String(value));
       } else if (key === 'budget') {
         services.runSettings.update({ budget: Math.max(10, Math.round(Number(value)) || 500) });
       } else {
@@ -86,6 +89,7 @@ export function activate(context: vscode.ExtensionContext): LensApi {
     services.panel,
     services.sidebar,
     services.runSettings,
+    statusBar,
     vscode.window.registerWebviewViewProvider(Views.inspector, services.sidebar),
     registerModelCommands(context, services),
     registerAnalysisCommands(context, services, analysis),
@@ -94,8 +98,8 @@ export function activate(context: vscode.ExtensionContext): LensApi {
     registerExportCommands(context, services),
     registerHubCommands(context, services),
     registerAttributionHover(context, services),
-    registerStatusBar(context, services),
     registerSidebarUpdates(services),
+    registerModelSwitch(services, inside, generation),
     registerSettingsWatcher(services),
   );
 
@@ -119,12 +123,15 @@ export function activate(context: vscode.ExtensionContext): LensApi {
     selectGenerationStep: (step) => generation.selectStep(step),
     ghostTextIn: (editor) => services.ghostText.textIn(editor.document),
     cancelCurrent: () => services.cancelCurrent(),
+    statusBar: () => statusBar.describe(),
+    notices: () => [...notices.recent],
     decorationsFor: (editor) => services.highlights.for(editor.document),
   };
 }
 
 export function deactivate(): void {
   // Disposables in context.subscriptions stop the engine.
+  notices.setLog(undefined);
 }
 
 function sidebarState(services: Services): SidebarState {
@@ -153,6 +160,22 @@ function registerSidebarUpdates(services: Services): vscode.Disposable {
     }),
     vscode.workspace.onDidGrantWorkspaceTrust(refresh),
   );
+}
+
+/**
+ * When another model (or another export of this one) is opened, what the previous model computed
+ * goes: the prediction in the status bar, the attention, the current explanation and its highlights,
+ * the inside-the-model results, the generation and its faded text, and every tab of the panel.
+ */
+function registerModelSwitch(services: Services, inside: InsideController, generation: GenerationController): vscode.Disposable {
+  return services.engine.onDidChangeModel((card) => {
+    services.store.forgetModel();
+    inside.forget();
+    generation.forget();
+    services.highlights.clear();
+    void vscode.commands.executeCommand('setContext', ContextKeys.hasExplanation, false);
+    services.panel.post({ type: 'model', card });
+  });
 }
 
 /** Settings that shape the runtime take effect on a fresh engine. */

@@ -4,6 +4,7 @@ import type { DrawnSummary, SidebarState } from '../protocol/webviewMessages';
 import type { GenerationState } from './commands/generationCommands';
 import type { InsideResults } from './commands/insideCommands';
 import type { HighlightInfo } from './editor/attributionHighlights';
+import type { Notice } from './notices';
 
 /**
  * What `activate` returns: a small surface for tests inside VS Code (and other extensions) to see
@@ -28,6 +29,10 @@ export interface LensApi {
   selectGenerationStep(step: number): void;
   /** The faded continuation shown in an editor after its prompt, if any. */
   ghostTextIn(editor: vscode.TextEditor): string | undefined;
+  /** The latest messages shown to the user in notifications, oldest first. */
+  notices(): Notice[];
+  /** What the status bar item shows (text empty while it is hidden). */
+  statusBar(): { text: string; tooltip: string };
   /** Cancels the work in progress, as the notification's Cancel button does. */
   cancelCurrent(): void;
   /** The attribution highlights of an editor's document. */

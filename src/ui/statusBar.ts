@@ -1,36 +1,59 @@
 import * as vscode from 'vscode';
+import { escapeMarkdown } from '../render/htmlEscape';
 import { Commands } from './ids';
 import type { Services } from './services';
 
 /** Status bar item: the current model and the last prediction; a spinner while the engine works. */
-export function registerStatusBar(_context: vscode.ExtensionContext, services: Services): vscode.Disposable {
-  const item = vscode.window.createStatusBarItem('onnxLens.status', vscode.StatusBarAlignment.Right, 100);
-  item.name = 'ONNX Lens';
-  item.command = Commands.showPanel;
-  const update = () => {
-    const card = services.engine.card;
-    const status = services.engine.status;
-    const prediction = services.store.lastPrediction?.prediction;
+export class LensStatusBar implements vscode.Disposable {
+  private readonly item = vscode.window.createStatusBarItem('onnxLens.status', vscode.StatusBarAlignment.Right, 100);
+  private readonly subscriptions: vscode.Disposable[];
+
+  constructor(private readonly services: Services) {
+    this.item.name = 'ONNX Lens';
+    this.item.command = Commands.showPanel;
+    this.subscriptions = [services.engine.onDidChange(() => this.update()), services.store.onDidChange(() => this.update())];
+    this.update();
+  }
+
+  /** What the item shows now (empty text when it is hidden). */
+  describe(): { text: string; tooltip: string } {
+    const tooltip = this.item.tooltip;
+    return { text: this.visible ? this.item.text : '', tooltip: typeof tooltip === 'string' ? tooltip : (tooltip?.value ?? '') };
+  }
+
+  private visible = false;
+
+  private update(): void {
+    const { engine, store } = this.services;
+    const card = engine.card;
+    const status = engine.status;
+    const prediction = store.lastPrediction?.prediction;
     const top = prediction?.generated ? { label: prediction.generated.text, probability: NaN } : prediction?.candidates[0];
     if (status.state === 'busy') {
       const progress = status.total ? ` ${status.done ?? 0}/${status.total}` : '';
-      item.text = `$(sync~spin) ${status.label ?? 'Working'}${progress}`;
+      this.item.text = `$(sync~spin) ${status.label ?? 'Working'}${progress}`;
     } else if (status.state === 'crashed' || status.state === 'error') {
-      item.text = '$(error) ONNX Lens';
+      this.item.text = '$(error) ONNX Lens';
     } else if (card) {
       const shown = top ? ` · ${top.label.slice(0, 24)}${Number.isFinite(top.probability) ? ` ${(top.probability * 100).toFixed(0)}%` : ''}` : '';
-      item.text = `$(telescope) ${card.name}${shown}`;
+      this.item.text = `$(telescope) ${card.name}${shown}`;
     } else {
-      item.hide();
+      this.item.hide();
+      this.visible = false;
       return;
     }
     const tooltip = new vscode.MarkdownString();
-    if (card) tooltip.appendMarkdown(`**${card.name}** — ${card.family}, ${card.task}, ${card.variant}${card.quantized ? ' (quantized)' : ''}\n\n`);
-    if (status.state === 'crashed' || status.state === 'error') tooltip.appendText(status.message);
-    else if (prediction) tooltip.appendText(prediction.candidates.slice(0, 3).map((c) => `${c.label} ${(c.probability * 100).toFixed(1)}%`).join(' · '));
-    item.tooltip = tooltip;
-    item.show();
-  };
-  update();
-  return vscode.Disposable.from(item, services.engine.onDidChange(update), services.store.onDidChange(update));
+    if (card) tooltip.appendMarkdown(`**${escapeMarkdown(card.name)}** — ${card.family}, ${card.task}, ${card.variant}${card.quantized ? ' (quantized)' : ''}\n\n`);
+    // Labels and messages come from the model: escaped, '<' included (appendText leaves it).
+    if (status.state === 'crashed' || status.state === 'error') tooltip.appendMarkdown(escapeMarkdown(status.message));
+    else if (prediction) tooltip.appendMarkdown(prediction.candidates.slice(0, 3).map((c) => `${escapeMarkdown(c.label)} ${(c.probability * 100).toFixed(1)}%`).join(' · '));
+    this.item.tooltip = tooltip;
+    this.item.show();
+    this.visible = true;
+  }
+
+  dispose(): void {
+    for (const s of this.subscriptions) s.dispose();
+    this.item.dispose();
+  }
 }

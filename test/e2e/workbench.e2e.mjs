@@ -4,17 +4,22 @@
 // For each theme (dark, light): install the VSIX into a fresh code-server, open a workspace with review.txt,
 // select a sentence, run "ONNX Lens: Use Demo Model" and "ONNX Lens: Explain Selection" from the Command
 // Palette, then check and screenshot each panel tab (Prediction, Attributions, Attention, Activations), the
-// ONNX Lens sidebar, and the editor heatmap with a hover open. Screenshots go to docs/screenshots/.
+// ONNX Lens sidebar, and the editor heatmap with a hover open. Screenshots of every run go to
+// out/screenshots/ (ignored by git); the README's pictures in docs/screenshots/ are refreshed only on request.
 //
 //   node test/e2e/workbench.e2e.mjs [--vsix out/onnx-lens.vsix | --dev] [--themes dark,light]
-//                                   [--out docs/screenshots] [--timeout 600] [--headed] [--verbose]
+//                                   [--update-screenshots] [--out dir] [--timeout 600] [--headed] [--verbose]
 //
-//   --dev   load this folder (or --extension-path dir) as the development extension instead of installing the VSIX
+//   --dev                 load this folder (or --extension-path dir) as the development extension instead of
+//                         installing the VSIX
+//   --update-screenshots  write the screenshots to docs/screenshots/ (the README's pictures); also
+//                         ONNX_LENS_UPDATE_SCREENSHOTS=1
+//   --out dir             write the screenshots to dir
 //
 // Needs scripts/vscode/installTools.sh, then scripts/vscode/packageVsix.sh (or `node esbuild.mjs` with --dev).
 // Ends with `N passed, N failed` (one line per check above it); exits non-zero when a check fails.
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { launchBrowser } from '../../scripts/vscode/browser.mjs';
 import { repoRoot, sleep, startCodeServer } from '../../scripts/vscode/codeServer.mjs';
 
@@ -27,7 +32,8 @@ const dev = argv.includes('--dev');
 const vsix = resolve(repoRoot, opt('--vsix', join('out', 'onnx-lens.vsix')));
 const extensionPath = resolve(opt('--extension-path', repoRoot));
 const themes = opt('--themes', 'dark,light').split(',').filter(Boolean);
-const outDir = resolve(repoRoot, opt('--out', join('docs', 'screenshots')));
+const updateScreenshots = argv.includes('--update-screenshots') || process.env.ONNX_LENS_UPDATE_SCREENSHOTS === '1';
+const outDir = resolve(repoRoot, opt('--out', updateScreenshots ? join('docs', 'screenshots') : join('out', 'screenshots')));
 const timeoutS = Number(opt('--timeout', process.env.ONNX_LENS_E2E_TIMEOUT ?? 600));
 const headed = argv.includes('--headed');
 const artifacts = join(repoRoot, '.test-artifacts', 'e2e');
@@ -199,9 +205,11 @@ async function findWebview(page, bodyClass, timeoutMs = 60_000) {
   throw new Error(`no visible webview with <body class="${bodyClass}"> among ${seen.length} frames: ${seen.join(' | ')}`);
 }
 
-async function shot(target, file) {
-  mkdirSync(outDir, { recursive: true });
-  const path = join(outDir, file);
+/** A screenshot; `checkOnly` ones record a check's state and never go to the README's folder. */
+async function shot(target, file, checkOnly = false) {
+  const dir = checkOnly ? join(repoRoot, 'out', 'screenshots') : outDir;
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, file);
   await target.screenshot({ path, animations: 'disabled' });
   return path;
 }
@@ -214,6 +222,8 @@ async function runTheme(theme) {
   const server = await startCodeServer({
     theme,
     installExtensions: dev ? [] : [vsix],
+    // The smoke-test driver hides notification toasts; only --dev needs it (to load the development extension).
+    smokeTestDriver: dev,
     settings: {
       'editor.hover.delay': 300,
       'editor.wordWrap': 'on', // the whole sentence stays visible next to the panel
@@ -228,6 +238,11 @@ async function runTheme(theme) {
     const workspace = join(server.scratch, 'workspace');
     mkdirSync(workspace, { recursive: true });
     cpSync(join(repoRoot, 'scripts', 'vscode', 'workspace'), workspace, { recursive: true });
+    // A second model, with a full-precision export only.
+    cpSync(join(repoRoot, 'test', 'fixtures', 'models', 't5-op14'), join(workspace, 't5-model'), { recursive: true });
+    // And a folder of text, which is no model.
+    mkdirSync(join(workspace, 'not-a-model'));
+    cpSync(join(repoRoot, 'scripts', 'vscode', 'workspace', 'notes.md'), join(workspace, 'not-a-model', 'notes.md'));
 
     context = await launchBrowser(server, { headless: !headed, colorScheme: theme === 'light' ? 'light' : 'dark' });
     // Without a test runner in the payload these are never called; exposed anyway so a stray call is harmless.
@@ -255,10 +270,27 @@ async function runTheme(theme) {
     });
     if (!ok) return;
 
-    if (!(await step(`${theme}: review.txt opens and line ${SENTENCE_LINE} is selected`, async () => {
-      await openFile(page, 'review.txt');
-      await selectLine(page, SENTENCE_LINE);
-    }))) return;
+    await step(`${theme}: Open Model… on a folder that is not a model says what to pick`, async () => {
+      await runCommand(page, 'ONNX Lens: Open Model…');
+      await pickInOpenDialog(page, `${workspace}/not-a-model/`);
+      const note = await waitForNotification(page, /No ONNX model in/, 60_000);
+      if (!/model\.onnx/.test(note.text) || !note.buttons.includes('Open Model…')) throw new Error(`the message does not say what to pick: "${note.text}" [${note.buttons.join(', ')}]`);
+      await clearNotifications(page);
+      return `"${note.text.slice(0, 70)}…" [${note.buttons.join(', ')}]${note.toast ? '' : ' (notification centre: toasts are hidden with --dev)'}`;
+    });
+
+    if (!(await step(`${theme}: review.txt opens`, () => openFile(page, 'review.txt')))) return;
+
+    await step(`${theme}: Ctrl+Alt+E with nothing selected says what to do`, async () => {
+      await page.locator('.editor-instance .monaco-editor .view-lines').first().click();
+      await page.keyboard.press('Control+Home');
+      await page.keyboard.press('Control+Alt+E');
+      const note = await waitForNotification(page, /nothing is selected/, 20_000);
+      await clearNotifications(page);
+      return `"${note.text}" [${note.buttons.join(', ')}]`;
+    });
+
+    if (!(await step(`${theme}: line ${SENTENCE_LINE} of review.txt is selected`, () => selectLine(page, SENTENCE_LINE)))) return;
 
     if (!(await step(`${theme}: "${TITLES.useDemo}" runs`, () => runCommand(page, TITLES.useDemo)))) return;
     // The command may leave focus elsewhere (a notification, the sidebar): re-select the sentence.
@@ -315,7 +347,6 @@ async function runTheme(theme) {
       await tabButton(panel.frame, 'Attention').click();
       const what = await waitFor(() => drawnGraphics(panel.frame), 180_000, 'nothing drawn in the Attention tab');
       await sleep(500);
-      await shot(panel.element, `${theme}-attention.png`);
       return what;
     });
 
@@ -325,6 +356,75 @@ async function runTheme(theme) {
       await sleep(500);
       await shot(panel.element, `${theme}-activations.png`);
       return what;
+    });
+
+    await step(`${theme}: arrow keys move between the tabs and focus stays on the tab; Run is one Tab away`, async () => {
+      await tabButton(panel.frame, 'Prediction').click();
+      const focused = () => panel.frame.evaluate(() => ({ text: document.activeElement?.textContent?.trim(), role: document.activeElement?.getAttribute('role'), selected: document.activeElement?.getAttribute('aria-selected') }));
+      const expect = async (key, name) => {
+        await page.keyboard.press(key);
+        const f = await focused();
+        if (f.role !== 'tab' || f.text !== name || f.selected !== 'true') throw new Error(`after ${key}: focus on ${JSON.stringify(f)}, expected the selected tab ${name}`);
+      };
+      await expect('ArrowRight', 'Attributions');
+      await expect('End', 'Dataset');
+      await expect('ArrowRight', 'Prediction');
+      await expect('ArrowLeft', 'Dataset');
+      await expect('Home', 'Prediction');
+      await expect('ArrowRight', 'Attributions');
+      await page.keyboard.press('Tab');
+      const run = await focused();
+      if (run.text !== 'Run') throw new Error(`Tab from the Attributions tab reaches "${run.text}", not Run`);
+      return 'Right, End, Right (wraps), Left, Home, Right, then Tab → Run';
+    });
+
+    await step(`${theme}: the Attention tab's head view, model view and matrix have legends, names and text descriptions`, async () => {
+      await tabButton(panel.frame, 'Attention').click();
+      const view = panel.frame.locator('section.attention select').first();
+      const check = async (mode) => {
+        await view.selectOption(mode);
+        return waitFor(() => panel.frame.evaluate((m) => {
+          const canvas = document.querySelector('.attention-canvas canvas');
+          const legend = document.querySelector('section.attention .legend-box svg.legend');
+          const summary = document.querySelector('section.attention details.text-alternative summary');
+          const rows = document.querySelectorAll('section.attention details.text-alternative tr').length;
+          if (!canvas || !legend || !summary || rows < 2) return undefined;
+          if (canvas.getAttribute('role') !== 'img' || !canvas.getAttribute('aria-label') || canvas.tabIndex !== 0) throw new Error(`${m}: the canvas has no role, name or tab stop`);
+          return `${m}: legend "${legend.getAttribute('aria-label')}", ${rows - 1} rows of text`;
+        }, mode), 30_000, `the ${mode} view is not drawn with its legend and text description`);
+      };
+      const model = await check('model');
+      await sleep(300);
+      await shot(panel.element, `${theme}-attention-model.png`);
+      const head = await check('head');
+      // Pick the third word with the keyboard: only its lines are drawn, and the line under the view says where it looks.
+      await panel.frame.locator('.attention-canvas canvas').focus();
+      for (let i = 0; i < 3; i++) await page.keyboard.press('ArrowDown');
+      const said = await waitFor(() => panel.frame.locator('.focus-line').textContent(), 10_000, 'picking a word says nothing');
+      if (!/attends to/.test(said)) throw new Error(`the picked word is not described: "${said}"`);
+      await sleep(300);
+      await shot(panel.element, `${theme}-attention-head.png`);
+      const matrix = await check('matrix');
+      await sleep(300);
+      await shot(panel.element, `${theme}-attention-matrix.png`);
+      await view.selectOption('model');
+      return [model, head, `picked: "${said.slice(0, 60)}…"`, matrix].join('; ');
+    });
+
+    await step(`${theme}: every tab stays reachable in a 345 px panel`, async () => {
+      const width = await narrowPanel(page, panel, 345);
+      const tabs = await panel.frame.evaluate(() => [...document.querySelectorAll('[role="tab"]')].map((t) => {
+        const r = t.getBoundingClientRect();
+        return { name: t.textContent.trim(), visible: r.width > 0 && r.left >= 0 && r.right <= document.documentElement.clientWidth + 0.5 };
+      }));
+      await shot(panel.element, `${theme}-narrow-panel.png`, true);
+      await page.setViewportSize({ width: 1280, height: 800 });
+      const hidden = tabs.filter((t) => !t.visible).map((t) => t.name);
+      // Every tab of src/protocol/webviewMessages.ts PANEL_TABS, by the name it shows.
+      const expected = ['Prediction', 'Attributions', 'Generation', 'Attention', 'Activations', 'Heads', 'Compare', 'Robustness', 'Dataset'];
+      const missing = expected.filter((name) => !tabs.some((t) => t.name === name));
+      if (missing.length || hidden.length) throw new Error(`in a ${width} px panel, tabs missing: ${missing.join(', ') || 'none'}; off screen: ${hidden.join(', ') || 'none'}`);
+      return `${tabs.length} tabs on screen in a ${width} px panel`;
     });
 
     // --- the sidebar -----------------------------------------------------------------------------------
@@ -381,12 +481,165 @@ async function runTheme(theme) {
       await shot(page, `${theme}-editor-hover.png`);
       return `${n} of ${words.length} words coloured; hover: "${hoverText.slice(0, 70)}…"`;
     });
+
+    await step(`${theme}: after a theme change and a resize, each highlight still covers its word`, async () => {
+      const other = theme === 'dark' ? 'Light Modern' : 'Dark Modern';
+      await runCommand(page, 'Preferences: Color Theme');
+      const input = page.locator('.quick-input-widget .quick-input-box input');
+      await input.fill(other);
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: other }).first().click();
+      await page.setViewportSize({ width: 1000, height: 700 });
+      await runCommand(page, 'View: Toggle Primary Side Bar Visibility').catch(() => {});
+      await sleep(800);
+      const words = new Set(sentenceWords());
+      const boxes = await waitFor(async () => {
+        const b = await highlightBoxes(page);
+        return b.length > 0 ? b : undefined;
+      }, 20_000, 'no highlights after the theme change');
+      const wrong = boxes.filter((b) => b.offBy > 1.5 || !(words.has(b.text) || /^[^\p{L}\p{N}]+$/u.test(b.text)));
+      await shot(page, `${theme}-editor-after-theme-change.png`, true);
+      await page.setViewportSize({ width: 1280, height: 800 });
+      if (wrong.length) throw new Error(`highlights apart from their words: ${wrong.map((b) => `"${b.text}" off by ${b.offBy.toFixed(1)} px`).join(', ')}`);
+      return `${boxes.length} highlights, each on its word (${other}, 1000 × 700)`;
+    });
+
+    await step(`${theme}: a long explanation shows a notification with Cancel, and Cancel stops it`, async () => {
+      await page.keyboard.press('Control+1');
+      await page.locator('.editor-instance .monaco-editor .view-lines').first().click();
+      await page.keyboard.press('Control+A');
+      await tabButton(panel.frame, 'Attributions').click();
+      // KernelSHAP uses its whole budget: 100,000 evaluations take long enough to cancel.
+      await panel.frame.locator('section.attributions select').first().selectOption('kernel-shap');
+      const budget = panel.frame.locator('section.attributions input[type="number"]').first();
+      await budget.fill('100000');
+      await budget.press('Tab');
+      await panel.frame.locator('section.attributions button', { hasText: /^Run$/ }).first().click();
+      const note = await waitForNotification(page, /ONNX Lens: explaining/, 60_000);
+      if (!note.buttons.includes('Cancel')) throw new Error(`the notification has no Cancel: [${note.buttons.join(', ')}]`);
+      await note.click('Cancel');
+      await waitFor(async () => ((await page.locator('.notification-toast, .notifications-center .notification-list-item').filter({ hasText: /ONNX Lens: explaining/ }).count()) === 0 ? true : undefined), 30_000, 'the notification stays after Cancel');
+      await waitFor(async () => ((await panel.frame.locator('.status progress').count()) === 0 ? true : undefined), 30_000, 'the panel still shows the run as busy');
+      await budget.fill('500');
+      await budget.press('Tab');
+      return `"${note.text.slice(0, 80)}" [${note.buttons.join(', ')}], cancelled`;
+    });
+
+    await step(`${theme}: the variant picked in the sidebar is that model's; the next model opens in its own`, async () => {
+      const item = page.locator('.activitybar .action-item a[aria-label^="ONNX Lens"], .activitybar .action-item[aria-label^="ONNX Lens"]').first();
+      await item.click();
+      const sidebar = await findWebview(page, 'sidebar', 60_000);
+      const variant = sidebar.frame.locator('label', { hasText: 'Variant' }).locator('select');
+      await variant.selectOption('quantized');
+      await waitFor(async () => (/quantized/.test(await visibleText(sidebar.frame)) && (await variant.inputValue().catch(() => '')) === 'quantized' ? true : undefined), 60_000, 'the demo model did not reopen as quantized');
+      await runCommand(page, 'ONNX Lens: Open Model…');
+      await pickInOpenDialog(page, `${workspace}/t5-model/`);
+      const shown = await waitFor(async () => {
+        const t = await visibleText(sidebar.frame);
+        if (/No quantized model/.test(t)) throw new Error(`the quantized choice leaked to the next model: ${t.match(/No quantized model[^\n]*/)[0]}`);
+        return /t5-model/.test(t) && /\bt5\b/.test(t) ? t : undefined;
+      }, 60_000, 'the T5 model did not open');
+      await runCommand(page, TITLES.useDemo);
+      return `T5 opened as ${/variant\s+(\S+)/.exec(shown)?.[1] ?? '?'} after the demo model was switched to quantized`;
+    });
   } finally {
     try {
       await context?.close();
     } catch {}
     await server.stop();
   }
+}
+
+/** Accepts `folder` in VS Code's own open dialog (the one code-server shows): type the path, press its OK button. */
+async function pickInOpenDialog(page, folder) {
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  await input.waitFor({ state: 'visible', timeout: 10_000 });
+  // The dialog puts its starting folder into the box a moment after it shows: wait for that, then type
+  // ours, and type again if the dialog's own value arrived late and was joined to it.
+  await waitFor(async () => ((await input.inputValue()) ? true : undefined), 10_000, 'the open dialog never showed its folder');
+  for (let attempt = 0; attempt < 3; attempt++) {
+    await input.fill(folder);
+    await sleep(500);
+    if ((await input.inputValue()) === folder) break;
+  }
+  const ok = page.locator('.quick-input-widget .quick-input-action .monaco-button, .quick-input-widget .monaco-button').filter({ hasText: /^Open Model$/ }).first();
+  if (await ok.isVisible().catch(() => false)) await ok.click();
+  else await page.keyboard.press('Enter');
+  await input.waitFor({ state: 'hidden', timeout: 10_000 });
+}
+
+/** Makes the panel about `target` px wide by narrowing the window (the panel is half the editor area). */
+async function narrowPanel(page, panel, target) {
+  let viewport = 1280;
+  let width = 0;
+  for (let i = 0; i < 6; i++) {
+    width = Math.round((await panel.element.boundingBox()).width);
+    if (Math.abs(width - target) <= 6) break;
+    viewport = Math.max(500, viewport - (width - target) * 2);
+    await page.setViewportSize({ width: Math.round(viewport), height: 800 });
+    await sleep(400);
+  }
+  return panel.frame.evaluate(() => document.documentElement.clientWidth);
+}
+
+/**
+ * A notification whose text matches `pattern`: as a toast, or (when toasts are hidden: the smoke-test
+ * driver of --dev hides them) in the notification centre. Returns its text, its buttons and a click().
+ */
+async function waitForNotification(page, pattern, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  let openedCentre = false;
+  while (Date.now() < deadline) {
+    for (const selector of ['.notification-toast', '.notifications-center .notification-list-item']) {
+      const item = page.locator(selector).filter({ hasText: pattern }).first();
+      if (await item.isVisible().catch(() => false)) {
+        const text = ((await item.locator('.notification-list-item-message').first().textContent().catch(() => '')) || (await item.innerText())).replace(/\s+/g, ' ').trim();
+        const buttons = (await item.locator('.monaco-button').allInnerTexts()).map((b) => b.trim()).filter(Boolean);
+        return { text, buttons, toast: selector === '.notification-toast', click: (name) => item.locator('.monaco-button', { hasText: name }).first().click() };
+      }
+    }
+    if (dev && !openedCentre && Date.now() > deadline - timeoutMs + 1500) {
+      await runCommand(page, 'Notifications: Show Notifications', 10_000).catch(() => {});
+      openedCentre = true;
+    }
+    await sleep(250);
+  }
+  throw new Error(`no notification matching ${pattern}`);
+}
+
+async function clearNotifications(page) {
+  await runCommand(page, 'Notifications: Clear All Notifications', 10_000).catch(() => {});
+  await runCommand(page, 'Notifications: Hide Notifications', 5_000).catch(() => {});
+}
+
+/** Each highlight box in the editor, with the characters it covers and how far its edges are from theirs (px). */
+function highlightBoxes(page) {
+  return page.evaluate(() => {
+    const editor = document.querySelector('.editor-instance .monaco-editor');
+    const chars = [];
+    for (const line of editor.querySelectorAll('.view-lines .view-line')) {
+      const walker = document.createTreeWalker(line, NodeFilter.SHOW_TEXT);
+      for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+        for (let i = 0; i < n.textContent.length; i++) {
+          const range = document.createRange();
+          range.setStart(n, i);
+          range.setEnd(n, i + 1);
+          const b = range.getBoundingClientRect();
+          if (b.width > 0) chars.push({ c: n.textContent[i], x: b.left + b.width / 2, y: b.top + b.height / 2, l: b.left, r: b.right });
+        }
+      }
+    }
+    const out = [];
+    for (const e of editor.querySelectorAll('.view-overlays .cdr')) {
+      if (!/TextEditorDecorationType/.test(e.className)) continue;
+      const b = e.getBoundingClientRect();
+      if (b.width < 1) continue;
+      const inside = chars.filter((ch) => ch.y > b.top && ch.y < b.bottom && ch.x > b.left && ch.x < b.right);
+      const text = inside.map((ch) => ch.c).join('');
+      const offBy = inside.length ? Math.max(Math.abs(inside[0].l - b.left), Math.abs(inside[inside.length - 1].r - b.right)) : Infinity;
+      out.push({ text, offBy });
+    }
+    return out;
+  });
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -428,21 +681,20 @@ function countColouredWords(frame) {
   });
 }
 
-/** What a chart tab drew: visible canvases with pixels, or SVG shapes. Undefined when nothing yet. */
-/** Size and inked share of the attribution bar chart's canvas, or undefined while it is blank. */
+/** The attribution bar chart (SVG): its bars, axis title and tick labels, or undefined while it is not drawn. */
 function barChartInk(frame) {
   return frame.evaluate(() => {
-    const c = document.querySelector('canvas.bars');
-    if (!c || !c.width || !c.height) return undefined;
-    const d = c.getContext('2d')?.getImageData(0, 0, c.width, c.height).data;
-    if (!d) return undefined;
-    let inked = 0;
-    for (let i = 3; i < d.length; i += 4) if (d[i] > 0) inked++;
-    const share = inked / (c.width * c.height);
-    return share > 0.01 ? `${c.width}×${c.height} px, ${(share * 100).toFixed(0)} % inked` : undefined;
+    const svg = document.querySelector('svg.bars');
+    if (!svg || svg.getBoundingClientRect().width === 0) return undefined;
+    const bars = [...svg.querySelectorAll('rect')].filter((r) => r.querySelector('title') && Number(r.getAttribute('width')) > 0);
+    const texts = [...svg.querySelectorAll('text')].map((t) => t.textContent);
+    const axis = texts.find((t) => /^contribution to /.test(t));
+    if (bars.length === 0 || !axis) return undefined;
+    return `${bars.length} bars, axis "${axis}"`;
   });
 }
 
+/** What a chart tab drew: visible canvases with pixels, or SVG shapes. Undefined when nothing yet. */
 function drawnGraphics(frame) {
   return frame.evaluate(() => {
     const visible = (el) => {
@@ -507,6 +759,6 @@ try {
   if (verbose) console.error(err);
 }
 clearTimeout(timer);
-console.error(`e2e: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+console.error(`e2e: ${((Date.now() - t0) / 1000).toFixed(1)} s; screenshots in ${relative(repoRoot, outDir) || '.'}`);
 console.log(summary());
 process.exit(results.every((r) => r.ok) && results.length > 0 ? 0 : 1);

@@ -119,6 +119,26 @@ suite('Inside the model', function () {
       fs.rmSync(dir, { recursive: true, force: true });
     });
 
+    test('every heatmap of the panel has its colour legend', async () => {
+      await editorWith(SENTENCE);
+      await vscode.commands.executeCommand(Commands.explainSelection);
+      await vscode.commands.executeCommand(Commands.showAttention);
+      await panelOn(api, 'attention', (d) => (d.counts.drawnThumbnails ?? 0) > 0);
+      const expected: Partial<Record<PanelTab, RegExp>> = {
+        attributions: /^Word colour: contribution to the logit of /,
+        attention: /^Attention weight/,
+        activations: /^Cell colour: ‖h‖/,
+        heads: /^Change of the logit when the head is removed$/,
+        compare: /^Mean \|attention of B − attention of A\|$/,
+        dataset: /^Correct \(diagonal\)/,
+      };
+      for (const [tab, legend] of Object.entries(expected) as [PanelTab, RegExp][]) {
+        await vscode.commands.executeCommand(Commands.showPanel, { tab });
+        const drawn = await panelOn(api, tab, (d) => (d.legends?.length ?? 0) > 0);
+        assert.ok(drawn.legends!.some((l) => legend.test(l)), `${tab}: ${drawn.legends!.join(' | ')}`);
+      }
+    });
+
     test('Show Logit Lens explains that a classifier has no next token', async () => {
       await editorWith(SENTENCE);
       const result = await vscode.commands.executeCommand(Commands.showLogitLens);

@@ -11,7 +11,7 @@ import {
 } from '../../protocol/webviewMessages';
 import { activationViews, topNeurons } from '../../render/activationViews';
 import { attentionMatrixView, attentionOverview } from '../../render/attentionViews';
-import { explainParams, partialFeatures, progressMessage } from './explainParams';
+import { estimateText, explainParams, partialFeatures, progressMessage } from './explainParams';
 import { alignFeatures, rankAgreement } from '../results/rankAgreement';
 import { showLensError } from '../errorMessages';
 import { Commands, ContextKeys } from '../ids';
@@ -20,6 +20,7 @@ import type { ExplainedSelection } from '../results/explanationStore';
 import type { Services } from '../services';
 import { exportData, saveImage } from './exportCommands';
 import { requireModel } from './modelCommands';
+import { notices } from '../notices';
 
 /** A piece of text to analyse and where it sits in its document. */
 export interface TextInput {
@@ -29,28 +30,33 @@ export interface TextInput {
   offset: number;
 }
 
-/** The selection of the active editor; an empty selection offers its line instead. */
+/**
+ * The selection of the editor the user works in (the active one, or the only visible one when the
+ * panel has the focus); an empty selection offers its line instead. Every way of not getting text
+ * says what to do.
+ */
 export async function requireSelection(): Promise<TextInput | undefined> {
-  const editor = vscode.window.activeTextEditor;
+  const visible = vscode.window.visibleTextEditors.filter((e) => e.document.uri.scheme !== 'output');
+  const editor = vscode.window.activeTextEditor ?? (visible.length === 1 ? visible[0] : undefined);
   if (!editor) {
-    void vscode.window.showInformationMessage('ONNX Lens: open a file and select the text to analyse.');
+    void notices.info('ONNX Lens: open a file and select the text to analyse, then run the command again.');
     return undefined;
   }
   let range: vscode.Range = editor.selection;
   if (editor.selection.isEmpty) {
     const line = editor.document.lineAt(editor.selection.active.line);
     if (line.isEmptyOrWhitespace) {
-      void vscode.window.showInformationMessage('ONNX Lens: select the text to analyse first.');
+      void notices.info('ONNX Lens: nothing is selected. Select the text to analyse (a sentence or a paragraph), then run the command again.');
       return undefined;
     }
     const useLine = 'Use Current Line';
-    const choice = await vscode.window.showInformationMessage('ONNX Lens: nothing is selected.', useLine);
+    const choice = await notices.info('ONNX Lens: nothing is selected. Select the text to analyse, or use the line the cursor is on.', useLine);
     if (choice !== useLine) return undefined;
     range = line.range;
   }
   const text = editor.document.getText(range);
   if (text.trim().length === 0) {
-    void vscode.window.showInformationMessage('ONNX Lens: the selection is only whitespace.');
+    void notices.info('ONNX Lens: the selection is only whitespace. Select words to analyse.');
     return undefined;
   }
   return { text, uri: editor.document.uri.toString(), offset: editor.document.offsetAt(range.start) };
@@ -92,6 +98,9 @@ export class AnalysisController implements PanelActions {
   /** The text the panel currently describes. */
   private subject: TextInput | undefined;
   private level: Level = 'word';
+  private readonly attentionInFlight = new Map<string, Promise<AttentionResult>>();
+  /** Views being loaded (a command and the tab it shows may both ask): one load answers both. */
+  private readonly viewLoads = new Set<string>();
 
   constructor(private readonly services: Services) {}
 
@@ -167,7 +176,8 @@ export class AnalysisController implements PanelActions {
         panel.post({ type: 'prediction', prediction });
         const onProgress = (label: string) => (p: ProgressEvent) => {
           report(p);
-          panel.post({ type: 'progress', label, done: p.done, total: p.total, partial: partialFeatures(p) });
+          const estimate = estimateText(p);
+          panel.post({ type: 'progress', label: estimate ? `${label} · ${estimate}` : label, done: p.done, total: p.total, partial: partialFeatures(p) });
         };
         const label = `Explaining (${settings.method}, budget ${settings.budget})`;
         const result = await engine.request('explain', explainParams(input.text, settings), { label, signal, onProgress: onProgress(label) });
@@ -193,13 +203,28 @@ export class AnalysisController implements PanelActions {
     }
   }
 
-  /** Attention and hidden states of a text, fetched once and kept for the views and the hover. */
+  /**
+   * Attention and hidden states of a text by the open model, fetched once and kept for the views
+   * and the hover. Callers asking for the same text while it is being read share one request.
+   */
   async ensureAttention(input: TextInput, signal?: AbortSignal): Promise<AttentionResult> {
-    const kept = this.services.store.attentionFor(input.text);
+    const { engine, store } = this.services;
+    const sha = engine.card?.sha256;
+    const kept = store.attentionFor(input.text, sha);
     if (kept) return kept;
-    const result = await this.services.engine.request('attention', { text: input.text, hidden: true }, { label: 'Reading attention and hidden states', signal });
-    this.services.store.setAttention(input.text, result, { offset: input.offset, uri: input.uri });
-    return result;
+    const key = `${sha}\u0000${input.text}`;
+    let pending = this.attentionInFlight.get(key);
+    if (!pending) {
+      pending = engine
+        .request('attention', { text: input.text, hidden: true }, { label: 'Reading attention and hidden states', signal })
+        .then((result) => {
+          if (sha !== undefined) store.setAttention(input.text, sha, result, { offset: input.offset, uri: input.uri });
+          return result;
+        })
+        .finally(() => this.attentionInFlight.delete(key));
+      this.attentionInFlight.set(key, pending);
+    }
+    return pending;
   }
 
   /** The hover shows where a word attends: fetch attention in the background after an explanation. */
@@ -213,8 +238,14 @@ export class AnalysisController implements PanelActions {
   }
 
   private async loadAttentionFor(input: TextInput, level: Level): Promise<void> {
+    const model = this.services.engine.card?.sha256;
+    const key = `attention\u0000${model}\u0000${level}\u0000${input.text}`;
+    if (this.viewLoads.has(key)) return;
+    this.viewLoads.add(key);
     try {
       const result = await this.runCancellable('ONNX Lens: reading attention', (signal) => this.ensureAttention(input, signal));
+      // Another model was opened meanwhile: this attention no longer describes the open one.
+      if (this.services.engine.card?.sha256 !== model) return;
       this.level = level;
       this.services.panel.post({ type: 'attention', overview: attentionOverview(result, input.text, level) });
       if (result.attentions.length === 0) {
@@ -224,6 +255,8 @@ export class AnalysisController implements PanelActions {
     } catch (error) {
       this.services.panel.post({ type: 'error', message: error instanceof Error ? error.message : String(error) });
       void showLensError(error, 'Reading attention');
+    } finally {
+      this.viewLoads.delete(key);
     }
   }
 
@@ -296,9 +329,14 @@ export class AnalysisController implements PanelActions {
   loadActivations(): void {
     const input = this.subject;
     if (!input) return;
+    const model = this.services.engine.card?.sha256;
+    const key = `activations\u0000${model}\u0000${input.text}`;
+    if (this.viewLoads.has(key)) return;
+    this.viewLoads.add(key);
     void (async () => {
       try {
         const result = await this.runCancellable('ONNX Lens: reading activations', (signal) => this.ensureAttention(input, signal));
+        if (this.services.engine.card?.sha256 !== model) return;
         const views = activationViews(result);
         if (views.length === 0) {
           this.services.panel.post({ type: 'error', message: result.note ?? 'This model does not expose its hidden states.' });
@@ -308,6 +346,8 @@ export class AnalysisController implements PanelActions {
       } catch (error) {
         this.services.panel.post({ type: 'error', message: error instanceof Error ? error.message : String(error) });
         void showLensError(error, 'Reading activations');
+      } finally {
+        this.viewLoads.delete(key);
       }
     })();
   }
@@ -363,7 +403,7 @@ export function registerAnalysisCommands(_context: vscode.ExtensionContext, serv
     vscode.commands.registerCommand(Commands.highlightAttributions, async () => {
       const item = services.store.current;
       if (!item) {
-        void vscode.window.showInformationMessage('ONNX Lens: no explanation yet. Select text and run Explain Selection.');
+        void notices.info('ONNX Lens: no explanation yet. Select text and run Explain Selection.');
         return;
       }
       if (item.uri && !vscode.window.visibleTextEditors.some((e) => e.document.uri.toString() === item.uri)) {

@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { buildHtmlReport, jsonForScriptTag } from '../../render/htmlReport';
 import { Commands } from '../ids';
 import type { Services } from '../services';
+import { notices } from '../notices';
 
 /** A file name made of safe characters from a label (a class name, a model name). */
 export function safeFileName(label: string): string {
@@ -20,7 +21,7 @@ async function saveBytes(name: string, filters: Record<string, string[]>, bytes:
   if (!uri) return undefined;
   await vscode.workspace.fs.writeFile(uri, bytes);
   const reveal = 'Open';
-  void vscode.window.showInformationMessage(`ONNX Lens: saved ${path.basename(uri.fsPath)}.`, reveal).then((c) => {
+  void notices.info(`ONNX Lens: saved ${path.basename(uri.fsPath)}.`, reveal).then((c) => {
     if (c === reveal) void vscode.commands.executeCommand('vscode.open', uri);
   });
   return uri;
@@ -30,7 +31,7 @@ async function saveBytes(name: string, filters: Record<string, string[]>, bytes:
 export async function exportData(services: Services, format: 'json' | 'html', target?: vscode.Uri): Promise<vscode.Uri | undefined> {
   const item = services.store.current;
   if (!item) {
-    void vscode.window.showInformationMessage('ONNX Lens: nothing to export yet. Run Explain Selection first.');
+    void notices.info('ONNX Lens: nothing to export yet. Run Explain Selection first.');
     return undefined;
   }
   const base = `onnx-lens-${safeFileName(item.result.target.label)}-${item.result.provenance.method}`;
@@ -40,7 +41,7 @@ export async function exportData(services: Services, format: 'json' | 'html', ta
     return saveBytes(`${base}.json`, { JSON: ['json'] }, encoder.encode(json), target);
   }
   const version = String((services.context.extension.packageJSON as { version?: string }).version ?? '');
-  const html = buildHtmlReport(item.result, services.store.attentionFor(item.result.text), { comparison: item.secondary, generator: version });
+  const html = buildHtmlReport(item.result, services.store.attentionFor(item.result.text, item.result.provenance.modelSha256), { comparison: item.secondary, generator: version });
   return saveBytes(`${base}.html`, { 'HTML report': ['html'] }, encoder.encode(html), target);
 }
 
@@ -60,7 +61,7 @@ export function registerExportCommands(_context: vscode.ExtensionContext, servic
   // Arguments (both optional) let scripts and tests export without the pickers: the format and the file.
   return vscode.commands.registerCommand(Commands.exportExplanation, async (format?: 'json' | 'html' | 'png' | 'svg', target?: vscode.Uri) => {
     if (!services.store.current && format !== 'png' && format !== 'svg') {
-      void vscode.window.showInformationMessage('ONNX Lens: nothing to export yet. Run Explain Selection first.');
+      void notices.info('ONNX Lens: nothing to export yet. Run Explain Selection first.');
       return undefined;
     }
     let chosen = format;
@@ -80,12 +81,12 @@ export function registerExportCommands(_context: vscode.ExtensionContext, servic
     try {
       const picture = await services.panel.snapshot(chosen);
       if (!picture) {
-        void vscode.window.showInformationMessage('ONNX Lens: the panel shows no chart to export on this tab.');
+        void notices.info('ONNX Lens: the panel shows no chart to export on this tab.');
         return undefined;
       }
       return saveImage(chosen, picture.name, picture.data, target);
     } catch (error) {
-      void vscode.window.showErrorMessage(`ONNX Lens: export failed: ${error instanceof Error ? error.message : String(error)}`);
+      void notices.error(`ONNX Lens: export failed: ${error instanceof Error ? error.message : String(error)}`);
       return undefined;
     }
   });

@@ -72,6 +72,12 @@ export class GenerationController implements GenerationPanelActions {
     return this.state;
   }
 
+  /** Another model was opened: the generation, its faded text and its colours belong to the previous one. */
+  forget(): void {
+    this.state = undefined;
+    this.ghost.clear();
+  }
+
   initialMessages(): HostToPanel[] {
     const s = this.state;
     return s?.result ? [{ type: 'generation', view: { result: s.result, explanation: s.explanation, step: s.step } }] : [];

@@ -17,6 +17,7 @@ import type { Services } from '../services';
 import { AnalysisController, requireSelection, runCancellable, TextInput } from './analysisCommands';
 import { safeFileName } from './exportCommands';
 import { requireModel } from './modelCommands';
+import { notices } from '../notices';
 
 /** Arguments the commands accept when run from code (tests, other extensions) instead of by hand. */
 export interface CompareModelsArgs {
@@ -74,6 +75,12 @@ export class InsideController {
     private readonly services: Services,
     private readonly analysis: AnalysisController,
   ) {}
+
+  /** Another model was opened: the results of the previous one no longer describe it. */
+  forget(): void {
+    for (const key of Object.keys(this.results) as (keyof InsideResults)[]) delete this.results[key];
+    this.changed.fire();
+  }
 
   /** The latest results, for tests and exports. */
   get latest(): Readonly<InsideResults> {
@@ -151,7 +158,7 @@ export class InsideController {
     if (card.task !== 'causal-lm') {
       const message = `The logit lens reads next-token predictions, and ${card.name} is a ${card.task} model. Open a decoder (GPT-2, Llama-style) to use it.`;
       this.services.panel.post({ type: 'error', message });
-      if (!fromPanel) void vscode.window.showInformationMessage(`ONNX Lens: ${message}`);
+      if (!fromPanel) void notices.info(`ONNX Lens: ${message}`);
       return undefined;
     }
     const { engine, panel } = this.services;
@@ -361,7 +368,7 @@ export class InsideController {
   async exportDataset(format: 'json' | 'csv'): Promise<vscode.Uri | undefined> {
     const dataset = this.results.dataset;
     if (!dataset) {
-      void vscode.window.showInformationMessage('ONNX Lens: no dataset run yet. Run "ONNX Lens: Run on Dataset…" first.');
+      void notices.info('ONNX Lens: no dataset run yet. Run "ONNX Lens: Run on Dataset…" first.');
       return undefined;
     }
     const base = `onnx-lens-dataset-${safeFileName(path.basename(dataset.result.path).replace(/\.[^.]+$/, ''))}`;

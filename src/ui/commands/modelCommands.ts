@@ -2,10 +2,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ModelCard } from '../../protocol/engineApi';
-import { VariantSetting } from '../config';
 import { showLensError } from '../errorMessages';
 import { Commands, ContextKeys } from '../ids';
 import type { Services } from '../services';
+import { notices } from '../notices';
 
 const LAST_MODEL_KEY = 'onnxLens.lastModel';
 
@@ -18,7 +18,7 @@ export function demoModelPath(context: vscode.ExtensionContext): string {
  * Opens a model with a progress notification; failures are shown (and kept for the sidebar), not
  * thrown. Returns the card, or undefined when it did not open.
  */
-export async function openModelAt(services: Services, modelPath: string, variant?: VariantSetting): Promise<ModelCard | undefined> {
+export async function openModelAt(services: Services, modelPath: string, variant?: string): Promise<ModelCard | undefined> {
   try {
     const card = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `ONNX Lens: opening ${path.basename(modelPath)}`, cancellable: true },
@@ -54,11 +54,11 @@ export async function requireModel(services: Services): Promise<ModelCard | unde
     void showLensError(error, 'Opening the configured model');
     return undefined;
   }
-  const last = services.context.workspaceState.get<{ path: string; variant?: VariantSetting }>(LAST_MODEL_KEY);
+  const last = services.context.workspaceState.get<{ path: string; variant?: string }>(LAST_MODEL_KEY);
   if (last && fs.existsSync(last.path)) return openModelAt(services, last.path, last.variant);
   const demo = 'Use Demo Model';
   const open = 'Open Model…';
-  const choice = await vscode.window.showInformationMessage('ONNX Lens needs a model first: use the bundled demo (sentiment) or open your own ONNX model.', demo, open);
+  const choice = await notices.info('ONNX Lens needs a model first: use the bundled demo (sentiment) or open your own ONNX model.', demo, open);
   if (choice === demo) await vscode.commands.executeCommand(Commands.useDemoModel);
   else if (choice === open) await vscode.commands.executeCommand(Commands.openModel);
   return services.engine.card;
@@ -86,7 +86,7 @@ export function registerModelCommands(context: vscode.ExtensionContext, services
     vscode.commands.registerCommand(Commands.useDemoModel, async () => {
       const demo = demoModelPath(context);
       if (!fs.existsSync(demo)) {
-        void vscode.window.showErrorMessage('ONNX Lens: the demo model is missing from this installation. Open a model of your own instead.', 'Open Model…').then((c) => {
+        void notices.error('ONNX Lens: the demo model is missing from this installation. Open a model of your own instead.', 'Open Model…').then((c) => {
           if (c) void vscode.commands.executeCommand(Commands.openModel);
         });
         return undefined;

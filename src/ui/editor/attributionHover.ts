@@ -17,7 +17,7 @@ export function registerAttributionHover(_context: vscode.ExtensionContext, serv
         const result = item.result;
         const feature = result.features[h.feature];
         let attendsTo: { word: string; weight: number }[] | undefined;
-        const attention = services.store.attentionFor(result.text);
+        const attention = services.store.attentionFor(result.text, result.provenance.modelSha256);
         if (attention && feature) {
           const units = attentionUnits(attention.encoded.tokens, attention.encoded.words, 'word');
           const index = unitAt(units, feature.start, feature.end);

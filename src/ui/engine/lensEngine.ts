@@ -3,7 +3,8 @@ import * as vscode from 'vscode';
 import type { EngineApi, EngineMethod, ModelCard, ProgressEvent } from '../../protocol/engineApi';
 import type { EngineStatus } from '../../protocol/webviewMessages';
 import { EngineClient, EngineError, EngineState } from '../../engine/process/engineClient';
-import { readConfig, VariantSetting } from '../config';
+import { readConfig } from '../config';
+import { notices } from '../notices';
 import { OutputLog } from '../outputLog';
 
 /** The user declined to run a model from an untrusted workspace. */
@@ -19,6 +20,14 @@ export interface LensRequestOptions {
   label: string;
   signal?: AbortSignal;
   onProgress?: (progress: ProgressEvent) => void;
+}
+
+/**
+ * What makes two opened models the same model: the folder, the export and the bytes. Results (a
+ * prediction, attention, an explanation) belong to the model whose key they were made with.
+ */
+export function modelKey(card: Pick<ModelCard, 'path' | 'variant' | 'sha256'>): string {
+  return `${card.path}\u0000${card.variant}\u0000${card.sha256}`;
 }
 
 /** True when `child` is `parent` or inside it. */
@@ -39,9 +48,17 @@ export class LensEngine implements vscode.Disposable {
   private lastErrorValue: string | undefined;
   private readonly consented = new Set<string>();
   private readonly changed = new vscode.EventEmitter<void>();
+  private readonly modelChanged = new vscode.EventEmitter<ModelCard | undefined>();
+  /** Key of the model the results on screen belong to; a restart reopening it keeps it. */
+  private openedKey: string | undefined;
   private lastProgressEmit = 0;
   /** Fires when the model, the engine status or the last error changes. */
   readonly onDidChange = this.changed.event;
+  /**
+   * Fires when another model (or another export of it) replaces the open one, or when a failed open
+   * leaves none: whatever was computed with the previous model no longer describes the open one.
+   */
+  readonly onDidChangeModel = this.modelChanged.event;
 
   constructor(
     private readonly entry: string,
@@ -77,24 +94,30 @@ export class LensEngine implements vscode.Disposable {
    * Opens a model. In an untrusted workspace a model file inside the workspace runs only after the
    * user agrees: an ONNX graph is code-like input to a native runtime.
    */
-  async open(modelPath: string, variant?: VariantSetting, signal?: AbortSignal): Promise<ModelCard> {
+  async open(modelPath: string, variant?: string, signal?: AbortSignal): Promise<ModelCard> {
     await this.confirmTrust(modelPath);
     const config = readConfig();
     const params: EngineApi['open']['params'] = {
       modelPath,
-      variant: variant ?? config.modelVariant,
+      // A variant picked for this model wins; otherwise the setting is a preference: fp32 when the
+      // folder has it (the engine's default), the quantized export when asked for.
+      variant: variant ?? (config.modelVariant === 'quantized' ? 'quantized' : undefined),
       options: { executionProviders: config.executionProviders, threads: config.threads || undefined, maxTokens: config.maxTokens },
     };
     try {
       const card = await this.request('open', params, { label: `Opening ${path.basename(modelPath)}`, signal });
       this.cardValue = card;
       this.lastErrorValue = undefined;
+      this.setOpenedKey(modelKey(card), card);
       this.log.info(`Model ${card.name}: ${card.family} ${card.task}, ${card.layers.value} layers × ${card.heads.value} heads, ${card.variant}${card.quantized ? ' (quantized)' : ''}, ${(card.bytes / 1e6).toFixed(1)} MB`);
       for (const w of card.warnings) this.log.info(`  warning: ${w}`);
       this.changed.fire();
       return card;
     } catch (error) {
-      if (!(error instanceof EngineError && error.code === 'cancelled')) this.cardValue = undefined;
+      if (!(error instanceof EngineError && error.code === 'cancelled')) {
+        this.cardValue = undefined;
+        this.setOpenedKey(undefined, undefined);
+      }
       this.syncStatus();
       throw error;
     }
@@ -147,13 +170,20 @@ export class LensEngine implements vscode.Disposable {
     this.client = undefined;
     this.cardValue = undefined;
     this.setStatus({ state: 'stopped' });
-    if (reopen) void this.open(reopen.path, reopen.variant as VariantSetting).catch(() => undefined);
+    if (reopen) void this.open(reopen.path, reopen.variant).catch(() => undefined);
   }
 
   dispose(): void {
     this.client?.dispose();
     this.client = undefined;
     this.changed.dispose();
+    this.modelChanged.dispose();
+  }
+
+  private setOpenedKey(key: string | undefined, card: ModelCard | undefined): void {
+    if (key === this.openedKey) return;
+    this.openedKey = key;
+    this.modelChanged.fire(card);
   }
 
   private ensureClient(): EngineClient {
@@ -197,9 +227,9 @@ export class LensEngine implements vscode.Disposable {
     const inWorkspace = (vscode.workspace.workspaceFolders ?? []).some((f) => f.uri.scheme === 'file' && isInsideFolder(f.uri.fsPath, modelPath));
     if (!inWorkspace || this.consented.has(path.resolve(modelPath))) return;
     const run = 'Run Model';
-    const answer = await vscode.window.showWarningMessage(
+    const answer = await notices.ask(
       'Run a model from an untrusted workspace?',
-      { modal: true, detail: `${modelPath}\n\nThis workspace is not trusted. The ONNX file will be parsed and run by ONNX Runtime on this machine. Run it only if you trust where it came from.` },
+      `${modelPath}\n\nThis workspace is not trusted. The ONNX file will be parsed and run by ONNX Runtime on this machine. Run it only if you trust where it came from.`,
       run,
     );
     if (answer !== run) throw new ConsentDeclinedError(modelPath);

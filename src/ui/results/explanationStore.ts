@@ -18,12 +18,22 @@ export interface ExplainedSelection {
 
 const RECENT_LIMIT = 12;
 
+/** The attention kept for the views and the hover, with the text and model it was computed for. */
+export interface KeptAttention {
+  text: string;
+  /** SHA-256 of the model file that computed it. */
+  modelSha256: string;
+  offset: number;
+  uri?: string;
+  result: AttentionResult;
+}
+
 /** The explanations of this window: the current one and the recent ones the sidebar lists. */
 export class ExplanationStore implements vscode.Disposable {
   private readonly items: ExplainedSelection[] = [];
   private currentId: string | undefined;
   private predictionValue: { text: string; prediction: Prediction } | undefined;
-  private attentionValue: { text: string; offset: number; uri?: string; result: AttentionResult } | undefined;
+  private attentionValue: KeptAttention | undefined;
   private readonly changed = new vscode.EventEmitter<ExplainedSelection | undefined>();
   private counter = 0;
   readonly onDidChange = this.changed.event;
@@ -40,17 +50,31 @@ export class ExplanationStore implements vscode.Disposable {
    * Attention and hidden states of the text the attention views show. Only the latest is kept: for
    * a 512-token input they are hundreds of megabytes.
    */
-  get attention(): { text: string; offset: number; uri?: string; result: AttentionResult } | undefined {
+  get attention(): KeptAttention | undefined {
     return this.attentionValue;
   }
 
-  setAttention(text: string, result: AttentionResult, where: { offset: number; uri?: string }): void {
-    this.attentionValue = { text, result, ...where };
+  /** Keeps the attention of `text` as computed by the model whose file hash is `modelSha256`. */
+  setAttention(text: string, modelSha256: string, result: AttentionResult, where: { offset: number; uri?: string }): void {
+    this.attentionValue = { text, modelSha256, result, ...where };
   }
 
-  /** Attention of exactly this text, if it is the one kept. */
-  attentionFor(text: string): AttentionResult | undefined {
-    return this.attentionValue?.text === text ? this.attentionValue.result : undefined;
+  /** Attention of exactly this text by exactly this model, if it is the one kept. */
+  attentionFor(text: string, modelSha256: string | undefined): AttentionResult | undefined {
+    const kept = this.attentionValue;
+    return kept && kept.text === text && kept.modelSha256 === modelSha256 ? kept.result : undefined;
+  }
+
+  /**
+   * Another model replaced the open one: the prediction, the attention and the current explanation
+   * described the previous model, so they go (the recent list keeps its explanations, each with its
+   * provenance, to be reopened).
+   */
+  forgetModel(): void {
+    this.predictionValue = undefined;
+    this.attentionValue = undefined;
+    this.currentId = undefined;
+    this.changed.fire(undefined);
   }
 
   setPrediction(text: string, prediction: Prediction): void {

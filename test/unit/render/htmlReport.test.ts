@@ -85,7 +85,7 @@ describe('HTML report', () => {
 
 describe('SVG charts', () => {
   test('one bar per feature, labels escaped', () => {
-    const svg = attributionBarsSvg(result.features, { title: 'bars' });
+    const svg = attributionBarsSvg(result.features, { title: 'bars', axisTitle: 'contribution to the logit of POSITIVE' });
     assert.equal((svg.match(/<rect x=/g) ?? []).length, 3);
     assert.ok(svg.includes('&lt;b&gt;great&lt;/b&gt;'));
   });

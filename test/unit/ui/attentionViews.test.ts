@@ -101,16 +101,14 @@ describe('attention views', () => {
     assert.equal(m.data.length, 3 * 16);
     assert.throws(() => attentionMatrixView(r, { kind: 'cross', layer: 0, heads: [0], level: 'word' }));
   });
-  test('a 512-token input with 12 × 12 heads reduces to small thumbnails quickly', () => {
+  test('a 512-token input with 12 × 12 heads reduces to 64 × 64 thumbnails', () => {
     const n = 512;
     const big: TokenView[] = Array.from({ length: n }, (_, i) => ({ id: i, text: `t${i}`, start: i * 2, end: i * 2 + 1, special: false, wordIndex: i }));
     const attentions = Array.from({ length: 12 }, (_, l) => ({ layer: l, kind: 'self' as const, shape: [1, 12, n, n] as [number, number, number, number], data: new Float32Array(12 * n * n).fill(1 / n) }));
     const r: AttentionResult = { encoded: { text: '', tokens: big, words: big.map((t, i) => ({ text: t.text, start: t.start, end: t.end, tokenIndices: [i] })) }, attentions, hiddenStates: [] };
-    const started = Date.now();
     const o = attentionOverview(r, '', 'token');
-    const elapsed = Date.now() - started;
-    assert.equal(o.grids[0].data.length, 12 * 12 * 48 * 48);
-    assert.ok(elapsed < 5000, `took ${elapsed} ms`);
+    assert.equal(o.grids[0].data.length, 12 * 12 * 64 * 64);
+    assert.equal(o.grids[0].rows, 64);
   });
   test('the words a word attends to most leave out itself and special tokens', () => {
     const r = syntheticResult(1, 1);

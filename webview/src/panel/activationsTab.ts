@@ -1,9 +1,11 @@
 import type { LogitLensResult, ModelCard } from '../../../src/protocol/engineApi';
 import type { ActivationView, NeuronValue } from '../../../src/protocol/webviewMessages';
 import { heatmapSvg } from '../../../src/render/svgCharts';
+import { visibleToken } from '../../../src/render/tokenText';
 import { button, clear, el, fmt, select } from '../shared/dom';
 import type { ThemeColors } from '../shared/theme';
-import { drawCells, heatLookup, toRgb, VirtualCanvas, Viewport } from '../shared/virtualCanvas';
+import { legendElement } from '../shared/svgScene';
+import { drawCells, heatColor, heatLookup, toRgb, VirtualCanvas, Viewport } from '../shared/virtualCanvas';
 import type { PanelChannel, TabView } from './tabView';
 
 const ROW = 16;
@@ -30,11 +32,6 @@ function quantiseColumns(values: Float32Array, tokens: number, cols: number, per
   return out;
 }
 
-/** A token's text for a table cell: leading and trailing spaces made visible. */
-function shownToken(text: string): string {
-  return text.replace(/^ /, '␣').replace(/ $/, '␣').replace(/\n/g, '⏎');
-}
-
 /**
  * Activations: tokens × layers heatmaps of hidden-state norms and, beside them, of each layer's
  * update to the residual stream (‖h_{i+1} − h_i‖); top neurons of a clicked cell. For decoders,
@@ -46,6 +43,8 @@ export class ActivationsTab implements TabView {
   private readonly stage = el('div', { className: 'row' });
   private readonly neurons = el('div', { className: 'side neurons' });
   private readonly lensBox = el('div', { className: 'logit-lens' });
+  private readonly legendBox = el('div', { className: 'legend-box' });
+  private legends: string[] = [];
   private views: ActivationView[] = [];
   private card: ModelCard | undefined;
   private lens: LogitLensResult | undefined;
@@ -66,7 +65,7 @@ export class ActivationsTab implements TabView {
     this.lut = heatLookup(toRgb(theme.background), theme.heat);
     this.canvas = new VirtualCanvas((ctx, view) => this.draw(ctx, view), { height: '70vh' });
     this.canvas.canvas.addEventListener('click', (e) => this.onClick(e));
-    this.element.append(this.toolbar, this.stage, this.lensBox);
+    this.element.append(this.toolbar, this.legendBox, this.stage, this.lensBox);
     this.stage.append(el('p', { className: 'empty', text: 'Select text and run "ONNX Lens: Show Activations".' }));
   }
 
@@ -84,6 +83,7 @@ export class ActivationsTab implements TabView {
   /** The logit lens table: one row per hidden state, its top candidates and the final prediction's rank. */
   private renderLens(): void {
     clear(this.lensBox);
+    this.legends = this.legends.filter((l) => !l.startsWith('Cell colour: probability'));
     this.lensRows = 0;
     const decoder = this.card?.task === 'causal-lm';
     const r = this.lens;
@@ -99,7 +99,7 @@ export class ActivationsTab implements TabView {
     }
     const token = r.encoded.tokens[r.position]?.text ?? `#${r.position}`;
     this.lensBox.append(
-      el('h3', { text: `Logit lens at token ${r.position} “${shownToken(token)}” → model predicts “${shownToken(r.prediction.label)}”` }),
+      el('h3', { text: `Logit lens at token ${r.position} “${visibleToken(token)}” → model predicts “${visibleToken(r.prediction.label)}”` }),
       el('p', { className: 'muted', text: `${r.method} · at the last hidden state the lens matches the model to ${fmt(r.finalLayerMaxAbsDiff, 6)}` }),
     );
     const k = Math.max(0, ...r.layers.map((l) => l.top.length));
@@ -109,7 +109,7 @@ export class ActivationsTab implements TabView {
     for (const layer of r.layers) {
       const row = el('tr', {}, el('th', { text: layer.index === 0 ? 'emb' : `L${layer.index}` }), el('td', { className: 'num', text: String(layer.predictedRank + 1) }), el('td', { className: 'num', text: fmt(layer.predictedProbability, 4) }));
       for (const c of layer.top) {
-        const cell = el('td', { text: shownToken(c.label), title: `id ${c.id} · p ${fmt(c.probability, 4)} · logit ${fmt(c.logit)}` });
+        const cell = el('td', { text: visibleToken(c.label), title: `id ${c.id} · p ${fmt(c.probability, 4)} · logit ${fmt(c.logit)}` });
         cell.style.whiteSpace = 'pre';
         if (c.id === r.prediction.id) {
           cell.style.fontWeight = 'bold';
@@ -122,7 +122,11 @@ export class ActivationsTab implements TabView {
       table.append(row);
       this.lensRows++;
     }
-    this.lensBox.append(table);
+    this.lensBox.append(
+      legendElement({ title: 'Cell colour: probability of the token at that layer', color: (t) => `rgba(${this.theme.heat.join(',')}, ${Math.min(0.8, Math.sqrt(t)).toFixed(3)})`, t0: 0, t1: 1, labels: [{ t: 0, text: '0' }, { t: 0.25, text: '0.25' }, { t: 1, text: '1' }] }, this.theme),
+      table,
+    );
+    this.legends.push('Cell colour: probability of the token at that layer');
   }
 
   setViews(views: ActivationView[]): void {
@@ -156,6 +160,8 @@ export class ActivationsTab implements TabView {
     clear(this.stage);
     const v = this.view();
     if (!v) {
+      clear(this.legendBox);
+      this.legends = this.legends.filter((l) => l.startsWith('Cell colour: probability'));
       this.stage.append(el('p', { className: 'empty', text: 'Select text and run "ONNX Lens: Show Activations".' }));
       this.drawn = { cells: 0, labels: [], counts: {} };
       return;
@@ -168,9 +174,30 @@ export class ActivationsTab implements TabView {
       el('span', { className: 'muted', text: `left: ‖hidden state‖ per token after each layer · right: size of each layer's update ‖h_{i+1} − h_i‖ · hidden size ${v.hiddenSize} · click a cell` }),
     );
     this.quantise();
+    this.renderLegend(v);
     this.stage.append(this.canvas.element, this.neurons);
     this.canvas.setSize(this.updatesLeft(v) + Math.max(0, v.layers.length - 1) * COL + 8, TOP + v.tokens.length * ROW + 8);
     this.canvas.redraw();
+  }
+
+  /** What the cell colours mean: per-layer scale (each column to its largest) or one scale per block. */
+  private renderLegend(v: ActivationView): void {
+    clear(this.legendBox);
+    this.legends = this.legends.filter((l) => l.startsWith('Cell colour: probability'));
+    const bg = toRgb(this.theme.background);
+    const color = (t: number) => heatColor(bg, this.theme.heat, t);
+    const f = (x: number) => fmt(x, 2);
+    if (this.perLayer) {
+      const title = 'Cell colour: ‖h‖ (left) and ‖update‖ (right), each column scaled to its largest';
+      this.legendBox.append(legendElement({ title, color, t0: 0, t1: 1, labels: [{ t: 0, text: '0' }, { t: 1, text: 'column max (click a cell for values)' }] }, this.theme, 240));
+      this.legends.push(title);
+      return;
+    }
+    const max = (a: Float32Array) => a.reduce((m, x) => Math.max(m, x), 0);
+    for (const [title, m] of [['Cell colour (left): ‖hidden state‖', max(v.norms)], ['Cell colour (right): ‖update‖', max(v.updates)]] as const) {
+      this.legendBox.append(legendElement({ title, color, t0: 0, t1: 1, labels: [{ t: 0, text: '0' }, { t: 0.5, text: f(m / 2) }, { t: 1, text: f(m) }] }, this.theme, 200));
+      this.legends.push(title);
+    }
   }
 
   private draw(ctx: CanvasRenderingContext2D, view: Viewport): void {
@@ -278,7 +305,7 @@ export class ActivationsTab implements TabView {
   }
 
   describe() {
-    return { ...this.drawn, counts: { ...this.drawn.counts, logitLensLayers: this.lensRows } };
+    return { ...this.drawn, counts: { ...this.drawn.counts, logitLensLayers: this.lensRows }, legends: this.legends };
   }
 
   async snapshot(format: 'png' | 'svg') {
@@ -300,8 +327,11 @@ export class ActivationsTab implements TabView {
         rows: v.tokens.slice(0, T).map((x) => x.text),
         cols: v.layers.map((l) => (l === 0 ? 'emb' : `L${l}`)),
         values,
-        color: (x) => `rgba(${t.heat.join(',')}, ${Math.pow(x, 0.6).toFixed(3)})`,
+        color: (x) => heatColor(toRgb(t.background), t.heat, x),
         palette: { foreground: t.foreground, muted: t.muted, background: t.background, font: t.font },
+        legend: this.perLayer
+          ? { title: '‖hidden state‖, each layer scaled to its largest', t0: 0, t1: 1, labels: [{ t: 0, text: '0' }, { t: 1, text: 'layer max' }] }
+          : { title: '‖hidden state‖', t0: 0, t1: 1, labels: [{ t: 0, text: '0' }, { t: 1, text: fmt(v.norms.reduce((m, x) => Math.max(m, x), 0), 2) }] },
       }),
     };
   }
@@ -309,10 +339,23 @@ export class ActivationsTab implements TabView {
   setTheme(theme: ThemeColors): void {
     this.theme = theme;
     this.lut = heatLookup(toRgb(theme.background), theme.heat);
+    // Legends and the logit lens's cell colours are drawn in the theme's colours too.
+    const v = this.view();
+    if (v) this.renderLegend(v);
+    this.renderLens();
     this.canvas.schedule();
   }
 
   shown(): void {
     this.canvas.redraw();
+  }
+
+  reset(): void {
+    this.views = [];
+    this.lens = undefined;
+    this.selected = undefined;
+    clear(this.neurons);
+    this.render();
+    this.renderLens();
   }
 }

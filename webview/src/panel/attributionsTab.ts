@@ -1,13 +1,13 @@
-import { BarController, BarElement, CategoryScale, Chart, LinearScale, Tooltip } from 'chart.js';
 import type { ExplanationResult, FeatureValue, MethodName, Prediction } from '../../../src/protocol/engineApi';
-import type { RankAgreement, RunSettings } from '../../../src/protocol/webviewMessages';
-import { divergingRgba, maxAbs } from '../../../src/render/attributionScale';
-import { attributionBarsSvg } from '../../../src/render/svgCharts';
+import type { DrawnSummary, RankAgreement, RunSettings } from '../../../src/protocol/webviewMessages';
+import { attributionDirections, divergingRgba, explainedQuantity, maxAbs } from '../../../src/render/attributionScale';
+import { ChartScene, legendScene, sceneToSvg } from '../../../src/render/chartScene';
+import { attributionBarsScene, divergingLegend } from '../../../src/render/svgCharts';
+import { visibleToken } from '../../../src/render/tokenText';
 import { button, clear, el, fmt, select } from '../shared/dom';
+import { sceneElement, scenePng } from '../shared/svgScene';
 import type { ThemeColors } from '../shared/theme';
 import type { PanelChannel, TabView } from './tabView';
-
-Chart.register(BarController, BarElement, CategoryScale, LinearScale, Tooltip);
 
 /** The text with each feature's span painted by its value; spans are clickable. */
 export function coloredText(text: string, features: readonly FeatureValue[], onClick?: (f: FeatureValue) => void): { node: HTMLElement; words: number } {
@@ -20,7 +20,18 @@ export function coloredText(text: string, features: readonly FeatureValue[], onC
     if (f.start > pos) node.append(document.createTextNode(text.slice(pos, f.start)));
     const span = el('span', { className: 'feature', text: text.slice(f.start, f.end), title: `${f.text}: ${fmt(f.value)}` });
     span.style.backgroundColor = divergingRgba(f.value / scale);
-    if (onClick) span.addEventListener('click', () => onClick(f));
+    if (onClick) {
+      span.tabIndex = 0;
+      span.setAttribute('role', 'button');
+      span.setAttribute('aria-label', `${f.text}: ${fmt(f.value)}, show in the editor`);
+      span.addEventListener('click', () => onClick(f));
+      span.addEventListener('keydown', (e) => {
+        if (e.key === 'Enter' || e.key === ' ') {
+          e.preventDefault();
+          onClick(f);
+        }
+      });
+    }
     node.append(span);
     words++;
     pos = f.end;
@@ -29,12 +40,32 @@ export function coloredText(text: string, features: readonly FeatureValue[], onC
   return { node, words };
 }
 
-/** One explanation: its coloured text, bar chart and trust numbers. */
+/** "Red: pushes toward X · Blue: pushes away from X", with colour swatches. */
+export function directionsLine(words: { positive: string; negative: string }, theme: ThemeColors): HTMLElement {
+  const swatch = (color: string) => {
+    const s = el('span', { className: 'swatch', attrs: { 'aria-hidden': 'true' } });
+    s.style.backgroundColor = color;
+    return s;
+  };
+  return el(
+    'p',
+    { className: 'directions' },
+    el('span', {}, swatch(theme.positive), ` Red: pushes ${words.positive}`),
+    el('span', {}, swatch(theme.negative), ` Blue: pushes ${words.negative}`),
+  );
+}
+
+/** One explanation: its coloured text with its colour legend, the bar chart and the trust numbers. */
 class ExplanationBlock {
   readonly element = el('div', { className: 'explanation-block' });
-  chart: Chart | undefined;
+  readonly legendTitle: string;
   words = 0;
-  private canvas: HTMLCanvasElement | undefined;
+  private readonly chartBox = el('div', { className: 'chart-box' });
+  /** What red and blue mean, and the colour scale of the words. */
+  private readonly key = el('div', { className: 'key' });
+  private scene: ChartScene | undefined;
+  private drawnWidth = 0;
+  private readonly resize = new ResizeObserver(() => this.mountChart());
 
   constructor(
     readonly result: ExplanationResult,
@@ -45,14 +76,13 @@ class ExplanationBlock {
     const r = result;
     const target = r.target.contrastLabel ? `${r.target.label} − ${r.target.contrastLabel}` : r.target.label;
     if (heading) this.element.append(el('h3', { text: heading }));
-    this.element.append(el('p', { className: 'muted', text: `${r.provenance.method} · ${r.evaluations} evaluations · explains ${target} (${r.target.description})` }));
+    this.element.append(el('p', { className: 'muted', text: `${r.provenance.method} · ${evaluationsText(r)} · explains ${target} (${r.target.description})` }));
+    this.legendTitle = `Word colour: contribution to ${explainedQuantity(r.target)}`;
+    this.renderKey();
+    this.element.append(this.key);
     const colored = coloredText(r.text, r.features, onWord);
     this.words = colored.words;
     this.element.append(colored.node);
-    const canvasBox = el('div', { className: 'chart-box' });
-    canvasBox.style.height = `${Math.min(900, 40 + r.features.length * 18)}px`;
-    const canvas = el('canvas', { className: 'bars', attrs: { 'aria-label': `Attribution per ${r.provenance.level}` } });
-    canvasBox.append(canvas);
     const trust = el('table', { className: 'trust' });
     const row = (k: string, v: string, title?: string) => trust.append(el('tr', { title }, el('th', { text: k }), el('td', { className: 'num', text: v })));
     row('output', fmt(r.outputValue), 'Model output being explained');
@@ -67,60 +97,73 @@ class ExplanationBlock {
     }
     const side = el('div', { className: 'side' }, el('h4', { text: 'Trust' }), trust);
     for (const note of r.notes) side.append(el('p', { className: 'notice', text: note }));
-    this.element.append(el('div', { className: 'row' }, canvasBox, side));
-    this.canvas = canvas;
+    this.element.append(el('div', { className: 'row' }, this.chartBox, side));
+    this.resize.observe(this.chartBox);
   }
 
-  /**
-   * Draws the bar chart once the block is in the document and its tab visible (a chart made while its tab
-   * is hidden measures zero and stays blank); later calls resize and redraw it.
-   */
-  mountChart(): void {
-    if (!this.canvas) return;
-    if (this.chart) {
-      this.chart.resize();
-      this.chart.update('none');
-      return;
-    }
-    // A hidden tab has no width yet: the chart is made when the tab is shown.
-    if (!this.canvas.parentElement || this.canvas.parentElement.clientWidth === 0) return;
+  private renderKey(): void {
+    clear(this.key);
+    const scale = maxAbs(this.result.features.map((f) => f.value));
+    this.key.append(directionsLine(this.directions(), this.theme), sceneElement(legendScene(divergingLegend(this.legendTitle, scale || 1), 220, this.palette()), 'legend'));
+  }
+
+  private directions(): { positive: string; negative: string } {
+    const candidates = this.result.fullOutput.candidates;
+    const runnerUp = candidates.length === 2 ? candidates.find((c) => c.label !== this.result.target.label)?.label : undefined;
+    return attributionDirections(this.result.target, runnerUp);
+  }
+
+  private palette() {
+    const t = this.theme;
+    return { foreground: t.foreground, muted: t.muted, background: t.background, font: t.font, positive: t.positive, negative: t.negative, grid: t.border };
+  }
+
+  /** The bar chart, as the figure exports draw it too. */
+  chartScene(width = this.drawnWidth || 640): ChartScene {
     const r = this.result;
-    this.chart = new Chart(this.canvas, {
-      type: 'bar',
-      data: {
-        labels: r.features.map((f) => f.text),
-        datasets: [{ data: r.features.map((f) => f.value), backgroundColor: r.features.map((f) => (f.value >= 0 ? this.theme.positive : this.theme.negative)), borderWidth: 0 }],
-      },
-      options: this.chartOptions(),
+    return attributionBarsScene(r.features, {
+      title: `Attribution per ${r.provenance.level} toward ${r.target.contrastLabel ? `${r.target.label} − ${r.target.contrastLabel}` : r.target.label} (${r.provenance.method})`,
+      axisTitle: `contribution to ${explainedQuantity(r.target)}`,
+      legend: this.directions(),
+      width,
+      palette: this.palette(),
     });
   }
 
-  private chartOptions() {
-    const t = this.theme;
-    return {
-      indexAxis: 'y' as const,
-      animation: false as const,
-      responsive: true,
-      maintainAspectRatio: false,
-      plugins: { legend: { display: false }, tooltip: { enabled: true } },
-      scales: {
-        x: { ticks: { color: t.muted }, grid: { color: t.border } },
-        y: { ticks: { color: t.foreground, autoSkip: false, font: { size: 11 } }, grid: { display: false } },
-      },
-    };
+  /** Draws the bar chart at the width of its box (again when the box changes width or the theme changes). */
+  mountChart(force = false): void {
+    const width = Math.floor(this.chartBox.clientWidth);
+    // A hidden tab has no width yet: the chart is drawn when the tab is shown.
+    if (width === 0 || (!force && width === this.drawnWidth)) return;
+    this.drawnWidth = width;
+    this.scene = this.chartScene(width);
+    clear(this.chartBox);
+    this.chartBox.append(sceneElement(this.scene, 'bars'));
+  }
+
+  /** Axis title and tick labels of the chart as drawn. */
+  axis(): { title: string; ticks: string[] } | undefined {
+    return this.scene?.axis;
+  }
+
+  get drawn(): boolean {
+    return this.scene !== undefined;
   }
 
   setTheme(theme: ThemeColors): void {
     this.theme = theme;
-    if (!this.chart) return;
-    this.chart.options = this.chartOptions();
-    this.chart.data.datasets[0].backgroundColor = this.result.features.map((f) => (f.value >= 0 ? theme.positive : theme.negative));
-    this.chart.update();
+    this.renderKey();
+    this.mountChart(true);
   }
 
   destroy(): void {
-    this.chart?.destroy();
+    this.resize.disconnect();
   }
+}
+
+/** "266 evaluations", or what a result served entirely from the evaluator's cache means. */
+function evaluationsText(r: ExplanationResult): string {
+  return r.evaluations > 0 ? `${r.evaluations} evaluations` : 'no new evaluations (every coalition was already computed for this text)';
 }
 
 /** Attributions: controls to re-run, the explanation(s), their agreement, live partial results. */
@@ -160,27 +203,29 @@ export class AttributionsTab implements TabView {
     clear(this.controls);
     const s = { ...this.settings };
     const opts = (list: readonly string[]) => list.map((v) => ({ value: v, label: v }));
-    const labels = this.prediction?.candidates.map((c) => c.label) ?? [];
+    // Candidates as the model names them, whitespace made visible (a label may be " the" or a lone space).
+    const labels = (this.prediction?.candidates ?? []).map((c) => ({ value: c.label, label: visibleToken(c.label) }));
     const method = select(opts(this.methods), s.method, (v) => (s.method = v as MethodName), 'Attribution method');
     const budget = el('input', { attrs: { type: 'number', min: '10', max: '100000', step: '50', title: 'Budget: model evaluations' } });
     budget.value = String(s.budget);
     budget.addEventListener('change', () => (s.budget = Math.max(10, Number(budget.value) || 500)));
     const level = select(opts(['word', 'token']), s.level, (v) => (s.level = v as RunSettings['level']), 'Attribute to words or tokens');
     const removal = select(opts(['auto', 'mask', 'attention', 'delete']), s.removal, (v) => (s.removal = v as RunSettings['removal']), 'How removed words are taken out');
-    const target = select([{ value: '', label: 'predicted' }, ...opts(labels)], String(s.target ?? ''), (v) => (s.target = v || undefined), 'Output to explain');
-    const contrast = select([{ value: '', label: 'no contrast' }, ...labels.map((l) => ({ value: l, label: `vs ${l}` }))], String(s.contrast ?? ''), (v) => (s.contrast = v || undefined), 'Explain the difference to another output');
+    const target = select([{ value: '', label: 'predicted' }, ...labels], String(s.target ?? ''), (v) => (s.target = v || undefined), 'Output to explain');
+    const contrast = select([{ value: '', label: 'no contrast' }, ...labels.map((l) => ({ value: l.value, label: `vs ${l.label}` }))], String(s.contrast ?? ''), (v) => (s.contrast = v || undefined), 'Explain the difference to another output');
     const compare = select(opts(this.methods.filter((m) => m !== s.method)), this.compareWith, (v) => (this.compareWith = v as MethodName), 'Second method');
+    // Run comes first: one keystroke from the tab, with the settings it runs with after it.
     this.controls.append(
+      button('Run', () => this.channel.post({ type: 'runExplain', settings: s }), { title: 'Explain the text again with these settings' }),
       el('label', { text: 'Method ' }, method),
       el('label', { text: 'Budget ' }, budget),
       el('label', { text: 'Level ' }, level),
       el('label', { text: 'Removal ' }, removal),
       el('label', { text: 'Target ' }, target),
       el('label', { text: 'Contrast ' }, contrast),
-      button('Run', () => this.channel.post({ type: 'runExplain', settings: s })),
       el('span', { className: 'spacer' }),
       el('label', { text: 'Compare with ' }, compare),
-      button('Compare', () => this.channel.post({ type: 'runCompare', settings: s, methods: [s.method, this.compareWith] }), { secondary: true }),
+      button('Compare', () => this.channel.post({ type: 'runCompare', settings: s, methods: [s.method, this.compareWith] }), { secondary: true, title: 'Explain with both methods and show how far they agree' }),
     );
   }
 
@@ -230,20 +275,34 @@ export class AttributionsTab implements TabView {
     second.mountChart();
   }
 
-  describe() {
+  describe(): Pick<DrawnSummary, 'cells' | 'labels' | 'counts' | 'legends' | 'axes'> {
     const labels = this.primary ? this.primary.features.map((f) => f.text) : [];
     const words = this.blocks.reduce((s, b) => s + b.words, 0) + this.partialWords;
-    const bars = this.blocks.reduce((s, b) => s + b.result.features.length, 0);
-    return { cells: words + bars, labels, counts: { words, bars, explanations: this.blocks.length, partialWords: this.partialWords } };
+    const drawn = this.blocks.filter((b) => b.drawn);
+    const bars = drawn.reduce((s, b) => s + b.result.features.length, 0);
+    return {
+      cells: words + bars,
+      labels,
+      counts: {
+        words,
+        bars,
+        explanations: this.blocks.length,
+        partialWords: this.partialWords,
+        // Target and contrast choices that would read as nothing (a space, an empty token).
+        blankChoices: [...this.controls.querySelectorAll('option')].filter((o) => !(o.textContent ?? '').trim()).length,
+        choices: this.controls.querySelectorAll('option').length,
+      },
+      legends: this.blocks.map((b) => b.legendTitle),
+      axes: drawn.map((b) => b.axis()!).filter(Boolean),
+    };
   }
 
   async snapshot(format: 'png' | 'svg') {
     const block = this.blocks[0];
     if (!block) return undefined;
     const name = `attribution-${block.result.target.label}-${block.result.provenance.method}`;
-    if (format === 'png') return block.chart ? { name, data: block.chart.toBase64Image('image/png', 1) } : undefined;
-    const t = this.theme;
-    return { name, data: attributionBarsSvg(block.result.features, { title: `Attribution toward ${block.result.target.label} (${block.result.provenance.method})`, palette: { foreground: t.foreground, muted: t.muted, background: t.background, font: t.font } }) };
+    const scene = block.chartScene();
+    return { name, data: format === 'png' ? await scenePng(scene) : sceneToSvg(scene) };
   }
 
   setTheme(theme: ThemeColors): void {
@@ -253,5 +312,16 @@ export class AttributionsTab implements TabView {
 
   shown(): void {
     for (const b of this.blocks) b.mountChart();
+  }
+
+  reset(): void {
+    for (const b of this.blocks) b.destroy();
+    this.blocks = [];
+    this.partialWords = 0;
+    this.primary = undefined;
+    this.prediction = undefined;
+    clear(this.body);
+    this.body.append(el('p', { className: 'empty', text: 'No explanation yet. Select text and run "ONNX Lens: Explain Selection".' }));
+    this.renderControls();
   }
 }

@@ -26,7 +26,7 @@ export class CompareTab implements TabView {
     private readonly channel: PanelChannel,
     private theme: ThemeColors,
   ) {
-    this.grid = new HeadGrid(theme, (layer, head) => this.onCell(layer, head), 'Mean attention difference per layer and head');
+    this.grid = new HeadGrid(theme, (layer, head) => this.onCell(layer, head), 'Mean attention difference per layer and head', 'Mean |attention of B − attention of A|');
     this.element.append(this.controls, this.body);
     this.controls.append(button('Compare Models…', () => this.channel.post({ type: 'runCompareModels' }), { title: 'Choose the other variant or another model folder' }));
     this.render();
@@ -76,7 +76,7 @@ export class CompareTab implements TabView {
     if (r.drift.klDivergence !== undefined) extra.push(`KL(A‖B) ${fmt(r.drift.klDivergence, 5)} nats`);
     const verdictLine = el('p', { text: `${verdict} ${extra.join(' · ')}` });
     if (!r.drift.top1Agree) verdictLine.className = 'notice';
-    this.body.append(el('h3', { text: 'Prediction drift' }), verdictLine, drift);
+    this.body.append(el('h3', { text: 'Prediction drift' }), verdictLine, el('p', { className: 'muted', text: 'B − A cell colour: red where model B gives the label more probability, blue where it gives less; the strongest colour is the largest change.' }), drift);
 
     // Attribution agreement.
     const at = r.attribution;
@@ -95,6 +95,7 @@ export class CompareTab implements TabView {
       this.body.append(
         el('h3', { text: `Attribution agreement (${at.method}, seed ${at.seed})` }),
         el('p', { text: `${agree} Spearman ${fmt(at.spearman, 3)} · Kendall τ ${fmt(at.kendallTau, 3)} · top-${at.topK} overlap ${pct(at.topKOverlap)} · ${at.matchedWords} words matched` }),
+        el('p', { className: 'muted', text: `Cell colour per model: red pushes toward ${r.a.prediction.candidates[0]?.label ?? 'the explained output'}, blue against it, each column scaled to its largest value.` }),
         words,
       );
     }
@@ -120,7 +121,7 @@ export class CompareTab implements TabView {
   }
 
   describe() {
-    return { cells: this.grid.cells, labels: this.drawn.labels, counts: this.drawn.counts };
+    return { cells: this.grid.cells, labels: this.drawn.labels, counts: this.drawn.counts, legends: (this.view?.result.attention ?? []).length ? [this.grid.legend] : [] };
   }
 
   async snapshot(format: 'png' | 'svg') {
@@ -139,6 +140,7 @@ export class CompareTab implements TabView {
         values: att.flatMap((a) => Array.from({ length: heads }, (_x, h) => (a.meanAbsDiff[h] ?? 0) / max)),
         color: (x) => `rgba(${t.heat.join(',')}, ${Math.pow(Math.max(0, x), 0.7).toFixed(3)})`,
         palette: { foreground: t.foreground, muted: t.muted, background: t.background, font: t.font },
+        legend: { title: this.grid.legend, t0: 0, t1: 1, labels: [{ t: 0, text: '0' }, { t: 1, text: fmt(max, 4) }] },
       }),
     };
   }
@@ -150,5 +152,10 @@ export class CompareTab implements TabView {
 
   shown(): void {
     this.grid.draw();
+  }
+
+  reset(): void {
+    this.view = undefined;
+    this.render();
   }
 }

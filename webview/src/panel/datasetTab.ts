@@ -3,6 +3,7 @@ import type { DatasetView } from '../../../src/protocol/webviewMessages';
 import { heatmapSvg } from '../../../src/render/svgCharts';
 import { button, clear, el, fmt } from '../shared/dom';
 import type { ThemeColors } from '../shared/theme';
+import { legendElement } from '../shared/svgScene';
 import { VirtualList } from '../shared/virtualList';
 import type { PanelChannel, TabView } from './tabView';
 
@@ -22,6 +23,7 @@ export class DatasetTab implements TabView {
   private readonly leastConfident: VirtualList<DatasetExample>;
   private view: DatasetView | undefined;
   private drawn = { labels: [] as string[], counts: {} as Record<string, number> };
+  private legends: string[] = [];
 
   constructor(
     private readonly channel: PanelChannel,
@@ -73,6 +75,7 @@ export class DatasetTab implements TabView {
     clear(this.controls);
     clear(this.body);
     this.drawn = { labels: [], counts: {} };
+    this.legends = [];
     this.controls.append(button(this.view ? 'Run on Another File…' : 'Run on Dataset…', () => this.channel.post({ type: 'runDataset' })));
     const v = this.view;
     if (!v) {
@@ -116,7 +119,15 @@ export class DatasetTab implements TabView {
         });
         table.append(tr);
       });
-      this.body.append(table);
+      const [hr, hg, hb] = this.theme.heat;
+      const legends = el(
+        'div',
+        { className: 'legend-box' },
+        legendElement({ title: 'Correct (diagonal): examples', color: (t) => `rgba(34, 160, 90, ${(0.6 * t).toFixed(3)})`, t0: 0, t1: 1, labels: [{ t: 0, text: '0' }, { t: 1, text: String(max) }] }, this.theme, 160),
+        legendElement({ title: 'Confused (off the diagonal): examples', color: (t) => `rgba(${hr}, ${hg}, ${hb}, ${(0.6 * t).toFixed(3)})`, t0: 0, t1: 1, labels: [{ t: 0, text: '0' }, { t: 1, text: String(max) }] }, this.theme, 160),
+      );
+      this.legends = ['Correct (diagonal): examples', 'Confused (off the diagonal): examples'];
+      this.body.append(legends, table);
       if (r.unknownLabels && Object.keys(r.unknownLabels).length) {
         this.body.append(el('p', { className: 'notice', text: `Labels that match no class of the model: ${Object.entries(r.unknownLabels).map(([l, n]) => `${l} (${n})`).join(', ')}` }));
       }
@@ -169,7 +180,7 @@ export class DatasetTab implements TabView {
 
   describe() {
     if (this.view) this.drawn.counts.renderedRows = this.misclassified.rendered + this.leastConfident.rendered;
-    return { cells: this.drawn.counts.confusionCells ?? 0, labels: this.drawn.labels, counts: this.drawn.counts };
+    return { cells: this.drawn.counts.confusionCells ?? 0, labels: this.drawn.labels, counts: this.drawn.counts, legends: this.legends };
   }
 
   async snapshot(format: 'png' | 'svg') {
@@ -186,6 +197,7 @@ export class DatasetTab implements TabView {
         values: r.confusion.flat().map((n) => n / max),
         cell: 28,
         palette: { foreground: t.foreground, muted: t.muted, background: t.background, font: t.font },
+        legend: { title: 'Examples', t0: 0, t1: 1, labels: [{ t: 0, text: '0' }, { t: 1, text: String(max) }] },
       }),
     };
   }
@@ -198,5 +210,12 @@ export class DatasetTab implements TabView {
   shown(): void {
     this.misclassified.render();
     this.leastConfident.render();
+  }
+
+  reset(): void {
+    this.view = undefined;
+    this.misclassified.setItems([]);
+    this.leastConfident.setItems([]);
+    this.render();
   }
 }

@@ -2,8 +2,9 @@ import type { GenerationExplanation, GenerationProgress, GenerationResult } from
 import type { GenerationView } from '../../../src/protocol/webviewMessages';
 import { divergingRgba, maxAbs } from '../../../src/render/attributionScale';
 import { readableToken } from '../../../src/render/generationReport';
-import { heatmapSvg } from '../../../src/render/svgCharts';
+import { divergingLegend, heatmapSvg } from '../../../src/render/svgCharts';
 import { button, clear, el, fmt } from '../shared/dom';
+import { legendElement } from '../shared/svgScene';
 import type { ThemeColors } from '../shared/theme';
 import type { PanelChannel, TabView } from './tabView';
 
@@ -28,7 +29,7 @@ export class GenerationTab implements TabView {
   private prompt = '';
   private streamed: GenerationProgress[] = [];
   private view: GenerationView | undefined;
-  private drawn = { cells: 0, labels: [] as string[], counts: {} as Record<string, number> };
+  private drawn = { cells: 0, labels: [] as string[], counts: {} as Record<string, number>, legends: [] as string[] };
 
   constructor(
     private readonly channel: PanelChannel,
@@ -70,7 +71,7 @@ export class GenerationTab implements TabView {
 
   private render(): void {
     clear(this.element);
-    this.drawn = { cells: 0, labels: [], counts: {} };
+    this.drawn = { cells: 0, labels: [], counts: {}, legends: [] };
     if (!this.prompt && !this.view) {
       this.element.append(el('p', { className: 'empty', text: 'Select a prompt in an editor and run "ONNX Lens: Generate and Explain" (Ctrl+Alt+G) with a causal language model open.' }));
       return;
@@ -183,11 +184,14 @@ export class GenerationTab implements TabView {
       body.append(tr);
     });
     table.append(body);
+    const legendTitle = 'Cell colour: change of the token’s log-probability';
+    this.drawn.legends.push(legendTitle);
     return el(
       'div',
       { className: 'matrix-wrap' },
       el('h3', { text: `What each prompt word did to each token (${e.method}, ${e.evaluations} model rows)` }),
       el('p', { className: 'muted', text: 'Change of the token’s log-probability when the word is present; red raises it, blue lowers it. Per row the values add up to log p with the whole prompt minus log p with none of it.' }),
+      legendElement(divergingLegend(legendTitle, scale), this.theme),
       table,
     );
   }
@@ -252,4 +256,11 @@ export class GenerationTab implements TabView {
   }
 
   shown(): void {}
+
+  reset(): void {
+    this.prompt = '';
+    this.streamed = [];
+    this.view = undefined;
+    this.render();
+  }
 }

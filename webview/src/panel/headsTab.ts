@@ -27,7 +27,7 @@ export class HeadsTab implements TabView {
     private readonly channel: PanelChannel,
     private theme: ThemeColors,
   ) {
-    this.grid = new HeadGrid(theme, (layer, head, e) => this.onCell(layer, head, e), 'Head importance: layers by heads');
+    this.grid = new HeadGrid(theme, (layer, head, toggle) => this.onCell(layer, head, toggle), 'Head importance: layers by heads', 'Change of the logit when the head is removed');
     this.element.append(this.controls, this.stage, this.pruneBox);
     this.render();
   }
@@ -44,9 +44,9 @@ export class HeadsTab implements TabView {
     this.renderPrune();
   }
 
-  private onCell(layer: number, head: number, e: MouseEvent): void {
+  private onCell(layer: number, head: number, toggle: boolean): void {
     this.focus = { layer, head };
-    if (e.ctrlKey || e.metaKey || e.shiftKey) this.grid.toggle(layer, head);
+    if (toggle) this.grid.toggle(layer, head);
     this.renderDetail();
     this.renderControls();
   }
@@ -153,6 +153,7 @@ export class HeadsTab implements TabView {
 
   describe() {
     const r = this.view?.result;
+    const legends = r?.grid ? [this.grid.legend] : [];
     const labels = r?.grid ? r.grid.map((_row, l) => `L${l}`) : [];
     return {
       cells: this.grid.cells,
@@ -165,6 +166,7 @@ export class HeadsTab implements TabView {
         prunedHeads: this.pruneResult?.heads.length ?? 0,
         pruneTexts: this.pruneResult?.perText.length ?? 0,
       },
+      legends,
     };
   }
 
@@ -183,6 +185,7 @@ export class HeadsTab implements TabView {
         values: r.grid.flat().map((v) => v / max),
         color: (x) => divergingRgba(x, 0.95),
         palette: { foreground: t.foreground, muted: t.muted, background: t.background, font: t.font },
+        legend: { title: this.grid.legend, t0: -1, t1: 1, labels: [{ t: -1, text: fmt(-max) }, { t: 0, text: '0' }, { t: 1, text: fmt(max) }] },
       }),
     };
   }
@@ -194,5 +197,13 @@ export class HeadsTab implements TabView {
 
   shown(): void {
     this.grid.draw();
+  }
+
+  reset(): void {
+    this.view = undefined;
+    this.pruneResult = undefined;
+    this.focus = undefined;
+    this.grid.setValues([], 'diverging');
+    this.render();
   }
 }

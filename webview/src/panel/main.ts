@@ -2,10 +2,12 @@
  * Explanation panel: tabs fed by messages from the extension host. The panel asks for the
  * state with `ready` and never trusts anything but the message shapes it knows.
  */
+import type { ModelCard } from '../../../src/protocol/engineApi';
 import type { DrawnSummary, HostRequests, HostToPanel, PanelTab, PanelToHost, WebviewRequests } from '../../../src/protocol/webviewMessages';
 import { button, clear, el } from '../shared/dom';
 import { HostChannel } from '../shared/host';
 import { readTheme, watchTheme } from '../shared/theme';
+import { foreignMarkup, unnamedControls } from '../shared/viewAudit';
 import { ActivationsTab } from './activationsTab';
 import { AttentionTab } from './attentionTab';
 import { AttributionsTab } from './attributionsTab';
@@ -21,7 +23,7 @@ const channel = new HostChannel<PanelToHost, HostRequests, WebviewRequests>();
 let theme = readTheme();
 
 const tabs: Record<PanelTab, TabView> = {
-  prediction: new PredictionTab(),
+  prediction: new PredictionTab(theme),
   attributions: new AttributionsTab(channel, theme),
   generation: new GenerationTab(channel, theme),
   attention: new AttentionTab(channel, theme),
@@ -54,29 +56,64 @@ const generation = tabs.generation as GenerationTab;
 
 let current: PanelTab = channel.loadState<{ tab?: PanelTab }>()?.tab ?? 'prediction';
 let lastError: string | undefined;
+/** The model the panel's results belong to: path, variant and file hash. */
+let modelKey: string | undefined;
+/** The text the panel describes (of the latest prediction, explanation or attention). */
+let subjectText: string | undefined;
+/** The text whose data each loading tab has asked for or shown, for the open model. */
+const requested = new Map<PanelTab, string | undefined>();
 
 const app = document.getElementById('app')!;
-const tabBar = el('nav', { className: 'tabs', attrs: { role: 'tablist' } });
+const tabBar = el('div', { className: 'tabs', attrs: { role: 'tablist', 'aria-label': 'ONNX Lens views' } });
 const status = el('div', { className: 'status', attrs: { role: 'status', 'aria-live': 'polite' } });
 const errorBox = el('div', { className: 'error', attrs: { role: 'alert' } });
+// The export buttons come after the tab's content in the focus order (a tab's own controls, Run
+// first, are one keystroke from its tab), and sit beside the tab bar on screen.
 const tools = el(
   'div',
-  { className: 'tools' },
+  { className: 'tools', attrs: { role: 'toolbar', 'aria-label': 'Export' } },
   button('PNG', () => void exportImage('png'), { secondary: true, title: 'Save the picture on this tab as PNG' }),
   button('SVG', () => void exportImage('svg'), { secondary: true, title: 'Save the picture on this tab as SVG' }),
   button('JSON', () => channel.post({ type: 'exportData', format: 'json' }), { secondary: true, title: 'Save the results with provenance' }),
   button('Report', () => channel.post({ type: 'exportData', format: 'html' }), { secondary: true, title: 'Save a self-contained HTML report' }),
 );
-const content = el('main', { className: 'content' });
-app.append(el('header', {}, tabBar, tools), status, errorBox, content);
+const content = el('main', { className: 'content', attrs: { role: 'tabpanel', id: 'tabpanel' } });
+app.append(el('header', {}, tabBar), status, errorBox, content, tools);
 
+const tabButtons = new Map<PanelTab, HTMLButtonElement>();
+for (const tab of Object.keys(tabs) as PanelTab[]) {
+  const b = el('button', { text: titles[tab], className: 'tab-button', attrs: { role: 'tab', id: `tab-${tab}`, 'aria-controls': 'tabpanel' } });
+  b.addEventListener('click', () => showTab(tab, true));
+  b.addEventListener('keydown', (e) => onTabKey(e, tab));
+  tabButtons.set(tab, b);
+  tabBar.append(b);
+}
+
+/** WAI-ARIA tabs: arrows move to the next or previous tab (wrapping), Home and End to the ends; focus follows. */
+function onTabKey(event: KeyboardEvent, tab: PanelTab): void {
+  const order = Object.keys(tabs) as PanelTab[];
+  const i = order.indexOf(tab);
+  const next =
+    event.key === 'ArrowRight' ? order[(i + 1) % order.length]
+    : event.key === 'ArrowLeft' ? order[(i - 1 + order.length) % order.length]
+    : event.key === 'Home' ? order[0]
+    : event.key === 'End' ? order[order.length - 1]
+    : undefined;
+  if (!next) return;
+  event.preventDefault();
+  showTab(next, true);
+  tabButtons.get(next)?.focus();
+}
+
+/** Marks the selected tab; the buttons stay the same elements, so keyboard focus stays where it is. */
 function renderTabs(): void {
-  clear(tabBar);
-  for (const tab of Object.keys(tabs) as PanelTab[]) {
-    const b = el('button', { text: titles[tab], className: tab === current ? 'tab-button active' : 'tab-button', attrs: { role: 'tab', 'aria-selected': String(tab === current) } });
-    b.addEventListener('click', () => showTab(tab, true));
-    tabBar.append(b);
+  for (const [tab, b] of tabButtons) {
+    const selected = tab === current;
+    b.classList.toggle('active', selected);
+    b.setAttribute('aria-selected', String(selected));
+    b.tabIndex = selected ? 0 : -1;
   }
+  content.setAttribute('aria-labelledby', `tab-${current}`);
 }
 
 function showTab(tab: PanelTab, byUser = false): void {
@@ -86,22 +123,62 @@ function showTab(tab: PanelTab, byUser = false): void {
   clear(content);
   content.append(tabs[tab].element);
   tabs[tab].shown();
-  if (byUser) {
-    channel.post({ type: 'tabChanged', tab });
-    if (tab === 'attention' && !attentionLoaded) channel.post({ type: 'loadAttention', level: 'word' });
-    if (tab === 'activations' && !activationsLoaded) channel.post({ type: 'loadActivations' });
-  }
+  if (byUser) channel.post({ type: 'tabChanged', tab });
+  requestData(tab);
 }
 
-let attentionLoaded = false;
-let activationsLoaded = false;
+/**
+ * The Attention and Activations tabs fetch their data when shown, once per model and text: after
+ * another model is opened or another text explained, showing them fetches it again.
+ */
+function requestData(tab: PanelTab): void {
+  if (tab !== 'attention' && tab !== 'activations') return;
+  // Nothing described yet: the tab's empty state says how to start.
+  if (subjectText === undefined) return;
+  if (requested.has(tab) && requested.get(tab) === subjectText) return;
+  requested.set(tab, subjectText);
+  if (tab === 'attention') channel.post({ type: 'loadAttention', level: 'word' });
+  else channel.post({ type: 'loadActivations' });
+}
+
+/** A new text is being described: the tab on screen fetches its data for it. */
+function setSubject(text: string): void {
+  if (text === subjectText) return;
+  subjectText = text;
+  requestData(current);
+}
+
+/** Another model replaces the open one: every tab forgets what the previous model computed. */
+function setModel(card: ModelCard | undefined): void {
+  const key = card ? `${card.path}\u0000${card.variant}\u0000${card.sha256}` : undefined;
+  if (key !== modelKey) {
+    const first = modelKey === undefined && key !== undefined;
+    modelKey = key;
+    if (!first) {
+      for (const tab of Object.values(tabs)) tab.reset();
+      requested.clear();
+      setError(undefined);
+    }
+  }
+  prediction.setModel(card);
+  activations.setModel(card);
+}
+
+/** Tabs that lie within the view's width: a tab further right could only be reached by scrolling sideways. */
+function tabVisibility(): NonNullable<DrawnSummary['tabs']> {
+  const width = document.documentElement.clientWidth;
+  return [...tabButtons].map(([tab, b]) => {
+    const r = b.getBoundingClientRect();
+    return { name: titles[tab], selected: tab === current, visible: r.width > 0 && r.left >= 0 && r.right <= width + 0.5 };
+  });
+}
 
 function setBusy(label: string | undefined, done?: number, total?: number): void {
   clear(status);
   if (!label) return;
-  const bar = el('progress', { attrs: { max: String(total || 1) } });
+  const bar = el('progress', { attrs: { max: String(total || 1), 'aria-label': label } });
   if (total) bar.value = done ?? 0;
-  status.append(el('span', { text: label }), bar, button('Cancel', () => channel.post({ type: 'cancel' }), { secondary: true }));
+  status.append(el('span', { text: label }), bar, button('Cancel', () => channel.post({ type: 'cancel' }), { secondary: true, title: `Cancel: ${label}` }));
 }
 
 function setError(message: string | undefined): void {
@@ -116,7 +193,16 @@ async function exportImage(format: 'png' | 'svg'): Promise<void> {
   else setError(`Nothing to export as ${format.toUpperCase()} on this tab.`);
 }
 
-channel.handle('describe', (): DrawnSummary => ({ view: 'panel', tab: current, ...tabs[current].describe(), error: lastError }));
+channel.handle('describe', (): DrawnSummary => ({
+  view: 'panel',
+  tab: current,
+  ...tabs[current].describe(),
+  error: lastError,
+  viewWidth: document.documentElement.clientWidth,
+  tabs: tabVisibility(),
+  unnamedControls: unnamedControls(app),
+  foreignMarkup: foreignMarkup(document, /\/dist\/webview\/panel\.js$/),
+}));
 channel.handle('snapshot', (params) => tabs[current].snapshot(params.format === 'svg' ? 'svg' : 'png'));
 
 window.addEventListener('message', (event: MessageEvent) => {
@@ -125,8 +211,7 @@ window.addEventListener('message', (event: MessageEvent) => {
   if (channel.dispatch(message)) return;
   switch (message.type) {
     case 'model':
-      prediction.setModel(message.card);
-      activations.setModel(message.card);
+      setModel(message.card);
       return;
     case 'settings':
       attributions.setSettings(message.settings, message.methods);
@@ -135,10 +220,12 @@ window.addEventListener('message', (event: MessageEvent) => {
       setError(undefined);
       prediction.setPrediction(message.prediction);
       attributions.setPrediction(message.prediction);
+      setSubject(message.prediction.encoded.text);
       return;
     case 'explanation':
       setError(undefined);
       attributions.setExplanation(message.primary, message.secondary, message.agreement);
+      setSubject(message.primary.text);
       return;
     case 'progress':
       setBusy(message.label, message.done, message.total);
@@ -148,7 +235,8 @@ window.addEventListener('message', (event: MessageEvent) => {
       setBusy(message.label);
       return;
     case 'attention':
-      attentionLoaded = true;
+      subjectText = message.overview.text;
+      requested.set('attention', subjectText);
       setError(undefined);
       attention.setOverview(message.overview);
       return;
@@ -156,7 +244,7 @@ window.addEventListener('message', (event: MessageEvent) => {
       attention.setRollout(message.result);
       return;
     case 'activations':
-      activationsLoaded = true;
+      requested.set('activations', subjectText);
       activations.setViews(message.views);
       return;
     case 'logitLens':

@@ -106,11 +106,20 @@ export class RobustnessTab implements TabView {
     if (!r || format !== 'svg') return undefined;
     return {
       name: 'robustness',
-      data: attributionBarsSvg(r.variants.map((v) => ({ text: v.edit, value: v.targetProbabilityChange })), { title: `Change of p(${r.target.label}) per edit` }),
+      data: attributionBarsSvg(r.variants.map((v) => ({ text: v.edit, value: v.targetProbabilityChange })), {
+        title: `Change of p(${r.target.label}) per edit`,
+        axisTitle: `p(${r.target.label}) in the variant − in the original`,
+        legend: { positive: `raises p(${r.target.label})`, negative: `lowers p(${r.target.label})` },
+      }),
     };
   }
 
   setTheme(_theme: ThemeColors): void {}
 
   shown(): void {}
+
+  reset(): void {
+    this.result = undefined;
+    this.render();
+  }
 }

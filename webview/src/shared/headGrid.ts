@@ -5,6 +5,8 @@
  * drawn whole; the scroller around it handles wide models.
  */
 import { divergingRgba } from '../../../src/render/attributionScale';
+import type { LegendSpec } from '../../../src/render/chartScene';
+import { legendElement } from './svgScene';
 import type { ThemeColors } from './theme';
 
 const CELL_W = 28;
@@ -17,35 +19,81 @@ export type GridScale = 'diverging' | 'sequential';
 export class HeadGrid {
   readonly element: HTMLDivElement;
   readonly canvas: HTMLCanvasElement;
+  private readonly legendBox = document.createElement('div');
+  private readonly scroller = document.createElement('div');
   private values: number[][] = [];
   private scale: GridScale = 'diverging';
   private readonly selection = new Set<string>();
   private focus: { layer: number; head: number } | undefined;
   private drawnCells = 0;
 
+  /**
+   * @param onCell a cell was clicked, or chosen with Enter (`toggle`: Ctrl/Shift-click, Space or Shift+Enter)
+   * @param legendTitle what the colour means, with its unit
+   */
   constructor(
     private theme: ThemeColors,
-    private readonly onCell: (layer: number, head: number, event: MouseEvent) => void,
-    ariaLabel: string,
+    private readonly onCell: (layer: number, head: number, toggle: boolean) => void,
+    private readonly ariaLabel: string,
+    private readonly legendTitle: string,
   ) {
     this.element = document.createElement('div');
     this.element.className = 'head-grid';
-    this.element.style.overflow = 'auto';
-    this.element.style.maxWidth = '100%';
+    this.scroller.style.overflow = 'auto';
+    this.scroller.style.maxWidth = '100%';
     this.canvas = document.createElement('canvas');
     this.canvas.setAttribute('role', 'img');
-    this.canvas.setAttribute('aria-label', ariaLabel);
+    this.canvas.setAttribute('aria-label', `${ariaLabel}. Arrow keys move between heads, Enter shows a head's numbers, Space selects it.`);
+    this.canvas.tabIndex = 0;
     this.canvas.style.cursor = 'pointer';
-    this.element.append(this.canvas);
+    this.scroller.append(this.canvas);
+    this.element.append(this.legendBox, this.scroller);
     this.canvas.addEventListener('click', (e) => {
       const rect = this.canvas.getBoundingClientRect();
       const head = Math.floor((e.clientX - rect.left - LEFT) / CELL_W);
       const layer = Math.floor((e.clientY - rect.top - TOP) / CELL_H);
       if (layer < 0 || layer >= this.values.length || head < 0 || head >= (this.values[layer]?.length ?? 0)) return;
       this.focus = { layer, head };
-      this.onCell(layer, head, e);
+      this.onCell(layer, head, e.ctrlKey || e.metaKey || e.shiftKey);
       this.draw();
     });
+    this.canvas.addEventListener('keydown', (e) => this.onKey(e));
+  }
+
+  private onKey(e: KeyboardEvent): void {
+    if (this.values.length === 0) return;
+    const f = this.focus ?? { layer: 0, head: 0 };
+    const heads = this.values[f.layer]?.length ?? 0;
+    const move: Record<string, [number, number]> = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] };
+    const d = move[e.key];
+    if (d) {
+      const layer = Math.max(0, Math.min(this.values.length - 1, f.layer + (this.focus ? d[0] : 0)));
+      this.focus = { layer, head: Math.max(0, Math.min((this.values[layer]?.length ?? 1) - 1, f.head + (this.focus ? d[1] : 0))) };
+      this.onCell(this.focus.layer, this.focus.head, false);
+    } else if ((e.key === 'Enter' || e.key === ' ') && heads > 0) {
+      this.focus = f;
+      this.onCell(f.layer, f.head, e.key === ' ' || e.shiftKey);
+    } else return;
+    e.preventDefault();
+    this.draw();
+  }
+
+  /** The colour legend's title. */
+  get legend(): string {
+    return this.legendTitle;
+  }
+
+  private renderLegend(): void {
+    while (this.legendBox.firstChild) this.legendBox.removeChild(this.legendBox.firstChild);
+    if (this.values.length === 0) return;
+    const max = this.extent();
+    const f = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(2) : v.toFixed(3)).replace(/^-/, '−');
+    const [hr, hg, hb] = this.theme.heat;
+    const spec: LegendSpec =
+      this.scale === 'diverging'
+        ? { title: this.legendTitle, color: (t) => divergingRgba(t, 0.95), t0: -1, t1: 1, labels: [{ t: -1, text: f(-max) }, { t: 0, text: '0' }, { t: 1, text: `+${f(max)}` }] }
+        : { title: this.legendTitle, color: (t) => `rgba(${hr}, ${hg}, ${hb}, ${(Math.pow(t, 0.7) * 0.95).toFixed(3)})`, t0: 0, t1: 1, labels: [{ t: 0, text: '0' }, { t: 1, text: f(max) }] };
+    this.legendBox.append(legendElement(spec, this.theme, 200));
   }
 
   /** values[layer][head]. */
@@ -54,6 +102,7 @@ export class HeadGrid {
     this.scale = scale;
     this.selection.clear();
     this.focus = undefined;
+    this.renderLegend();
     this.draw();
   }
 
@@ -79,6 +128,7 @@ export class HeadGrid {
 
   setTheme(theme: ThemeColors): void {
     this.theme = theme;
+    this.renderLegend();
     this.draw();
   }
 
@@ -131,6 +181,7 @@ export class HeadGrid {
     ctx.font = `11px ${t.font}`;
     ctx.fillStyle = t.foreground;
     for (let h = 0; h < heads; h++) ctx.fillText(`H${h}`, LEFT + h * CELL_W + 4, 14);
+    this.canvas.setAttribute('aria-label', `${this.ariaLabel}: ${layers} layers × ${heads} heads. Arrow keys move between heads, Enter shows a head's numbers, Space selects it.`);
     for (let l = 0; l < layers; l++) ctx.fillText(`L${l}`, 6, TOP + l * CELL_H + 14);
     this.drawnCells = cells;
   }

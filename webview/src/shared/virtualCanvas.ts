@@ -18,6 +18,7 @@ export class VirtualCanvas {
   private frame = 0;
   private width = 0;
   private height = 0;
+  private readonly maxHeight: string | undefined;
 
   constructor(
     private readonly draw: (ctx: CanvasRenderingContext2D, view: Viewport) => void,
@@ -25,6 +26,7 @@ export class VirtualCanvas {
   ) {
     this.element = document.createElement('div');
     this.element.className = `virtual-scroller ${options.className ?? ''}`;
+    this.maxHeight = options.height;
     if (options.height) this.element.style.height = options.height;
     this.spacer = document.createElement('div');
     this.spacer.className = 'virtual-spacer';
@@ -41,6 +43,8 @@ export class VirtualCanvas {
     this.height = height;
     this.spacer.style.width = `${width}px`;
     this.spacer.style.height = `${height}px`;
+    // No taller than what it shows (plus room for a horizontal scroll bar).
+    if (this.maxHeight) this.element.style.height = `min(${Math.ceil(height) + 16}px, ${this.maxHeight})`;
     this.schedule();
   }
 
@@ -103,12 +107,21 @@ export function toRgb(color: string): [number, number, number] {
   return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : [128, 128, 128];
 }
 
+/** Gamma of the heat scale: lifts small weights, which is where most attention lives. */
+const HEAT_GAMMA = 0.6;
+
+/** The heat scale's colour at t ∈ [0, 1] (the same colours heatLookup gives the canvas). */
+export function heatColor(background: [number, number, number], heat: [number, number, number], t: number): string {
+  const g = Math.pow(Math.max(0, Math.min(1, t)), HEAT_GAMMA);
+  const c = [0, 1, 2].map((i) => Math.round(background[i] + (heat[i] - background[i]) * g));
+  return `rgb(${c[0]}, ${c[1]}, ${c[2]})`;
+}
+
 /** A 256-entry lookup from 0–255 to an opaque colour between the background and the heat colour. */
 export function heatLookup(background: [number, number, number], heat: [number, number, number]): Uint8ClampedArray {
   const lut = new Uint8ClampedArray(256 * 4);
   for (let i = 0; i < 256; i++) {
-    // A gentle gamma lifts small weights, which is where most attention lives.
-    const t = Math.pow(i / 255, 0.6);
+    const t = Math.pow(i / 255, HEAT_GAMMA);
     lut[i * 4] = background[0] + (heat[0] - background[0]) * t;
     lut[i * 4 + 1] = background[1] + (heat[1] - background[1]) * t;
     lut[i * 4 + 2] = background[2] + (heat[2] - background[2]) * t;

@@ -7,6 +7,7 @@ import { ATTRIBUTION_METHODS } from '../../../src/protocol/webviewMessages';
 import type { DrawnSummary, HostToSidebar, RpcContract, SidebarAction, SidebarState, SidebarToHost, WebviewRequests } from '../../../src/protocol/webviewMessages';
 import { button, clear, el, select } from '../shared/dom';
 import { HostChannel } from '../shared/host';
+import { foreignMarkup, unnamedControls } from '../shared/viewAudit';
 
 type NoRequests = Record<never, never>;
 const channel = new HostChannel<SidebarToHost, NoRequests & RpcContract<NoRequests>, WebviewRequests>();
@@ -51,7 +52,7 @@ function modelSection(card: ModelCard | undefined): HTMLElement {
   if (card.availableVariants.length > 1) {
     section.append(el('label', { text: 'Variant ' }, select(card.availableVariants.map((v) => ({ value: v, label: v })), card.variant, (v) => channel.post({ type: 'setting', key: 'modelVariant', value: v }))));
   }
-  drawn.labels.push(card.name, card.family, card.task);
+  drawn.labels.push(card.name, card.family, card.task, ...(card.labels ?? []));
   return section;
 }
 
@@ -107,7 +108,8 @@ function recentSection(s: SidebarState): HTMLElement {
   }
   const list = el('ul', { className: 'recent' });
   for (const r of s.recent) {
-    const item = el('li', { title: `${r.method} · ${r.createdAt}` }, el('span', { className: 'target', text: r.target }), el('span', { className: 'snippet', text: r.snippet }));
+    const item = el('li', { title: `${r.method} · ${r.createdAt}`, attrs: { 'aria-label': `${r.target}: ${r.snippet} (reopen)` } }, el('span', { className: 'target', text: r.target }), el('span', { className: 'snippet', text: r.snippet }));
+    drawn.labels.push(r.target, r.snippet);
     item.tabIndex = 0;
     item.addEventListener('click', () => channel.post({ type: 'reopen', id: r.id }));
     item.addEventListener('keydown', (ev) => {
@@ -185,7 +187,15 @@ function render(): void {
   drawn.counts.sections = app.children.length;
 }
 
-channel.handle('describe', (): DrawnSummary => ({ view: 'sidebar', cells: drawn.counts.recent ?? 0, labels: drawn.labels, counts: drawn.counts, error: state?.engine.state === 'error' || state?.engine.state === 'crashed' ? state.engine.message : state?.lastError }));
+channel.handle('describe', (): DrawnSummary => ({
+  view: 'sidebar',
+  cells: drawn.counts.recent ?? 0,
+  labels: drawn.labels,
+  counts: drawn.counts,
+  error: state?.engine.state === 'error' || state?.engine.state === 'crashed' ? state.engine.message : state?.lastError,
+  unnamedControls: unnamedControls(app),
+  foreignMarkup: foreignMarkup(document, /\/dist\/webview\/sidebar\.js$/),
+}));
 channel.handle('snapshot', () => undefined);
 
 window.addEventListener('message', (event: MessageEvent) => {

@@ -1,0 +1,158 @@
+/**
+ * Hostile input and engine faults, as a user would meet them in VS Code: markup in the selected text,
+ * in a model's class labels and in its folder name shows as text in the panel, the sidebar, the hover
+ * and the status bar, and nothing in the views is markup they did not build; an engine killed in the
+ * middle of an explanation gives one clear message, and the next explanation works.
+ */
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { ModelCard } from '../../src/protocol/engineApi';
+import type { DrawnSummary, PanelTab } from '../../src/protocol/webviewMessages';
+import { Commands, Views } from '../../src/ui/ids';
+import type { LensApi } from '../../src/ui/lensApi';
+import { activateLens, editorWith, SENTENCE, waitFor } from './lensSupport';
+
+const HOSTILE_TEXT = 'I loved it <script>alert(1)</script> and "><img src=x onerror=alert(2)> the end </script> truly';
+const HOSTILE_LABELS = ['<script>alert(3)</script>', '"><img src=x onerror=alert(4)>'];
+const HOSTILE_FOLDER = '<img src=x onerror=alert(5)> model';
+
+/** Markup that a Markdown renderer would read as HTML: a `<` not escaped by a backslash. */
+const RAW_MARKUP = /(^|[^\\])<\/?(script|img)\b/i;
+
+function panelOn(api: LensApi, tab: PanelTab, ready: (d: DrawnSummary) => boolean): Promise<DrawnSummary> {
+  return waitFor(`the panel to draw the ${tab} tab`, async () => {
+    const d = await api.panelState().catch(() => undefined);
+    return d && d.tab === tab && ready(d) ? d : undefined;
+  });
+}
+
+async function sidebar(api: LensApi, ready: (d: DrawnSummary) => boolean): Promise<DrawnSummary> {
+  await vscode.commands.executeCommand(`${Views.inspector}.focus`);
+  return waitFor('the sidebar to draw', async () => {
+    const d = await api.sidebarDrawn().catch(() => undefined);
+    return d && ready(d) ? d : undefined;
+  });
+}
+
+/** The hover over the highlighted word at `index`, as Markdown. */
+async function hoverAt(editor: vscode.TextEditor, offset: number): Promise<vscode.MarkdownString[]> {
+  const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', editor.document.uri, editor.document.positionAt(offset));
+  return hovers.flatMap((h) => h.contents.filter((c): c is vscode.MarkdownString => c instanceof vscode.MarkdownString));
+}
+
+suite('Faults in the UI', function () {
+  this.timeout(180000);
+  let api: LensApi;
+  let demo: string;
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-lens-faults-'));
+  let hostileModel: string;
+
+  suiteSetup(async () => {
+    let extensionPath: string;
+    ({ api, extensionPath } = await activateLens());
+    demo = path.join(extensionPath, 'models', 'demo-sentiment');
+    // The demo model in a folder named with HTML, its two classes renamed to markup.
+    hostileModel = path.join(scratch, HOSTILE_FOLDER);
+    fs.mkdirSync(path.join(hostileModel, 'onnx'), { recursive: true });
+    for (const f of ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json']) fs.copyFileSync(path.join(demo, f), path.join(hostileModel, f));
+    fs.copyFileSync(path.join(demo, 'onnx', 'model.onnx'), path.join(hostileModel, 'onnx', 'model.onnx'));
+    const config = JSON.parse(fs.readFileSync(path.join(demo, 'config.json'), 'utf8'));
+    config.id2label = { 0: HOSTILE_LABELS[0], 1: HOSTILE_LABELS[1] };
+    config.label2id = { [HOSTILE_LABELS[0]]: 0, [HOSTILE_LABELS[1]]: 1 };
+    fs.writeFileSync(path.join(hostileModel, 'config.json'), JSON.stringify(config));
+  });
+
+  suiteTeardown(async () => {
+    await vscode.commands.executeCommand(Commands.openModel, demo);
+    fs.rmSync(scratch, { recursive: true, force: true });
+  });
+
+  test('a selection with <script>, "><img onerror> and </script> shows as text in the panel, the sidebar and the hover', async () => {
+    await vscode.commands.executeCommand(Commands.openModel, demo);
+    const editor = await editorWith(HOSTILE_TEXT);
+    await vscode.commands.executeCommand(Commands.explainSelection);
+    const result = await waitFor('the explanation', () => (api.lastExplanation?.text === HOSTILE_TEXT ? api.lastExplanation : undefined));
+    const panel = await panelOn(api, 'attributions', (d) => d.labels.length === result.features.length);
+    for (const piece of ['script', 'img', 'onerror']) assert.ok(panel.labels.some((l) => l.includes(piece)), `"${piece}" is shown as a word`);
+    assert.deepEqual(panel.foreignMarkup, [], 'no markup of the text became elements of the panel');
+    const side = await sidebar(api, (d) => d.labels.includes(HOSTILE_TEXT.slice(0, 59) + '…'));
+    assert.deepEqual(side.foreignMarkup, [], 'nor of the sidebar');
+    const word = api.decorationsFor(editor).find((h) => /img|script/.test(h.text))!;
+    const [hover] = await hoverAt(editor, word.start + 1);
+    assert.ok(hover, 'the hover opens on the word');
+    assert.ok(!RAW_MARKUP.test(hover.value), `no raw markup in the hover: ${hover.value}`);
+    assert.equal(hover.supportHtml, false);
+    assert.deepEqual(hover.isTrusted, { enabledCommands: [Commands.showPanel] }, 'the hover may run only the panel command');
+  });
+
+  test('class labels made of markup show as text in the prediction, the attributions, the sidebar, the status bar and the hover', async () => {
+    const card = await vscode.commands.executeCommand<ModelCard | undefined>(Commands.openModel, hostileModel);
+    assert.ok(card, 'the model with hostile labels opens');
+    assert.deepEqual(card.labels, HOSTILE_LABELS);
+    const editor = await editorWith(SENTENCE);
+    await vscode.commands.executeCommand(Commands.explainSelection);
+    const result = await waitFor('the explanation', () => api.lastExplanation);
+    assert.ok(HOSTILE_LABELS.includes(result.target.label));
+    await vscode.commands.executeCommand(Commands.showPanel, { tab: 'prediction' });
+    const prediction = await panelOn(api, 'prediction', (d) => d.labels.length === 2);
+    assert.deepEqual([...prediction.labels].sort(), [...HOSTILE_LABELS].sort());
+    assert.deepEqual(prediction.foreignMarkup, []);
+    await vscode.commands.executeCommand(Commands.showPanel, { tab: 'attributions' });
+    const attributions = await panelOn(api, 'attributions', (d) => (d.axes?.length ?? 0) > 0);
+    assert.equal(attributions.axes![0].title, `contribution to the logit of ${result.target.label}`);
+    assert.deepEqual(attributions.foreignMarkup, []);
+    const side = await sidebar(api, (d) => HOSTILE_LABELS.every((l) => d.labels.includes(l)));
+    assert.deepEqual(side.foreignMarkup, []);
+    const status = api.statusBar();
+    assert.ok(status.text.includes(result.target.label.slice(0, 24)), `the status bar shows the label as text: ${status.text}`);
+    const top = api.decorationsFor(editor).find((h) => h.rank === 1)!;
+    const [hover] = await hoverAt(editor, top.start + 1);
+    assert.ok(!RAW_MARKUP.test(hover.value), `no raw markup in the hover: ${hover.value}`);
+    assert.ok(hover.value.includes('alert'), 'the label is in the hover, as text');
+  });
+
+  test('a model folder named with HTML is shown by its name in the sidebar, the panel and the status bar tooltip', async () => {
+    const card = await vscode.commands.executeCommand<ModelCard | undefined>(Commands.openModel, hostileModel);
+    assert.ok(card);
+    assert.equal(card.name, HOSTILE_FOLDER);
+    const side = await sidebar(api, (d) => d.labels.includes(HOSTILE_FOLDER));
+    assert.deepEqual(side.foreignMarkup, []);
+    await vscode.commands.executeCommand(Commands.showPanel, { tab: 'prediction' });
+    const prediction = await panelOn(api, 'prediction', () => true);
+    assert.deepEqual(prediction.foreignMarkup, []);
+    const tooltip = api.statusBar().tooltip;
+    assert.ok(tooltip.includes('img src=x') && !RAW_MARKUP.test(tooltip), `the status bar tooltip shows the name, escaped: ${tooltip}`);
+  });
+
+  test('the engine killed in the middle of an explanation: one clear message, and the next Explain works', async () => {
+    await vscode.commands.executeCommand(Commands.openModel, demo);
+    await editorWith(SENTENCE.repeat(4));
+    const config = vscode.workspace.getConfiguration('onnxLens');
+    await config.update('budget', 100000, vscode.ConfigurationTarget.Global);
+    await config.update('method', 'kernel-shap', vscode.ConfigurationTarget.Global);
+    const before = api.notices().length;
+    try {
+      const running = vscode.commands.executeCommand(Commands.explainSelection);
+      await waitFor('the explanation to run', () => (api.engine.state === 'busy' && /Explaining/.test(api.statusBar().text) ? true : undefined), 30000);
+      const pid = api.engine.pid!;
+      process.kill(pid, 'SIGKILL');
+      assert.equal(await running, undefined, 'the killed explanation returns nothing');
+      // Messages are shown without waiting for an answer: give a second one time to appear.
+      await new Promise((r) => setTimeout(r, 1000));
+      const shown = api.notices().slice(before).filter((n) => n.severity === 'error');
+      assert.equal(shown.length, 1, `one message: ${JSON.stringify(shown)}`);
+      assert.match(shown[0].message, /engine .*(killed|crash)/i);
+      assert.match(shown[0].message, /restarts on the next request/);
+    } finally {
+      await config.update('budget', undefined, vscode.ConfigurationTarget.Global);
+      await config.update('method', undefined, vscode.ConfigurationTarget.Global);
+    }
+    await editorWith(SENTENCE);
+    await vscode.commands.executeCommand(Commands.explainSelection);
+    const next = await waitFor('the next explanation', () => (api.lastExplanation?.text === SENTENCE ? api.lastExplanation : undefined));
+    assert.ok(next.features.length > 0);
+  });
+});
