@@ -12,7 +12,7 @@ import { readInputText } from './inputText';
 import { toJson } from './jsonOutput';
 import { EXPLAIN_OPTIONS, explainParams, resolveModelPath, withEngine } from './modelCommands';
 import { UsageError, choiceOption, intOption } from './parseArgs';
-import { Style, formatBytes, formatDuration, percent, printable, signed, table, truncate } from './terminalOutput';
+import { Style, forTerminal, formatBytes, formatDuration, percent, printable, signed, table, truncate } from './terminalOutput';
 
 /** How one model did on the text. */
 export interface ComparedModel {
@@ -293,7 +293,7 @@ export const compareCommand: CommandDefinition = {
     if (args.options.json) {
       ctx.stdout.write(toJson({ text, models: [a.model, b.model], ...comparison, ...(extra ?? {}), notes }) + '\n');
     } else {
-      ctx.stdout.write(renderComparison(a.model, b.model, comparison, notes, ctx.style, extra) + '\n');
+      ctx.stdout.write(renderComparison(forTerminal(a.model), forTerminal(b.model), forTerminal(comparison), forTerminal(notes), ctx.style, forTerminal(extra)) + '\n');
     }
     return ExitCode.ok;
   },

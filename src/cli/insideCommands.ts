@@ -13,6 +13,7 @@ import { toJson } from './jsonOutput';
 import { METHODS, MODEL_OPTIONS, parseIds, resolveModelPath, withEngine } from './modelCommands';
 import { ParsedArgs, UsageError, choiceOption, intOption } from './parseArgs';
 import { renderActivations, renderDataset, renderHeadImportance, renderLogitLens, renderRobustness } from './renderInside';
+import { forTerminal, terminalSafe } from './terminalOutput';
 
 const VARIANTS = ['fp32', 'quantized'] as const;
 const PERTURBATIONS: readonly PerturbationKind[] = ['delete', 'swap', 'insert', 'synonym', 'char-noise'];
@@ -99,7 +100,7 @@ export const activationsCommand: CommandDefinition = {
       await r.open(modelPath, variant);
       return r.request('activations', { ...input, layer, token, topUnits, stack }, 'Reading hidden states');
     });
-    write(ctx, args.options.json ? toJson(result) : renderActivations(result, ctx.style));
+    write(ctx, args.options.json ? toJson(result) : renderActivations(forTerminal(result), ctx.style));
     return ExitCode.ok;
   },
 };
@@ -130,7 +131,7 @@ export const logitLensCommand: CommandDefinition = {
       await r.open(modelPath, variant);
       return r.request('logitLens', { ...input, position, topK }, 'Reading the logit lens');
     });
-    write(ctx, args.options.json ? toJson(result) : renderLogitLens(result, ctx.style, Math.min(5, topK ?? 5)));
+    write(ctx, args.options.json ? toJson(result) : renderLogitLens(forTerminal(result), ctx.style, Math.min(5, topK ?? 5)));
     return ExitCode.ok;
   },
 };
@@ -168,7 +169,7 @@ export const headsCommand: CommandDefinition = {
         'Ablating attention heads',
       );
     });
-    write(ctx, args.options.json ? toJson(result) : renderHeadImportance(result, ctx.style));
+    write(ctx, args.options.json ? toJson(result) : renderHeadImportance(forTerminal(result), ctx.style));
     return ExitCode.ok;
   },
 };
@@ -210,7 +211,7 @@ export const robustnessCommand: CommandDefinition = {
         'Testing robustness',
       );
     });
-    write(ctx, args.options.json ? toJson(result) : renderRobustness(result, ctx.style));
+    write(ctx, args.options.json ? toJson(result) : renderRobustness(forTerminal(result), ctx.style));
     return ExitCode.ok;
   },
 };
@@ -277,9 +278,9 @@ export const datasetCommand: CommandDefinition = {
       } catch (err) {
         throw new CliError(`Cannot write the CSV to ${csvOut}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`, ExitCode.badInput);
       }
-      if (!args.options.quiet) ctx.stderr.write(`CSV written to ${csvOut}\n`);
+      if (!args.options.quiet) ctx.stderr.write(`CSV written to ${terminalSafe(csvOut)}\n`);
     }
-    write(ctx, args.options.json ? toJson(result) : renderDataset(result, ctx.style));
+    write(ctx, args.options.json ? toJson(result) : renderDataset(forTerminal(result), ctx.style));
     return ExitCode.ok;
   },
 };

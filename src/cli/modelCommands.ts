@@ -14,6 +14,7 @@ import { attentionJson, selectAttention, toJson, writeJson } from './jsonOutput'
 import { defaultCacheDir, demoModelPath, packageVersion } from './packagePaths';
 import { ParsedArgs, UsageError, choiceOption, intOption } from './parseArgs';
 import { renderAttention, renderExplanation, renderModelCard, renderPrediction } from './renderText';
+import { forTerminal, terminalSafe } from './terminalOutput';
 
 /** Methods the CLI offers (the engine's list). */
 export const METHODS: readonly MethodName[] = ['exact-shapley', 'kernel-shap', 'partition-shap', 'lime', 'occlusion', 'occlusion-window', 'rollout', 'flow'];
@@ -76,7 +77,7 @@ export async function withEngine<T>(ctx: CommandContext, body: (runner: EngineRu
   const runner = new EngineRunner({
     signal: ctx.signal,
     progress: ctx.progress,
-    onLog: ctx.verbose ? (m) => ctx.progress.note(ctx.errStyle.dim(`engine: ${m}`)) : undefined,
+    onLog: ctx.verbose ? (m) => ctx.progress.note(ctx.errStyle.dim(`engine: ${terminalSafe(m)}`)) : undefined,
   });
   try {
     return await body(runner);
@@ -125,7 +126,7 @@ export const inspectCommand: CommandDefinition = {
     const variant = variantOf(args, 'inspect');
     const modelPath = resolveModelPath(args.options.model as string | undefined, ctx);
     const card = await withEngine(ctx, (r) => r.open(modelPath, variant));
-    write(ctx, args.options.json ? toJson(card) : renderModelCard(card, ctx.style));
+    write(ctx, args.options.json ? toJson(card) : renderModelCard(forTerminal(card), ctx.style));
     return ExitCode.ok;
   },
 };
@@ -146,7 +147,7 @@ export const predictCommand: CommandDefinition = {
       await r.open(modelPath, variant);
       return r.request('predict', { text, topK: top }, 'Predicting');
     });
-    write(ctx, args.options.json ? toJson(prediction) : renderPrediction(prediction, ctx.style, top));
+    write(ctx, args.options.json ? toJson(prediction) : renderPrediction(forTerminal(prediction), ctx.style, top));
     return ExitCode.ok;
   },
 };
@@ -189,9 +190,9 @@ export const explainCommand: CommandDefinition = {
       } catch (err) {
         throw new CliError(`Cannot write the report to ${html}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`, ExitCode.badInput);
       }
-      if (!args.options.quiet) ctx.stderr.write(`Report written to ${html}\n`);
+      if (!args.options.quiet) ctx.stderr.write(`Report written to ${terminalSafe(html)}\n`);
     }
-    write(ctx, args.options.json ? toJson(result) : renderExplanation(result, ctx.style));
+    write(ctx, args.options.json ? toJson(result) : renderExplanation(forTerminal(result), ctx.style));
     return ExitCode.ok;
   },
 };
@@ -240,7 +241,7 @@ export const attentionCommand: CommandDefinition = {
     // Validate --layer/--head before printing anything, so a typo is an error, not an empty result.
     selectAttention(result.attentions, layer, head);
     if (args.options.json) writeJson(attentionJson(result, { layer, head, hidden }), (piece) => ctx.stdout.write(piece));
-    else write(ctx, renderAttention(result, { layer, head }, ctx.style));
+    else write(ctx, renderAttention(forTerminal(result), { layer, head }, ctx.style));
     return ExitCode.ok;
   },
 };
