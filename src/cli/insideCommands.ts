@@ -9,6 +9,7 @@ import { datasetCsv } from '../render/datasetCsv';
 import { CommandContext, CommandDefinition, OptionHelp } from './commandSpec';
 import { CliError, ExitCode } from './exitCodes';
 import { readInputText } from './inputText';
+import { OutputGuard, checkOutputFile, modelFilesOf, writeOutputFile } from './outputFile';
 import { toJson } from './jsonOutput';
 import { METHODS, MODEL_OPTIONS, parseIds, resolveModelPath, withEngine } from './modelCommands';
 import { ParsedArgs, UsageError, choiceOption, intOption } from './parseArgs';
@@ -242,6 +243,7 @@ export const datasetCommand: CommandDefinition = {
     seed: { type: 'string', value: 'S', help: 'Random seed of the explanations (default 0).' },
     'batch-size': { type: 'string', value: 'N', help: 'Examples per model batch (default 64).' },
     csv: { type: 'string', value: 'OUT', help: 'Also write the listed examples and the influential words as CSV to OUT.' },
+    force: { type: 'boolean', help: 'Let --csv replace an existing file (never the dataset or a file of the model).' },
   },
   details: 'Lines that cannot be used (no text, bad JSON, missing column) are skipped and listed with their line numbers.',
   async run(args, ctx) {
@@ -268,16 +270,15 @@ export const datasetCommand: CommandDefinition = {
     };
     const variant = variantOf(args, command);
     const modelPath = resolveModelPath(args.options.model as string | undefined, ctx);
+    const guard: OutputGuard = { flag: '--csv', force: Boolean(args.options.force), protectedFiles: [file, ...modelFilesOf(modelPath)] };
+    if (csvOut !== undefined) checkOutputFile(csvOut, guard);
     const result = await withEngine(ctx, async (r) => {
-      await r.open(modelPath, variant);
+      const card = await r.open(modelPath, variant);
+      guard.protectedFiles = [file, ...modelFilesOf(card.path, card.files.map((f) => f.path))];
       return r.request('datasetRun', params, `Running on ${path.basename(file)}`);
     });
     if (csvOut !== undefined) {
-      try {
-        fs.writeFileSync(csvOut, datasetCsv(result));
-      } catch (err) {
-        throw new CliError(`Cannot write the CSV to ${csvOut}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`, ExitCode.badInput);
-      }
+      writeOutputFile(csvOut, datasetCsv(result), guard);
       if (!args.options.quiet) ctx.stderr.write(`CSV written to ${terminalSafe(csvOut)}\n`);
     }
     write(ctx, args.options.json ? toJson(result) : renderDataset(forTerminal(result), ctx.style));

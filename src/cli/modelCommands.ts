@@ -10,6 +10,7 @@ import { CommandContext, CommandDefinition, OptionHelp } from './commandSpec';
 import { EngineRunner } from './engineRunner';
 import { CliError, ExitCode } from './exitCodes';
 import { readInputText } from './inputText';
+import { OutputGuard, checkOutputFile, modelFilesOf, writeOutputFile } from './outputFile';
 import { attentionJson, selectAttention, toJson, writeJson } from './jsonOutput';
 import { defaultCacheDir, demoModelPath, packageVersion } from './packagePaths';
 import { ParsedArgs, UsageError, choiceOption, intOption } from './parseArgs';
@@ -164,6 +165,7 @@ export const explainCommand: CommandDefinition = {
     ...TEXT_OPTIONS,
     ...EXPLAIN_OPTIONS,
     html: { type: 'string', value: 'FILE', help: 'Also write a self-contained HTML report (no network, no scripts) to FILE.' },
+    force: { type: 'boolean', help: 'Let --html replace an existing file (never a file of the model).' },
   },
   details:
     'Values are in logit units: positive pushes toward the explained output, negative against it. For exact-shapley\n' +
@@ -175,9 +177,13 @@ export const explainCommand: CommandDefinition = {
     const html = args.options.html as string | undefined;
     if (html !== undefined && html.trim() === '') throw new UsageError('--html needs a file name.', 'explain');
     const modelPath = resolveModelPath(args.options.model as string | undefined, ctx);
+    const guard: OutputGuard = { flag: '--html', force: Boolean(args.options.force), protectedFiles: modelFilesOf(modelPath) };
+    // Refuse before any work: the report may not replace the model, nor an existing file without --force.
+    if (html !== undefined) checkOutputFile(html, guard);
     const text = await textOf(args, ctx, 'explain');
     const { result, attention } = await withEngine(ctx, async (r) => {
-      await r.open(modelPath, variant);
+      const card = await r.open(modelPath, variant);
+      guard.protectedFiles = modelFilesOf(card.path, card.files.map((f) => f.path));
       const result = await r.request('explain', { ...params, text }, 'Explaining');
       // The report also shows the last layer's attention; a model that hides it still gets a report.
       let attention: AttentionResult | undefined;
@@ -185,11 +191,7 @@ export const explainCommand: CommandDefinition = {
       return { result, attention };
     });
     if (html !== undefined) {
-      try {
-        fs.writeFileSync(html, buildHtmlReport(result, attention, { generator: packageVersion(ctx.root) }));
-      } catch (err) {
-        throw new CliError(`Cannot write the report to ${html}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`, ExitCode.badInput);
-      }
+      writeOutputFile(html, buildHtmlReport(result, attention, { generator: packageVersion(ctx.root) }), guard);
       if (!args.options.quiet) ctx.stderr.write(`Report written to ${terminalSafe(html)}\n`);
     }
     write(ctx, args.options.json ? toJson(result) : renderExplanation(forTerminal(result), ctx.style));

@@ -18,7 +18,7 @@ import { Commands, ContextKeys } from '../ids';
 import type { PanelActions } from '../panel/explanationPanel';
 import type { ExplainedSelection } from '../results/explanationStore';
 import type { Services } from '../services';
-import { exportData, saveImage } from './exportCommands';
+import { exportData, exportGuard, saveImage } from './exportCommands';
 import { requireModel } from './modelCommands';
 
 /** A piece of text to analyse and where it sits in its document. */
@@ -321,7 +321,7 @@ export class AnalysisController implements PanelActions {
   }
 
   saveImage(format: 'png' | 'svg', name: string, data: string): void {
-    void saveImage(format, name, data);
+    void saveImage(format, name, data, exportGuard(this.services));
   }
 
   revealText(start: number, end: number): void {

@@ -2,6 +2,7 @@
 // keyboard can do to the terminal, the files around it and the processes it starts.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -83,5 +84,50 @@ describe('terminal escape sequences', () => {
     assert.equal(run.code, 1, describeRun(run));
     assertTerminalSafe(run, 'error');
     assert.match(run.stderr, /X/);
+  });
+});
+
+describe('files the command line writes', () => {
+  const sha = (file: string) => crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+
+  test('--html never overwrites a file of the model, by its path, a path through .. or a symbolic link, even with --force', async () => {
+    const model = classifierWithLabels(['NEGATIVE', 'POSITIVE'], 'model-to-keep');
+    const graph = path.join(model, 'onnx', 'model.onnx');
+    const link = path.join(work, 'innocent-looking.html');
+    fs.symlinkSync(graph, link);
+    const before = new Map([graph, path.join(model, 'tokenizer.json'), path.join(model, 'config.json')].map((f) => [f, sha(f)]));
+    for (const target of [graph, path.join(model, 'onnx', '..', 'tokenizer.json'), path.join(model, 'config.json'), link]) {
+      for (const force of [[], ['--force']]) {
+        const run = await runCli(['explain', '--model', model, '--method', 'occlusion', '--html', target, ...force, 'a fine movie']);
+        assert.equal(run.code, 1, describeRun(run));
+        assert.match(run.stderr, /never overwrites/);
+        assert.equal(run.stdout, '', 'refused before any work');
+      }
+    }
+    for (const [f, h] of before) assert.equal(sha(f), h, `${f} is unchanged`);
+    // The model still runs.
+    assert.equal((await runCli(['predict', '--model', model, 'a fine movie'])).code, 0);
+  });
+
+  test('--html over an existing file asks for --force; with it the file is replaced by the report', async () => {
+    const file = path.join(work, 'old-report.html');
+    fs.writeFileSync(file, 'an earlier report');
+    const refused = await runCli(['explain', '--model', bert, '--method', 'occlusion', '--html', file, 'a fine movie']);
+    assert.equal(refused.code, 1, describeRun(refused));
+    assert.match(refused.stderr, /already exists; pass --force/);
+    assert.equal(fs.readFileSync(file, 'utf8'), 'an earlier report');
+    const forced = await runCli(['explain', '--model', bert, '--method', 'occlusion', '--html', file, '--force', 'a fine movie']);
+    assert.equal(forced.code, 0, describeRun(forced));
+    assert.match(fs.readFileSync(file, 'utf8'), /^<!DOCTYPE html>/i);
+  });
+
+  test('dataset --csv never overwrites the dataset it reads', async () => {
+    const data = path.join(work, 'reviews.csv');
+    fs.writeFileSync(data, 'text,label\na fine movie,POSITIVE\na dull movie,NEGATIVE\n');
+    const before = fs.readFileSync(data, 'utf8');
+    const run = await runCli(['dataset', '--model', bert, data, '--csv', data, '--force']);
+    assert.equal(run.code, 1, describeRun(run));
+    assert.match(run.stderr, /never overwrites/);
+    assert.equal(fs.readFileSync(data, 'utf8'), before);
   });
 });
