@@ -135,7 +135,7 @@ export function renderExplanation(r: ExplanationResult, style: Style): string {
   }
   out.push(`${style.bold('Explains:')} ${printable(targetName(r))} ${style.dim(`— ${r.target.description}`)}`);
   const p = r.provenance;
-  out.push(style.dim(`Method: ${p.method}, ${r.evaluations} evaluations, budget ${p.budget}, seed ${p.seed}, removal ${p.removal}, per ${p.level}`));
+  out.push(style.dim(`Method: ${p.method}, ${r.evaluations} evaluations, budget ${p.budget}, seed ${p.seed}, removal ${p.removal}, per ${p.level}${p.punctuation === 'omit' ? ', punctuation left out' : ''}`));
   out.push('');
   out.push(`  ${colouredText(r, style).replace(/\n/g, '\n  ')}`);
   out.push('');

@@ -13,6 +13,11 @@ export type Variant = 'fp32' | 'quantized' | string;
 /** How a removed feature is taken out of the input. */
 export type RemovalStrategy = 'mask' | 'attention' | 'delete';
 export type Level = 'word' | 'token';
+/**
+ * What punctuation is in an explanation: 'feature' (default) — each mark (`,` `.` `!` `"` …) is a feature of
+ * its own; 'omit' — marks stay in the input, are never removed and get no value (as SHAP users often want).
+ */
+export type PunctuationMode = 'feature' | 'omit';
 export type MethodName =
   | 'exact-shapley'
   | 'kernel-shap'
@@ -168,6 +173,8 @@ export interface ExplainParams extends TargetSpec {
   seed?: number;
   level?: Level;
   removal?: RemovalStrategy;
+  /** Punctuation as features of their own (default) or left out of the explanation. */
+  punctuation?: PunctuationMode;
   /** Occlusion window size (occlusion-window). */
   window?: number;
   /** Rollout/flow: layer to roll up to (default: last). */
@@ -213,6 +220,8 @@ export interface Provenance {
   seed: number;
   removal: RemovalStrategy;
   level: Level;
+  /** 'omit' when punctuation was left out of the features. */
+  punctuation?: PunctuationMode;
   version: string;
   createdAt: string;
 }

@@ -19,6 +19,7 @@ import type {
   MethodName,
   ModelCard,
   Prediction,
+  PunctuationMode,
   RemovalStrategy,
   RobustnessResult,
 } from './engineApi';
@@ -34,6 +35,8 @@ export interface RunSettings {
   method: MethodName;
   budget: number;
   level: Level;
+  /** Punctuation as features of their own, or left out (absent: as features). */
+  punctuation?: PunctuationMode;
   removal: RemovalStrategy | 'auto';
   /** Class label/index or token to explain; empty = the predicted one. */
   target?: string | number;

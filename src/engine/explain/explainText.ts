@@ -4,6 +4,7 @@ import type {
   FeatureValue,
   Level,
   MethodName,
+  PunctuationMode,
   RemovalStrategy,
 } from '../../protocol/engineApi';
 import { BadInputError } from '../process/engineErrors';
@@ -11,6 +12,7 @@ import type { RequestContext } from '../process/requestContext';
 import type { LoadedModel, PreparedInput } from '../model/loadedModel';
 import { applyRemoval } from '../run/inputVariants';
 import { scalarExtractor } from '../run/outputReaders';
+import { isPunctuationWord } from '../text/wordGrouping';
 import { predictPrepared, resolveTarget } from '../run/predict';
 import { attentionFlow } from './attentionFlow';
 import { attentionRollout } from './attentionRollout';
@@ -50,17 +52,20 @@ export function defaultRemoval(model: LoadedModel): RemovalStrategy {
   return 'delete';
 }
 
-function featuresOf(input: PreparedInput, level: Level, lockedTokens: Set<number>): Feature[] {
+function featuresOf(input: PreparedInput, level: Level, lockedTokens: Set<number>, punctuation: PunctuationMode = 'feature'): Feature[] {
   const { encoding } = input;
+  // Left-out punctuation stays in every input row: its tokens are never removed.
+  const kept = (text: string) => punctuation === 'feature' || !isPunctuationWord(text);
   if (level === 'token') {
     return encoding.tokens
       .map((t, i) => ({ t, i }))
       .filter(({ t, i }) => !t.special && !lockedTokens.has(i))
-      .map(({ t, i }) => ({ text: input.text.slice(t.start, t.end) || t.text, start: t.start, end: t.end, tokenIndices: [i] }));
+      .map(({ t, i }) => ({ text: input.text.slice(t.start, t.end) || t.text, start: t.start, end: t.end, tokenIndices: [i] }))
+      .filter((f) => kept(f.text));
   }
   return encoding.words
     .map((w) => ({ ...w, tokenIndices: w.tokenIndices.filter((i) => !lockedTokens.has(i)) }))
-    .filter((w) => w.tokenIndices.length > 0)
+    .filter((w) => w.tokenIndices.length > 0 && kept(w.text))
     .map((w) => ({ text: w.text, start: w.start, end: w.end, tokenIndices: w.tokenIndices }));
 }
 
@@ -87,9 +92,14 @@ export async function explainText(model: LoadedModel, params: ExplainParams, ctx
 
   const locked = new Set<number>();
   if (target.kind === 'masked-token' && target.position !== undefined) locked.add(target.position);
-  const features = featuresOf(input, level, locked);
+  const punctuation: PunctuationMode = params.punctuation === 'omit' ? 'omit' : 'feature';
+  const features = featuresOf(input, level, locked, punctuation);
   if (features.length === 0) {
-    throw new BadInputError('There is nothing to explain: the text has no words besides the special tokens. Select a longer passage.');
+    throw new BadInputError(
+      punctuation === 'omit' && featuresOf(input, level, locked).length > 0
+        ? 'There is nothing to explain: the text is only punctuation, and punctuation is left out. Explain it with punctuation as features, or select some words.'
+        : 'There is nothing to explain: the text has no words besides the special tokens. Select a longer passage.',
+    );
   }
 
   const spec = input.readSpec(target);
@@ -217,6 +227,7 @@ export async function explainText(model: LoadedModel, params: ExplainParams, ctx
       seed,
       removal,
       level,
+      ...(punctuation === 'omit' ? { punctuation } : {}),
       version: ENGINE_VERSION,
       createdAt: new Date().toISOString(),
     },

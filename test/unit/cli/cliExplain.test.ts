@@ -167,3 +167,18 @@ describe('onnx-lens explain', () => {
     assert.ok(Date.now() - sentAt < 5000, `stopped ${Date.now() - sentAt} ms after Ctrl-C (run took ${Date.now() - started} ms)`);
   });
 });
+
+describe('onnx-lens explain: words and punctuation', () => {
+  test('contractions are one word; --no-punctuation leaves the marks out and says so', async () => {
+    const text = "it isn't good, really!";
+    const words = jsonOf(await runCli(['explain', '--model', bert, '--method', 'occlusion', '--json', text]));
+    assert.deepEqual(words.features.map((f: { text: string }) => f.text), ['it', "isn't", 'good', ',', 'really', '!']);
+    const run = await runCli(['explain', '--model', bert, '--method', 'occlusion', '--json', '--no-punctuation', text]);
+    assert.equal(run.code, 0, describeRun(run));
+    const r = jsonOf(run);
+    assert.deepEqual(r.features.map((f: { text: string }) => f.text), ['it', "isn't", 'good', 'really']);
+    assert.equal(r.provenance.punctuation, 'omit');
+    const plain = await runCli(['explain', '--model', bert, '--method', 'occlusion', '--no-punctuation', text]);
+    assert.match(plain.stdout, /per word, punctuation left out/);
+  });
+});
