@@ -153,14 +153,20 @@ async function runOne(
     await runner.request('predict', { text, topK: 10 }, `Model ${label}: timing`);
     times.push(performance.now() - t0);
   }
-  let explanation: ExplanationResult;
+  let explanation: ExplanationResult | undefined;
   let t0 = performance.now();
+  let reason: string | undefined;
   try {
     explanation = await runner.request('explain', { ...params, text }, `Model ${label}: explaining`);
+    // A's one token (or class) read as several tokens by B is not the same question.
+    if (fallbackTarget && explanation.target.tokenIds) reason = `it is ${explanation.target.tokenIds.length} tokens of model ${label}'s vocabulary`;
   } catch (err) {
     // Model B may not know model A's label (other classes, other vocabulary): explain its own prediction.
     if (!fallbackTarget || !(err instanceof CliError) || err.exitCode !== ExitCode.badInput) throw err;
-    notes.push(`Model ${label} cannot explain "${String(params.target)}" (${err.message}); it explains its own prediction instead.`);
+    reason = err.message;
+  }
+  if (reason !== undefined || explanation === undefined) {
+    notes.push(`Model ${label} cannot explain "${String(params.target)}" (${reason}); it explains its own prediction instead.`);
     t0 = performance.now();
     explanation = await runner.request('explain', { ...params, target: undefined, contrast: undefined, text }, `Model ${label}: explaining`);
   }

@@ -39,8 +39,14 @@ export const EXPLAIN_OPTIONS: Record<string, OptionHelp> = {
   method: { type: 'string', value: 'NAME', help: `Attribution method: ${METHODS.join(', ')} (default partition-shap).` },
   budget: { type: 'string', value: 'N', help: 'Model evaluations the method may use (default per method).' },
   seed: { type: 'string', value: 'S', help: 'Random seed; the same seed gives the same numbers (default 0).' },
-  target: { type: 'string', value: 'LABEL|TOKEN', help: 'What to explain: a class label or index, or a vocabulary token (default: the prediction).' },
-  contrast: { type: 'string', value: 'LABEL|TOKEN', help: 'Explain target minus this class/token (difference of logits).' },
+  target: {
+    type: 'string',
+    value: 'LABEL|TOKEN',
+    help: 'What to explain (default: the prediction): a class label or index; or a token as predictions show it (" g", "##ing"), a vocabulary piece (▁g), id:N, or a word of several tokens.',
+  },
+  contrast: { type: 'string', value: 'LABEL|TOKEN', help: 'Explain target minus this class/token (difference of logits; single tokens).' },
+  position: { type: 'string', value: 'P', help: 'Causal LMs: explain the next token after token P (0-based; default the last token).' },
+  mask: { type: 'string', value: 'K', help: 'Fill-mask models: explain the K-th [MASK] of the text (0-based; default 0).' },
   level: { type: 'string', value: 'word|token', help: 'Attribute to whole words (default; contractions like "isn\'t" stay whole) or raw tokens.' },
   punctuation: { type: 'boolean', negatable: true, help: 'Punctuation marks are features of their own (default); --no-punctuation leaves them out: kept in the text, never removed, no value.' },
   removal: { type: 'string', value: 'mask|attention|delete', help: 'How a removed word is taken out (default: by model family).' },
@@ -106,6 +112,8 @@ export function explainParams(args: ParsedArgs, command: string): Omit<ExplainPa
     punctuation: o.punctuation === false ? 'omit' : undefined,
     removal: choiceOption(o.removal, 'removal', REMOVALS, command),
     outputIndex: intOption(o['output-index'], 'output-index', 0, command),
+    position: intOption(o.position, 'position', 0, command),
+    mask: intOption(o.mask, 'mask', 0, command),
     window: intOption(o.window, 'window', 1, command),
   };
 }
@@ -172,7 +180,10 @@ export const explainCommand: CommandDefinition = {
   details:
     'Values are in logit units: positive pushes toward the explained output, negative against it. For exact-shapley\n' +
     'and the SHAP methods the values add up to output − base value. Faithfulness (comprehensiveness, sufficiency)\n' +
-    'and a convergence estimate say how far to trust the numbers.',
+    'and a convergence estimate say how far to trust the numbers.\n\n' +
+    'A target of several tokens (a word the vocabulary splits, e.g. --target " moviegoers") is explained as the sum\n' +
+    'of its tokens\' log-probabilities, each read after the ones before it (teacher-forced); the values still add up.\n' +
+    'The output says which token(s) the target named.',
   async run(args, ctx) {
     const params = explainParams(args, 'explain');
     const variant = variantOf(args, 'explain');

@@ -120,8 +120,10 @@ export function colouredText(r: ExplanationResult, style: Style): string {
   return out + r.text.slice(at);
 }
 
+/** The explained output; a token in quotes, so a leading space shows. */
 function targetName(r: ExplanationResult): string {
-  return r.target.contrastLabel ? `${r.target.label} − ${r.target.contrastLabel}` : r.target.label;
+  const name = (label: string) => (r.target.kind === 'class' ? label : JSON.stringify(label));
+  return r.target.contrastLabel ? `${name(r.target.label)} − ${name(r.target.contrastLabel)}` : name(r.target.label);
 }
 
 /** An explanation: prediction, the coloured text, a bar per word, faithfulness and convergence. */

@@ -146,14 +146,22 @@ export interface AttentionResult {
 
 /** What is explained: one scalar of the model output. */
 export interface TargetSpec {
-  /** Class label or index, vocabulary token, or output-token index (seq2seq); default: the predicted one. */
+  /**
+   * Classifiers: a class label or index. Token outputs: a token as predictions name it (` g`, `##ing`), a raw
+   * vocabulary piece (`▁g`), `id:N` or a number (the id), or a text of several tokens (a word: explained as
+   * the sum of their log-probabilities, teacher-forced). Default: the predicted one.
+   */
   target?: string | number;
-  /** Explain target − contrast (difference of their logits). */
+  /** Explain target − contrast (difference of their logits; single tokens only). */
   contrast?: string | number;
   /** For seq2seq: which generated token to explain. */
   outputIndex?: number;
-  /** For masked LMs with several masks: which mask (token index). */
+  /** For masked LMs with several masks: which mask, counted from 0 in the text. */
+  mask?: number;
+  /** For masked LMs with several masks: which mask, as a token index. */
   maskIndex?: number;
+  /** For causal LMs: the token position whose next token is explained (default: the last token). */
+  position?: number;
 }
 
 export interface ResolvedTarget {
@@ -163,7 +171,16 @@ export interface ResolvedTarget {
   contrastId?: number;
   contrastLabel?: string;
   description: string;
+  /** The [MASK]'s token index, the causal LM's read position when one was picked, the seq2seq output index. */
   position?: number;
+  /**
+   * A target of several tokens (a word the vocabulary splits): their ids in order (`id` is the first). Its
+   * value is the sum of their log-probabilities, each token read after the ones before it: appended to the
+   * text for a causal LM, fed to the decoder for seq2seq, at consecutive [MASK]s for a masked LM.
+   */
+  tokenIds?: number[];
+  /** How the target's name was read, when that needs saying: which token was chosen, what else it could mean. */
+  note?: string;
 }
 
 export interface ExplainParams extends TargetSpec {

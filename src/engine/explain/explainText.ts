@@ -10,10 +10,9 @@ import type {
 import { BadInputError } from '../process/engineErrors';
 import type { RequestContext } from '../process/requestContext';
 import type { LoadedModel, PreparedInput } from '../model/loadedModel';
-import { applyRemoval } from '../run/inputVariants';
-import { scalarExtractor } from '../run/outputReaders';
-import { isPunctuationWord } from '../text/wordGrouping';
 import { predictPrepared, resolveTarget } from '../run/predict';
+import { targetReading } from '../run/targetReading';
+import { isPunctuationWord } from '../text/wordGrouping';
 import { attentionFlow } from './attentionFlow';
 import { attentionRollout } from './attentionRollout';
 import type { Estimate, ValueFunction } from './estimate';
@@ -86,12 +85,14 @@ export async function explainText(model: LoadedModel, params: ExplainParams, ctx
   }
   const input = await model.prepare(params.text);
   const prediction = await predictPrepared(model, input, 10, params);
-  const target = resolveTarget(model, input, prediction, params);
+  const target = resolveTarget(model, input, prediction, params, { severalTokens: true });
   const notes: string[] = [];
   if (input.encoding.truncation) notes.push(input.truncationMessage ?? '');
+  if (target.note) notes.push(target.note);
 
-  const locked = new Set<number>();
-  if (target.kind === 'masked-token' && target.position !== undefined) locked.add(target.position);
+  // What the target is read from: the [MASK]s and tokens it needs are locked, never removed.
+  const reading = targetReading(model, input, target);
+  const locked = reading.locked;
   const punctuation: PunctuationMode = params.punctuation === 'omit' ? 'omit' : 'feature';
   const features = featuresOf(input, level, locked, punctuation);
   if (features.length === 0) {
@@ -102,20 +103,18 @@ export async function explainText(model: LoadedModel, params: ExplainParams, ctx
     );
   }
 
-  const spec = input.readSpec(target);
-  const extractor = scalarExtractor(spec, target.id, target.contrastId);
-  const evaluator = model.evaluatorFor(input);
-  const base = input.baseInput(locked);
+  const { extractor, evaluator } = reading;
+  const tokenCount = input.encoding.ids.length;
 
   let evaluations = 0;
   const progressTotal = params.budget ?? DEFAULT_BUDGET[method];
   const f: ValueFunction = async (coalitions) => {
     const rows = coalitions.map((c) => {
-      const keep = new Uint8Array(base.ids.length).fill(1);
+      const keep = new Uint8Array(tokenCount).fill(1);
       features.forEach((feature, j) => {
         if (c[j] === 0) for (const t of feature.tokenIndices) keep[t] = 0;
       });
-      return applyRemoval(base, keep, removal);
+      return reading.row(keep, removal);
     });
     const r = await evaluator.evaluate(rows, extractor, {
       isCancelled: ctx.isCancelled,
