@@ -1,13 +1,14 @@
 /**
- * Runs the benchmarks: `node out/bench/index.js [--only core|explanations|inspect|ui] [--small-only]`
+ * Runs the benchmarks: `node out/bench/index.js [--only core|explanations|inspect|cli|ui] [--small-only]`
  * (--small-only: the explanations benchmark without the BERT-base-sized model). Without --only: core,
- * explanations and inspect; `ui` needs code-server and Chromium (scripts/vscode/installTools.sh) and runs
+ * explanations, inspect and cli; `ui` needs code-server and Chromium (scripts/vscode/installTools.sh) and runs
  * bench/uiLatency.mjs in a child process.
  * Every figure is a ratio of two sides measured back to back in this process; see bench/README.md.
  */
 import { spawn } from 'node:child_process';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { runCli } from './cli';
 import { REPO_ROOT } from './common';
 import { runEngineCore } from './engineCore';
 import { runExplanations } from './explanations';
@@ -18,10 +19,11 @@ const SUITES = {
   core: () => runEngineCore(),
   explanations: () => runExplanations({ large: !SMALL_ONLY }),
   inspect: () => runInspect(),
+  cli: () => runCli(),
   ui: () => runUiLatency(),
 } as const;
 type Suite = keyof typeof SUITES;
-const DEFAULT_SUITES: Suite[] = ['core', 'explanations', 'inspect'];
+const DEFAULT_SUITES: Suite[] = ['core', 'explanations', 'inspect', 'cli'];
 
 /** The UI benchmark drives VS Code in a browser from an ES module; it prints its tables to our stdout. */
 function runUiLatency(): Promise<void> {

@@ -8,6 +8,7 @@ import { cachedModelPath, isValidRepoId } from '../engine/model/modelCache';
 import { buildHtmlReport } from '../render/htmlReport';
 import { CommandContext, CommandDefinition, OptionHelp } from './commandSpec';
 import { EngineRunner } from './engineRunner';
+import { explainLines, lineItems } from './explainLines';
 import { CliError, ExitCode } from './exitCodes';
 import { readInputText } from './inputText';
 import { OutputGuard, checkOutputFile, modelFilesOf, writeOutputFile } from './outputFile';
@@ -169,6 +170,8 @@ export const explainCommand: CommandDefinition = {
   summary: 'Explain which words drove the prediction (SHAP, LIME, occlusion, attention rollout/flow).',
   usage: [
     'explain [--model DIR|FILE] [--method NAME] [--budget N] [--seed S] [--target LABEL|TOKEN] [--contrast LABEL|TOKEN] [--level word|token] [--removal mask|attention|delete] [--json] [--html FILE] TEXT',
+    'explain [--model …] --lines [--json] --file F      (one text per line; JSONL out with --json)',
+    'explain [--model …] --jsonl < texts.jsonl          (one {"text": …} per line in, one result per line out)',
   ],
   options: {
     ...MODEL_OPTIONS,
@@ -176,6 +179,8 @@ export const explainCommand: CommandDefinition = {
     ...EXPLAIN_OPTIONS,
     html: { type: 'string', value: 'FILE', help: 'Also write a self-contained HTML report (no network, no scripts) to FILE.' },
     force: { type: 'boolean', help: 'Let --html replace an existing file (never a file of the model).' },
+    lines: { type: 'boolean', help: 'Explain each non-empty line of --file F (or standard input) as its own text, all in one engine.' },
+    jsonl: { type: 'boolean', help: 'Like --lines, reading one JSON object per line ({"text", and optionally "id", "target", "contrast", "mask", "position", "outputIndex"}) and writing one result per line.' },
   },
   details:
     'Values are in logit units: positive pushes toward the explained output, negative against it. For exact-shapley\n' +
@@ -183,12 +188,27 @@ export const explainCommand: CommandDefinition = {
     'and a convergence estimate say how far to trust the numbers.\n\n' +
     'A target of several tokens (a word the vocabulary splits, e.g. --target " moviegoers") is explained as the sum\n' +
     'of its tokens\' log-probabilities, each read after the ones before it (teacher-forced); the values still add up.\n' +
-    'The output says which token(s) the target named.',
+    'The output says which token(s) the target named.\n\n' +
+    '--lines and --jsonl explain a file of texts in one process: the engine and the model start once. With --json\n' +
+    '(always with --jsonl) each result is one line of JSON: {"line": N, "id"?, …the explanation} or {"line": N, "error"}.\n' +
+    'A line that cannot be explained is reported and the others go on; the exit code is then 1.',
   async run(args, ctx) {
     const params = explainParams(args, 'explain');
     const variant = variantOf(args, 'explain');
     const html = args.options.html as string | undefined;
     if (html !== undefined && html.trim() === '') throw new UsageError('--html needs a file name.', 'explain');
+    const jsonl = Boolean(args.options.jsonl);
+    if (jsonl || args.options.lines) {
+      if (jsonl && args.options.lines) throw new UsageError('Give --lines or --jsonl, not both.', 'explain');
+      if (html !== undefined) throw new UsageError('--html writes one report; it does not go with --lines or --jsonl.', 'explain');
+      if (args.positionals.length) throw new UsageError('With --lines or --jsonl the texts come from --file F or standard input, not from TEXT.', 'explain');
+      const modelPath = resolveModelPath(args.options.model as string | undefined, ctx);
+      const items = lineItems(await textOf(args, ctx, 'explain'), jsonl);
+      return withEngine(ctx, async (r) => {
+        await r.open(modelPath, variant);
+        return explainLines(r, items, params, ctx, jsonl || Boolean(args.options.json));
+      });
+    }
     const modelPath = resolveModelPath(args.options.model as string | undefined, ctx);
     const guard: OutputGuard = { flag: '--html', force: Boolean(args.options.force), protectedFiles: modelFilesOf(modelPath) };
     // Refuse before any work: the report may not replace the model, nor an existing file without --force.
