@@ -12,7 +12,7 @@ import { readInputText } from './inputText';
 import { toJson } from './jsonOutput';
 import { EXPLAIN_OPTIONS, explainParams, resolveModelPath, withEngine } from './modelCommands';
 import { UsageError, choiceOption, intOption } from './parseArgs';
-import { Style, forTerminal, formatBytes, formatDuration, percent, printable, signed, table, truncate } from './terminalOutput';
+import { Style, forTerminal, formatBytes, formatDuration, percent, printable, signed, table, terminalSafe, truncate } from './terminalOutput';
 
 /** How one model did on the text. */
 export interface ComparedModel {
@@ -275,7 +275,7 @@ export const compareCommand: CommandDefinition = {
     const params = explainParams(args, 'compare');
     const pathA = resolveModelPath(models[0], ctx);
     const pathB = resolveModelPath(models[1], ctx);
-    const text = await readInputText({ positionals: args.positionals, file: args.options.file as string | undefined, stdin: ctx.stdin }, 'compare');
+    const text = await readInputText({ positionals: args.positionals, file: args.options.file as string | undefined, stdin: ctx.stdin, warn: (m) => ctx.stderr.write(`onnx-lens: warning: ${terminalSafe(m)}\n`) }, 'compare');
 
     // The engine's comparison holds both models in one engine: it adds the full-output divergence and the
     // per-head attention difference. Models it cannot pair (other tasks) still get the comparison below.

@@ -4,7 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { DatasetFormat, MethodName, PerturbationKind } from '../protocol/engineApi';
+import type { DatasetFormat, DatasetResult, MethodName, PerturbationKind } from '../protocol/engineApi';
 import { datasetCsv } from '../render/datasetCsv';
 import { CommandContext, CommandDefinition, OptionHelp } from './commandSpec';
 import { CliError, ExitCode } from './exitCodes';
@@ -46,11 +46,11 @@ async function textOrIds(args: ParsedArgs, ctx: CommandContext, command: string)
     if (args.positionals.length || args.options.file !== undefined) throw new UsageError('Give either --ids or a TEXT, not both.', command);
     return { ids: parseIds(idsFlag) };
   }
-  return { text: await readInputText({ positionals: args.positionals, file: args.options.file as string | undefined, stdin: ctx.stdin }, command) };
+  return { text: await readInputText({ positionals: args.positionals, file: args.options.file as string | undefined, stdin: ctx.stdin, warn: (m) => ctx.stderr.write(`onnx-lens: warning: ${terminalSafe(m)}\n`) }, command) };
 }
 
 function readText(args: ParsedArgs, ctx: CommandContext, command: string): Promise<string> {
-  return readInputText({ positionals: args.positionals, file: args.options.file as string | undefined, stdin: ctx.stdin }, command);
+  return readInputText({ positionals: args.positionals, file: args.options.file as string | undefined, stdin: ctx.stdin, warn: (m) => ctx.stderr.write(`onnx-lens: warning: ${terminalSafe(m)}\n`) }, command);
 }
 
 /**
@@ -272,11 +272,23 @@ export const datasetCommand: CommandDefinition = {
     const modelPath = resolveModelPath(args.options.model as string | undefined, ctx);
     const guard: OutputGuard = { flag: '--csv', force: Boolean(args.options.force), protectedFiles: [file, ...modelFilesOf(modelPath)] };
     if (csvOut !== undefined) checkOutputFile(csvOut, guard);
-    const result = await withEngine(ctx, async (r) => {
-      const card = await r.open(modelPath, variant);
-      guard.protectedFiles = [file, ...modelFilesOf(card.path, card.files.map((f) => f.path))];
-      return r.request('datasetRun', params, `Running on ${path.basename(file)}`);
-    });
+    // The engine sends the figures so far a few times a second: Ctrl-C prints the last of them, marked partial.
+    let soFar: DatasetResult | undefined;
+    let result: DatasetResult;
+    try {
+      result = await withEngine(ctx, async (r) => {
+        const card = await r.open(modelPath, variant);
+        guard.protectedFiles = [file, ...modelFilesOf(card.path, card.files.map((f) => f.path))];
+        return r.request('datasetRun', { ...params, partialResults: true }, `Running on ${path.basename(file)}`, (p) => {
+          if (p && typeof p === 'object' && (p as DatasetResult).partial) soFar = p as DatasetResult;
+        });
+      });
+    } catch (err) {
+      if (!ctx.signal.aborted || !soFar) throw err;
+      write(ctx, args.options.json ? toJson(soFar) : renderDataset(forTerminal(soFar), ctx.style));
+      ctx.stderr.write(`onnx-lens: interrupted; the results above are partial: ${soFar.partial!.reason}${csvOut !== undefined ? ' No CSV was written.' : ''}\n`);
+      return ExitCode.interrupted;
+    }
     if (csvOut !== undefined) {
       writeOutputFile(csvOut, datasetCsv(result), guard);
       if (!args.options.quiet) ctx.stderr.write(`CSV written to ${terminalSafe(csvOut)}\n`);

@@ -120,7 +120,7 @@ export function explainParams(args: ParsedArgs, command: string): Omit<ExplainPa
 }
 
 function textOf(args: ParsedArgs, ctx: CommandContext, command: string): Promise<string> {
-  return readInputText({ positionals: args.positionals, file: args.options.file as string | undefined, stdin: ctx.stdin }, command);
+  return readInputText({ positionals: args.positionals, file: args.options.file as string | undefined, stdin: ctx.stdin, warn: (m) => ctx.stderr.write(`onnx-lens: warning: ${terminalSafe(m)}\n`) }, command);
 }
 
 function noPositionals(args: ParsedArgs, command: string): void {

@@ -491,6 +491,11 @@ export interface DatasetParams {
   /** Listed least confident and misclassified examples, at most (default 20 and 100). */
   listSize?: number;
   maxMisclassified?: number;
+  /**
+   * Send the result so far (a DatasetResult marked `partial`) with the progress events, a few times a
+   * second: a caller interrupted half way still has valid numbers for the examples read.
+   */
+  partialResults?: boolean;
 }
 
 export interface DatasetExample {
@@ -535,6 +540,8 @@ export interface DatasetResult {
   examplesPerSecond: number;
   method: MethodName | 'none';
   evaluations: number;
+  /** Present when the run stopped before the end of the file: the figures cover the examples read so far. */
+  partial?: { reason: string; fractionRead: number };
 }
 
 export interface EngineOptions {

@@ -6,7 +6,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fixtureModel } from '../../support/fixtureModels';
+import { fixtureModel, REPO_ROOT } from '../../support/fixtureModels';
 import { classifierWithLabels } from '../../support/hostileModels';
 import { CliRun, describeRun, jsonOf, runCli } from '../cli/cliProcess';
 
@@ -129,5 +129,111 @@ describe('files the command line writes', () => {
     assert.equal(run.code, 1, describeRun(run));
     assert.match(run.stderr, /never overwrites/);
     assert.equal(fs.readFileSync(data, 'utf8'), before);
+  });
+});
+
+/** The processes whose parent is `pid` (Linux /proc). */
+function childrenOf(pid: number): number[] {
+  try {
+    return fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return fs
+      .readdirSync('/proc')
+      .filter((d) => /^\d+$/.test(d))
+      .filter((d) => {
+        try {
+          const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+          return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid;
+        } catch {
+          return false;
+        }
+      })
+      .map(Number);
+  }
+}
+
+/** True while `pid` runs (a zombie waiting to be reaped has stopped running). */
+function running(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+describe('Ctrl-C', { skip: process.platform !== 'linux' && 'reads /proc to find the engine process' }, () => {
+  test('during an explanation: exit 130 within a second, nothing on standard output, the engine process gone', async () => {
+    const long = Array.from({ length: 8 }, () => 'the actors were wonderful but the plot was thin and slow').join(' ');
+    let sentAt = 0;
+    let engines: number[] = [];
+    const run = await runCli(['explain', '--model', bert, '--method', 'kernel-shap', '--budget', '100000', long], {
+      onSpawn: (child) => {
+        child.stderr!.on('data', (d: Buffer) => {
+          if (sentAt || !/evaluations/.test(d.toString())) return;
+          engines = childrenOf(child.pid!);
+          sentAt = Date.now();
+          child.kill('SIGINT');
+        });
+      },
+    });
+    const exitedAfter = Date.now() - sentAt;
+    assert.ok(sentAt > 0, `the explanation was running when interrupted: ${describeRun(run)}`);
+    assert.equal(run.code, 130, describeRun(run));
+    assert.equal(run.stdout, '');
+    assert.ok(exitedAfter < 1000, `exited ${exitedAfter} ms after Ctrl-C`);
+    assert.equal(engines.length, 1, `one engine process ran: ${engines.join(', ')}`);
+    for (let i = 0; i < 20 && engines.some(running); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(engines.filter(running), [], 'the engine process is gone');
+  });
+});
+
+describe('a dataset run interrupted half way', { skip: process.platform !== 'linux' && 'sends SIGINT' }, () => {
+  /** A labelled file long enough (20,000 lines, explanations on) to be interrupted well before its end. */
+  function bigDataset(): string {
+    const file = path.join(work, 'big.tsv');
+    if (fs.existsSync(file)) return file;
+    const source = fs.readFileSync(path.join(REPO_ROOT, 'test', 'fixtures', 'data', 'uci-sentiment-labelled', 'yelp_labelled.txt'), 'utf8');
+    const lines = source.split('\n').filter((l) => /\t[01]\s*$/.test(l));
+    const rows = Array.from({ length: 20 }, () => lines).flat();
+    fs.writeFileSync(file, `text\tlabel\n${rows.join('\n')}\n`);
+    return file;
+  }
+
+  async function interrupted(extra: string[]): Promise<CliRun> {
+    let sent = false;
+    return runCli(['dataset', bigDataset(), '--model', bert, '--label-column', 'label', '--explain-method', 'occlusion', '--max-explained', '100000', '--batch-size', '32', ...extra], {
+      onSpawn: (child) => {
+        child.stderr!.on('data', (d: Buffer) => {
+          // A progress line carries the figures so far: interrupt once the first one is out.
+          if (!sent && /\d+ examples/.test(d.toString())) {
+            sent = true;
+            child.kill('SIGINT');
+          }
+        });
+      },
+    });
+  }
+
+  test('--json: a valid DatasetResult marked partial, its figures consistent with the examples read, exit 130', async () => {
+    const run = await interrupted(['--json']);
+    assert.equal(run.code, 130, describeRun(run));
+    const r = jsonOf(run);
+    assert.ok(r.partial, 'marked partial');
+    assert.match(r.partial.reason, /Stopped after [\d,]+ examples/);
+    assert.ok(r.examples > 0 && r.examples < 20000, `examples read: ${r.examples}`);
+    const predicted = Object.values(r.predictedCounts as Record<string, number>).reduce((a, b) => a + b, 0);
+    assert.equal(predicted, r.examples, 'every example read is counted once');
+    const confusion = (r.confusion as number[][]).flat().reduce((a, b) => a + b, 0);
+    assert.equal(confusion, r.labelled);
+    assert.equal(r.accuracy, r.correct / r.labelled);
+    assert.match(run.stderr, /interrupted; the results above are partial/);
+  });
+
+  test('text output says the figures are partial and over how many examples', async () => {
+    const run = await interrupted([]);
+    assert.equal(run.code, 130, describeRun(run));
+    assert.match(run.stdout, /^Partial: Stopped after [\d,]+ examples/m);
+    assert.match(run.stdout, /^Accuracy: /m);
   });
 });
