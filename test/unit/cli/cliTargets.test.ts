@@ -45,3 +45,28 @@ describe('onnx-lens explain: targets', () => {
     assert.match(position.stderr, /Position 40 does not exist/);
   });
 });
+
+describe('onnx-lens predict: token names', () => {
+  test('token candidates print in quotes, and every name printed, given back to --target, is that very token', async () => {
+    for (const [model, text] of [
+      [t5, 'the cat sat on the mat'],
+      [gpt2, 'the story of a man who went to the'],
+      [mlm, 'the man went to the [MASK] to buy milk'],
+    ]) {
+      const shown = await runCli(['predict', '--model', model, text]);
+      assert.equal(shown.code, 0, describeRun(shown));
+      const names = shown.stdout.split('\n').flatMap((l) => {
+        const m = /^ {2}("(?:[^"\\]|\\.)*")\s+\d+\.\d%/.exec(l);
+        return m ? [JSON.parse(m[1]) as string] : [];
+      });
+      const ids = jsonOf(await runCli(['predict', '--model', model, '--json', text])).candidates.map((c: { id: number }) => c.id);
+      assert.equal(names.length, ids.length, shown.stdout);
+      // All names in one engine: one JSON line per target.
+      const input = names.map((target) => JSON.stringify({ text, target })).join('\n');
+      const run = await runCli(['explain', '--model', model, '--method', 'occlusion', '--jsonl'], { input });
+      assert.equal(run.code, 0, describeRun(run));
+      const explained = run.stdout.trimEnd().split('\n').map((l) => JSON.parse(l).target.id);
+      assert.deepEqual(explained, ids, `names ${JSON.stringify(names)}`);
+    }
+  });
+});
