@@ -30,6 +30,9 @@ export function checkOutputFile(file: string, guard: OutputGuard): void {
     const same = path.resolve(file) === hit ? '' : ` (the same file as ${hit})`;
     throw new CliError(`${guard.flag} ${file} is a file of the model or input being read${same}; onnx-lens never overwrites it. Choose another file name.`, ExitCode.badInput);
   }
+  if (fs.existsSync(file) && fs.statSync(file).isDirectory()) {
+    throw new CliError(`${guard.flag} ${file} is a folder; give the name of a file to write.`, ExitCode.badInput);
+  }
   if (!guard.force && fs.existsSync(file)) {
     throw new CliError(`${guard.flag} ${file} already exists; pass --force to overwrite it, or choose another file name.`, ExitCode.badInput);
   }

@@ -121,6 +121,14 @@ describe('files the command line writes', () => {
     assert.match(fs.readFileSync(file, 'utf8'), /^<!DOCTYPE html>/i);
   });
 
+  test('--html naming a folder says it is a folder, even with --force', async () => {
+    for (const force of [[], ['--force']]) {
+      const run = await runCli(['explain', '--model', bert, '--method', 'occlusion', '--html', work, ...force, 'a fine movie']);
+      assert.equal(run.code, 1, describeRun(run));
+      assert.match(run.stderr, /is a folder; give the name of a file/);
+    }
+  });
+
   test('dataset --csv never overwrites the dataset it reads', async () => {
     const data = path.join(work, 'reviews.csv');
     fs.writeFileSync(data, 'text,label\na fine movie,POSITIVE\na dull movie,NEGATIVE\n');
