@@ -1,13 +1,14 @@
 /**
- * Runs the benchmarks: `node out/bench/index.js [--only core|explanations|inspect|generation|ui] [--small-only]`
+ * Runs the benchmarks: `node out/bench/index.js [--only core|explanations|inspect|generation|cli|ui] [--small-only]`
  * (--small-only: the explanations benchmark without the BERT-base-sized model). Without --only: core,
- * explanations, inspect and generation; `ui` needs code-server and Chromium (scripts/vscode/installTools.sh) and runs
+ * explanations, inspect, generation and cli; `ui` needs code-server and Chromium (scripts/vscode/installTools.sh) and runs
  * bench/uiLatency.mjs in a child process.
  * Every figure is a ratio of two sides measured back to back in this process; see bench/README.md.
  */
 import { spawn } from 'node:child_process';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { runCli } from './cli';
 import { REPO_ROOT } from './common';
 import { runEngineCore } from './engineCore';
 import { runExplanations } from './explanations';
@@ -20,10 +21,11 @@ const SUITES = {
   explanations: () => runExplanations({ large: !SMALL_ONLY }),
   inspect: () => runInspect(),
   generation: () => runGeneration(),
+  cli: () => runCli(),
   ui: () => runUiLatency(),
 } as const;
 type Suite = keyof typeof SUITES;
-const DEFAULT_SUITES: Suite[] = ['core', 'explanations', 'inspect', 'generation'];
+const DEFAULT_SUITES: Suite[] = ['core', 'explanations', 'inspect', 'generation', 'cli'];
 
 /** The UI benchmark drives VS Code in a browser from an ES module; it prints its tables to our stdout. */
 function runUiLatency(): Promise<void> {

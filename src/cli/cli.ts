@@ -12,7 +12,7 @@ import { attentionCommand, explainCommand, inspectCommand, predictCommand } from
 import { packageRoot, packageVersion } from './packagePaths';
 import { UsageError, parseArgs } from './parseArgs';
 import { ProgressLine } from './progressLine';
-import { Style, shouldColor } from './terminalOutput';
+import { Style, shouldColor, terminalSafe } from './terminalOutput';
 
 /** Every subcommand, in the order help lists them. */
 export const COMMANDS: readonly CommandDefinition[] = [
@@ -72,7 +72,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   const root = packageRoot();
   const errStyle = new Style(shouldColor(io.stderr, io.env));
   const fail = (message: string, code: number, hint?: string): number => {
-    io.stderr.write(`${errStyle.red('onnx-lens: error:')} ${message}\n${hint ? `${errStyle.dim(hint)}\n` : ''}`);
+    // Messages quote what the user or the model gave (a label, a path): no control character may reach the terminal.
+    io.stderr.write(`${errStyle.red('onnx-lens: error:')} ${terminalSafe(message)}\n${hint ? `${errStyle.dim(terminalSafe(hint))}\n` : ''}`);
     return code;
   };
 

@@ -12,7 +12,7 @@ import { readInputText } from './inputText';
 import { toJson } from './jsonOutput';
 import { EXPLAIN_OPTIONS, explainParams, resolveModelPath, withEngine } from './modelCommands';
 import { UsageError, choiceOption, intOption } from './parseArgs';
-import { Style, formatBytes, formatDuration, percent, printable, signed, table, truncate } from './terminalOutput';
+import { Style, forTerminal, formatBytes, formatDuration, percent, printable, signed, table, terminalSafe, truncate } from './terminalOutput';
 
 /** How one model did on the text. */
 export interface ComparedModel {
@@ -153,14 +153,20 @@ async function runOne(
     await runner.request('predict', { text, topK: 10 }, `Model ${label}: timing`);
     times.push(performance.now() - t0);
   }
-  let explanation: ExplanationResult;
+  let explanation: ExplanationResult | undefined;
   let t0 = performance.now();
+  let reason: string | undefined;
   try {
     explanation = await runner.request('explain', { ...params, text }, `Model ${label}: explaining`);
+    // A's one token (or class) read as several tokens by B is not the same question.
+    if (fallbackTarget && explanation.target.tokenIds) reason = `it is ${explanation.target.tokenIds.length} tokens of model ${label}'s vocabulary`;
   } catch (err) {
     // Model B may not know model A's label (other classes, other vocabulary): explain its own prediction.
     if (!fallbackTarget || !(err instanceof CliError) || err.exitCode !== ExitCode.badInput) throw err;
-    notes.push(`Model ${label} cannot explain "${String(params.target)}" (${err.message}); it explains its own prediction instead.`);
+    reason = err.message;
+  }
+  if (reason !== undefined || explanation === undefined) {
+    notes.push(`Model ${label} cannot explain "${String(params.target)}" (${reason}); it explains its own prediction instead.`);
     t0 = performance.now();
     explanation = await runner.request('explain', { ...params, target: undefined, contrast: undefined, text }, `Model ${label}: explaining`);
   }
@@ -269,7 +275,7 @@ export const compareCommand: CommandDefinition = {
     const params = explainParams(args, 'compare');
     const pathA = resolveModelPath(models[0], ctx);
     const pathB = resolveModelPath(models[1], ctx);
-    const text = await readInputText({ positionals: args.positionals, file: args.options.file as string | undefined, stdin: ctx.stdin }, 'compare');
+    const text = await readInputText({ positionals: args.positionals, file: args.options.file as string | undefined, stdin: ctx.stdin, warn: (m) => ctx.stderr.write(`onnx-lens: warning: ${terminalSafe(m)}\n`) }, 'compare');
 
     // The engine's comparison holds both models in one engine: it adds the full-output divergence and the
     // per-head attention difference. Models it cannot pair (other tasks) still get the comparison below.
@@ -293,7 +299,7 @@ export const compareCommand: CommandDefinition = {
     if (args.options.json) {
       ctx.stdout.write(toJson({ text, models: [a.model, b.model], ...comparison, ...(extra ?? {}), notes }) + '\n');
     } else {
-      ctx.stdout.write(renderComparison(a.model, b.model, comparison, notes, ctx.style, extra) + '\n');
+      ctx.stdout.write(renderComparison(forTerminal(a.model), forTerminal(b.model), forTerminal(comparison), forTerminal(notes), ctx.style, forTerminal(extra)) + '\n');
     }
     return ExitCode.ok;
   },

@@ -24,8 +24,8 @@ export interface RunnerOptions {
 
 /**
  * One engine process for one command. Inference runs in the engine process, never in the CLI's
- * own event loop, so Ctrl-C is handled at once: the request is cancelled between batches, or the
- * engine is killed if it does not stop.
+ * own event loop, so Ctrl-C is handled at once: the engine process is killed right away (a command
+ * has nothing to wait for; what it wants to keep of an interrupted run came with the progress events).
  */
 export class EngineRunner {
   private readonly client: EngineClient;
@@ -33,8 +33,8 @@ export class EngineRunner {
   constructor(private readonly options: RunnerOptions) {
     this.client = new EngineClient({
       entry: options.entry ?? path.join(__dirname, 'engine.js'),
-      // A cancelled CLI run has nothing to wait for; kill the engine soon if it does not stop.
-      cancelGraceMs: 1500,
+      // A cancelled CLI run has nothing to wait for: the engine is killed at once, so Ctrl-C exits within moments.
+      cancelGraceMs: 0,
       onLog: options.onLog,
     });
   }
@@ -45,14 +45,15 @@ export class EngineRunner {
   }
 
   /**
-   * Sends one request, showing its progress, and turns engine failures into CliErrors. `onProgress` also sees
-   * every progress event (a generation's streamed tokens).
+   * Sends one request, showing its progress, and turns engine failures into CliErrors. `on.progress` takes
+   * over the progress display and sees every event (a generation's streamed tokens); `on.partial` gets the
+   * partial results that progress events carry (a dataset run's figures so far).
    */
   async request<M extends EngineMethod>(
     method: M,
     params: EngineApi[M]['params'],
     label: string,
-    onProgress?: (p: ProgressEvent) => void,
+    on: { progress?: (p: ProgressEvent) => void; partial?: (partial: unknown) => void } = {},
   ): Promise<EngineApi[M]['result']> {
     const { signal, progress } = this.options;
     if (signal.aborted) throw new CliError('Interrupted.', ExitCode.interrupted);
@@ -61,7 +62,8 @@ export class EngineRunner {
       return await this.client.request(method, params, {
         signal,
         onProgress: (p: ProgressEvent) => {
-          if (onProgress) onProgress(p);
+          if (p.partial !== undefined) on.partial?.(p.partial);
+          if (on.progress) on.progress(p);
           else progress.update(`${label}: ${p.message ?? `${p.done}/${p.total}`}`, p.done, p.total);
         },
       });

@@ -94,7 +94,7 @@ export const generateCommand: CommandDefinition = {
     const { generation, explanation } = await withEngine(ctx, async (r) => {
       await r.open(modelPath, o.variant as string | undefined);
       if (!json) ctx.stdout.write(prompt);
-      const generation: GenerationResult = await r.request('generate', { ...params, prompt }, 'Generating', (p) => {
+      const generation: GenerationResult = await r.request('generate', { ...params, prompt }, 'Generating', { progress: (p) => {
         const partial = p.partial as GenerationProgress | undefined;
         if (json || !partial) return;
         ctx.progress.clear();
@@ -103,7 +103,7 @@ export const generateCommand: CommandDefinition = {
           ctx.stdout.write(ctx.style.bold(partial.text.slice(streamed.length)));
           streamed = partial.text;
         }
-      });
+      } });
       if (!json) {
         if (generation.text.startsWith(streamed)) ctx.stdout.write(ctx.style.bold(generation.text.slice(streamed.length)));
         else ctx.stdout.write(`\n${renderGeneration(generation, ctx.style)}`);

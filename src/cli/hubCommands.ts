@@ -10,7 +10,7 @@ import { CliError, ExitCode, ExitCodeValue } from './exitCodes';
 import { toJson } from './jsonOutput';
 import { defaultCacheDir } from './packagePaths';
 import { UsageError, choiceOption, intOption } from './parseArgs';
-import { formatBytes, table } from './terminalOutput';
+import { formatBytes, table, terminalSafe } from './terminalOutput';
 
 /** Exit code for a failed download: 1 for what the user typed wrong, 130 for Ctrl-C, else 2. */
 export function exitCodeForHubError(error: HubError): ExitCodeValue {
@@ -104,10 +104,10 @@ export const downloadCommand: CommandDefinition = {
     }
     if (!args.options.quiet) {
       ctx.stderr.write(
-        `${result.fromCache ? 'Already cached' : 'Downloaded'}: ${repo} ${result.variant} at ${result.revision}, ${result.files.length} files, ${formatBytes(result.totalBytes)}\n`,
+        `${result.fromCache ? 'Already cached' : 'Downloaded'}: ${repo} ${result.variant} at ${terminalSafe(result.revision)}, ${result.files.length} files, ${formatBytes(result.totalBytes)}\n`,
       );
     }
-    ctx.stdout.write(`${result.path}\n`);
+    ctx.stdout.write(`${terminalSafe(result.path)}\n`);
     return ExitCode.ok;
   },
 };
@@ -147,19 +147,19 @@ export const modelsCommand: CommandDefinition = {
       return ExitCode.ok;
     }
     if (models.length === 0) {
-      ctx.stdout.write(`No models in ${cacheDir}. Download one with: onnx-lens download REPO_ID\n`);
+      ctx.stdout.write(`No models in ${terminalSafe(cacheDir)}. Download one with: onnx-lens download REPO_ID\n`);
       return ExitCode.ok;
     }
     const s = ctx.style;
     const rows = models.map((m) => [
-      m.repo,
-      m.revision,
-      m.variant ?? '?',
+      terminalSafe(m.repo),
+      terminalSafe(m.revision),
+      terminalSafe(m.variant ?? '?'),
       formatBytes(m.sizeBytes),
       m.complete ? s.green('complete') : s.yellow('incomplete'),
-      m.path,
+      terminalSafe(m.path),
     ]);
-    ctx.stdout.write(`${s.dim(`Models in ${cacheDir}:`)}\n${table([['repo', 'revision', 'variant', 'size', 'state', 'path'].map((h) => s.dim(h)), ...rows], new Set([3]))}\n`);
+    ctx.stdout.write(`${s.dim(`Models in ${terminalSafe(cacheDir)}:`)}\n${table([['repo', 'revision', 'variant', 'size', 'state', 'path'].map((h) => s.dim(h)), ...rows], new Set([3]))}\n`);
     return ExitCode.ok;
   },
 };

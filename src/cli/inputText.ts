@@ -8,6 +8,8 @@ export interface TextSources {
   /** `--file F`; `-` means standard input. */
   file?: string;
   stdin: NodeJS.ReadStream | NodeJS.ReadableStream & { isTTY?: boolean };
+  /** Told when the text is usable but not as given (bytes that are not UTF-8). */
+  warn?: (message: string) => void;
 }
 
 const MAX_INPUT_BYTES = 16 * 1024 * 1024;
@@ -28,13 +30,13 @@ export async function readInputText(sources: TextSources, command: string): Prom
       const st = fs.statSync(sources.file);
       if (!st.isFile()) throw new CliError(`--file ${sources.file} is not a file.`, ExitCode.badInput);
       if (st.size > MAX_INPUT_BYTES) throw new CliError(`--file ${sources.file} is larger than 16 MB; pass a shorter text.`, ExitCode.badInput);
-      text = fs.readFileSync(sources.file, 'utf8');
+      text = decodeUtf8(fs.readFileSync(sources.file), `--file ${sources.file}`, sources.warn);
     } catch (err) {
       if (err instanceof CliError) throw err;
       throw new CliError(`Cannot read --file ${sources.file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`, ExitCode.badInput);
     }
   } else if (sources.file === '-' || !sources.stdin.isTTY) {
-    text = await readAll(sources.stdin);
+    text = decodeUtf8(await readAll(sources.stdin), 'Standard input', sources.warn);
   } else {
     throw new CliError(`Missing TEXT: onnx-lens ${command} needs a text argument, --file F, or text on standard input.`, ExitCode.badInput);
   }
@@ -43,7 +45,24 @@ export async function readInputText(sources: TextSources, command: string): Prom
   return text;
 }
 
-async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * UTF-8 bytes as text. Bytes that are not UTF-8 become U+FFFD, as every UTF-8 decoder does, and `warn`
+ * says so: offsets then count the replacement characters, not the bytes.
+ */
+function decodeUtf8(bytes: Buffer, what: string, warn?: (message: string) => void): string {
+  try {
+    return STRICT_UTF8.decode(bytes);
+  } catch {
+    const text = bytes.toString('utf8');
+    const replaced = (text.match(/\uFFFD/g)?.length ?? 0) - (bytes.toString('latin1').match(/\xEF\xBF\xBD/g)?.length ?? 0);
+    warn?.(`${what} is not valid UTF-8: ${replaced} byte sequence${replaced === 1 ? ' was' : 's were'} read as U+FFFD (�).`);
+    return text;
+  }
+}
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of stream as AsyncIterable<Buffer | string>) {
@@ -52,5 +71,5 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
     if (size > MAX_INPUT_BYTES) throw new CliError('Standard input is larger than 16 MB; pass a shorter text.', ExitCode.badInput);
     chunks.push(b);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }

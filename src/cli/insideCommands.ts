@@ -4,15 +4,17 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { DatasetFormat, MethodName, PerturbationKind } from '../protocol/engineApi';
+import type { DatasetFormat, DatasetResult, MethodName, PerturbationKind } from '../protocol/engineApi';
 import { datasetCsv } from '../render/datasetCsv';
 import { CommandContext, CommandDefinition, OptionHelp } from './commandSpec';
 import { CliError, ExitCode } from './exitCodes';
 import { readInputText } from './inputText';
+import { OutputGuard, checkOutputFile, modelFilesOf, writeOutputFile } from './outputFile';
 import { toJson } from './jsonOutput';
 import { METHODS, MODEL_OPTIONS, parseIds, resolveModelPath, withEngine } from './modelCommands';
 import { ParsedArgs, UsageError, choiceOption, intOption } from './parseArgs';
 import { renderActivations, renderDataset, renderHeadImportance, renderLogitLens, renderRobustness } from './renderInside';
+import { forTerminal, terminalSafe } from './terminalOutput';
 
 const VARIANTS = ['fp32', 'quantized'] as const;
 const PERTURBATIONS: readonly PerturbationKind[] = ['delete', 'swap', 'insert', 'synonym', 'char-noise'];
@@ -44,11 +46,11 @@ async function textOrIds(args: ParsedArgs, ctx: CommandContext, command: string)
     if (args.positionals.length || args.options.file !== undefined) throw new UsageError('Give either --ids or a TEXT, not both.', command);
     return { ids: parseIds(idsFlag) };
   }
-  return { text: await readInputText({ positionals: args.positionals, file: args.options.file as string | undefined, stdin: ctx.stdin }, command) };
+  return { text: await readInputText({ positionals: args.positionals, file: args.options.file as string | undefined, stdin: ctx.stdin, warn: (m) => ctx.stderr.write(`onnx-lens: warning: ${terminalSafe(m)}\n`) }, command) };
 }
 
 function readText(args: ParsedArgs, ctx: CommandContext, command: string): Promise<string> {
-  return readInputText({ positionals: args.positionals, file: args.options.file as string | undefined, stdin: ctx.stdin }, command);
+  return readInputText({ positionals: args.positionals, file: args.options.file as string | undefined, stdin: ctx.stdin, warn: (m) => ctx.stderr.write(`onnx-lens: warning: ${terminalSafe(m)}\n`) }, command);
 }
 
 /**
@@ -99,7 +101,7 @@ export const activationsCommand: CommandDefinition = {
       await r.open(modelPath, variant);
       return r.request('activations', { ...input, layer, token, topUnits, stack }, 'Reading hidden states');
     });
-    write(ctx, args.options.json ? toJson(result) : renderActivations(result, ctx.style));
+    write(ctx, args.options.json ? toJson(result) : renderActivations(forTerminal(result), ctx.style));
     return ExitCode.ok;
   },
 };
@@ -130,7 +132,7 @@ export const logitLensCommand: CommandDefinition = {
       await r.open(modelPath, variant);
       return r.request('logitLens', { ...input, position, topK }, 'Reading the logit lens');
     });
-    write(ctx, args.options.json ? toJson(result) : renderLogitLens(result, ctx.style, Math.min(5, topK ?? 5)));
+    write(ctx, args.options.json ? toJson(result) : renderLogitLens(forTerminal(result), ctx.style, Math.min(5, topK ?? 5)));
     return ExitCode.ok;
   },
 };
@@ -168,7 +170,7 @@ export const headsCommand: CommandDefinition = {
         'Ablating attention heads',
       );
     });
-    write(ctx, args.options.json ? toJson(result) : renderHeadImportance(result, ctx.style));
+    write(ctx, args.options.json ? toJson(result) : renderHeadImportance(forTerminal(result), ctx.style));
     return ExitCode.ok;
   },
 };
@@ -210,7 +212,7 @@ export const robustnessCommand: CommandDefinition = {
         'Testing robustness',
       );
     });
-    write(ctx, args.options.json ? toJson(result) : renderRobustness(result, ctx.style));
+    write(ctx, args.options.json ? toJson(result) : renderRobustness(forTerminal(result), ctx.style));
     return ExitCode.ok;
   },
 };
@@ -241,6 +243,7 @@ export const datasetCommand: CommandDefinition = {
     seed: { type: 'string', value: 'S', help: 'Random seed of the explanations (default 0).' },
     'batch-size': { type: 'string', value: 'N', help: 'Examples per model batch (default 64).' },
     csv: { type: 'string', value: 'OUT', help: 'Also write the listed examples and the influential words as CSV to OUT.' },
+    force: { type: 'boolean', help: 'Let --csv replace an existing file (never the dataset or a file of the model).' },
   },
   details: 'Lines that cannot be used (no text, bad JSON, missing column) are skipped and listed with their line numbers.',
   async run(args, ctx) {
@@ -267,19 +270,30 @@ export const datasetCommand: CommandDefinition = {
     };
     const variant = variantOf(args, command);
     const modelPath = resolveModelPath(args.options.model as string | undefined, ctx);
-    const result = await withEngine(ctx, async (r) => {
-      await r.open(modelPath, variant);
-      return r.request('datasetRun', params, `Running on ${path.basename(file)}`);
-    });
-    if (csvOut !== undefined) {
-      try {
-        fs.writeFileSync(csvOut, datasetCsv(result));
-      } catch (err) {
-        throw new CliError(`Cannot write the CSV to ${csvOut}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`, ExitCode.badInput);
-      }
-      if (!args.options.quiet) ctx.stderr.write(`CSV written to ${csvOut}\n`);
+    const guard: OutputGuard = { flag: '--csv', force: Boolean(args.options.force), protectedFiles: [file, ...modelFilesOf(modelPath)] };
+    if (csvOut !== undefined) checkOutputFile(csvOut, guard);
+    // The engine sends the figures so far a few times a second: Ctrl-C prints the last of them, marked partial.
+    let soFar: DatasetResult | undefined;
+    let result: DatasetResult;
+    try {
+      result = await withEngine(ctx, async (r) => {
+        const card = await r.open(modelPath, variant);
+        guard.protectedFiles = [file, ...modelFilesOf(card.path, card.files.map((f) => f.path))];
+        return r.request('datasetRun', { ...params, partialResults: true }, `Running on ${path.basename(file)}`, { partial: (p) => {
+          if (p && typeof p === 'object' && (p as DatasetResult).partial) soFar = p as DatasetResult;
+        } });
+      });
+    } catch (err) {
+      if (!ctx.signal.aborted || !soFar) throw err;
+      write(ctx, args.options.json ? toJson(soFar) : renderDataset(forTerminal(soFar), ctx.style));
+      ctx.stderr.write(`onnx-lens: interrupted; the results above are partial: ${soFar.partial!.reason}${csvOut !== undefined ? ' No CSV was written.' : ''}\n`);
+      return ExitCode.interrupted;
     }
-    write(ctx, args.options.json ? toJson(result) : renderDataset(result, ctx.style));
+    if (csvOut !== undefined) {
+      writeOutputFile(csvOut, datasetCsv(result), guard);
+      if (!args.options.quiet) ctx.stderr.write(`CSV written to ${terminalSafe(csvOut)}\n`);
+    }
+    write(ctx, args.options.json ? toJson(result) : renderDataset(forTerminal(result), ctx.style));
     return ExitCode.ok;
   },
 };

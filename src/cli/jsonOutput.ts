@@ -1,9 +1,22 @@
 import type { AttentionResult, AttentionTensor, HiddenStateTensor, TokenView, WordView } from '../protocol/engineApi';
 import { CliError, ExitCode } from './exitCodes';
 
-/** JSON.stringify that writes typed arrays (Float32Array…) as plain number arrays. */
+/**
+ * Characters JSON.stringify leaves raw that a terminal would act on (DEL, the C1 controls, bidirectional
+ * overrides) or that end a line in JavaScript (U+2028, U+2029). They only occur inside JSON strings, so
+ * writing them as \uXXXX keeps the document's value and makes it safe to print.
+ */
+const RAW_CONTROLS = /[\u007f-\u009f\u202a-\u202e\u2066-\u2069\u2028\u2029]/g;
+
+function escapeRawControls(json: string): string {
+  return json.replace(RAW_CONTROLS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** JSON.stringify that writes typed arrays (Float32Array…) as plain number arrays, and no raw control character. */
 export function toJson(value: unknown, indent = 2): string {
-  return JSON.stringify(value, (_key, v: unknown) => (ArrayBuffer.isView(v) && !(v instanceof DataView) ? Array.from(v as unknown as ArrayLike<number>) : v), indent);
+  return escapeRawControls(
+    JSON.stringify(value, (_key, v: unknown) => (ArrayBuffer.isView(v) && !(v instanceof DataView) ? Array.from(v as unknown as ArrayLike<number>) : v), indent),
+  );
 }
 
 /** Numbers per piece when a long array is written out: keeps every piece far below string limits. */
@@ -48,13 +61,13 @@ export function writeJson(value: unknown, write: (piece: string) => void, indent
       if (entries.length === 0) return void write('{}');
       write('{');
       entries.forEach(([k, x], i) => {
-        write(`${i > 0 ? ',' : ''}${pad(depth + 1)}${JSON.stringify(k)}: `);
+        write(`${i > 0 ? ',' : ''}${pad(depth + 1)}${escapeRawControls(JSON.stringify(k))}: `);
         visit(x, depth + 1);
       });
       write(`${pad(depth)}}`);
       return;
     }
-    write(JSON.stringify(v) ?? 'null');
+    write(escapeRawControls(JSON.stringify(v) ?? 'null'));
   };
   visit(value, 0);
   write('\n');

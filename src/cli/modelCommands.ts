@@ -8,12 +8,15 @@ import { cachedModelPath, isValidRepoId } from '../engine/model/modelCache';
 import { buildHtmlReport } from '../render/htmlReport';
 import { CommandContext, CommandDefinition, OptionHelp } from './commandSpec';
 import { EngineRunner } from './engineRunner';
+import { explainLines, lineItems } from './explainLines';
 import { CliError, ExitCode } from './exitCodes';
 import { readInputText } from './inputText';
+import { OutputGuard, checkOutputFile, modelFilesOf, writeOutputFile } from './outputFile';
 import { attentionJson, selectAttention, toJson, writeJson } from './jsonOutput';
 import { defaultCacheDir, demoModelPath, packageVersion } from './packagePaths';
 import { ParsedArgs, UsageError, choiceOption, intOption } from './parseArgs';
 import { renderAttention, renderExplanation, renderModelCard, renderPrediction } from './renderText';
+import { forTerminal, terminalSafe } from './terminalOutput';
 
 /** Methods the CLI offers (the engine's list). */
 export const METHODS: readonly MethodName[] = ['exact-shapley', 'kernel-shap', 'partition-shap', 'lime', 'occlusion', 'occlusion-window', 'rollout', 'flow'];
@@ -37,9 +40,16 @@ export const EXPLAIN_OPTIONS: Record<string, OptionHelp> = {
   method: { type: 'string', value: 'NAME', help: `Attribution method: ${METHODS.join(', ')} (default partition-shap).` },
   budget: { type: 'string', value: 'N', help: 'Model evaluations the method may use (default per method).' },
   seed: { type: 'string', value: 'S', help: 'Random seed; the same seed gives the same numbers (default 0).' },
-  target: { type: 'string', value: 'LABEL|TOKEN', help: 'What to explain: a class label or index, or a vocabulary token (default: the prediction).' },
-  contrast: { type: 'string', value: 'LABEL|TOKEN', help: 'Explain target minus this class/token (difference of logits).' },
-  level: { type: 'string', value: 'word|token', help: 'Attribute to whole words (default) or raw tokens.' },
+  target: {
+    type: 'string',
+    value: 'LABEL|TOKEN',
+    help: 'What to explain (default: the prediction): a class label or index; or a token as predictions show it (" g", "##ing"), a vocabulary piece (▁g), id:N, or a word of several tokens.',
+  },
+  contrast: { type: 'string', value: 'LABEL|TOKEN', help: 'Explain target minus this class/token (difference of logits; single tokens).' },
+  position: { type: 'string', value: 'P', help: 'Causal LMs: explain the next token after token P (0-based; default the last token).' },
+  mask: { type: 'string', value: 'K', help: 'Fill-mask models: explain the K-th [MASK] of the text (0-based; default 0).' },
+  level: { type: 'string', value: 'word|token', help: 'Attribute to whole words (default; contractions like "isn\'t" stay whole) or raw tokens.' },
+  punctuation: { type: 'boolean', negatable: true, help: 'Punctuation marks are features of their own (default); --no-punctuation leaves them out: kept in the text, never removed, no value.' },
   removal: { type: 'string', value: 'mask|attention|delete', help: 'How a removed word is taken out (default: by model family).' },
   'output-index': { type: 'string', value: 'K', help: 'Text-to-text models: which generated token to explain (default 0).' },
   window: { type: 'string', value: 'W', help: 'occlusion-window: words per window (default 3).' },
@@ -76,7 +86,7 @@ export async function withEngine<T>(ctx: CommandContext, body: (runner: EngineRu
   const runner = new EngineRunner({
     signal: ctx.signal,
     progress: ctx.progress,
-    onLog: ctx.verbose ? (m) => ctx.progress.note(ctx.errStyle.dim(`engine: ${m}`)) : undefined,
+    onLog: ctx.verbose ? (m) => ctx.progress.note(ctx.errStyle.dim(`engine: ${terminalSafe(m)}`)) : undefined,
   });
   try {
     return await body(runner);
@@ -100,14 +110,17 @@ export function explainParams(args: ParsedArgs, command: string): Omit<ExplainPa
     target: o.target as string | undefined,
     contrast: o.contrast as string | undefined,
     level: choiceOption(o.level, 'level', LEVELS, command),
+    punctuation: o.punctuation === false ? 'omit' : undefined,
     removal: choiceOption(o.removal, 'removal', REMOVALS, command),
     outputIndex: intOption(o['output-index'], 'output-index', 0, command),
+    position: intOption(o.position, 'position', 0, command),
+    mask: intOption(o.mask, 'mask', 0, command),
     window: intOption(o.window, 'window', 1, command),
   };
 }
 
 function textOf(args: ParsedArgs, ctx: CommandContext, command: string): Promise<string> {
-  return readInputText({ positionals: args.positionals, file: args.options.file as string | undefined, stdin: ctx.stdin }, command);
+  return readInputText({ positionals: args.positionals, file: args.options.file as string | undefined, stdin: ctx.stdin, warn: (m) => ctx.stderr.write(`onnx-lens: warning: ${terminalSafe(m)}\n`) }, command);
 }
 
 function noPositionals(args: ParsedArgs, command: string): void {
@@ -125,7 +138,7 @@ export const inspectCommand: CommandDefinition = {
     const variant = variantOf(args, 'inspect');
     const modelPath = resolveModelPath(args.options.model as string | undefined, ctx);
     const card = await withEngine(ctx, (r) => r.open(modelPath, variant));
-    write(ctx, args.options.json ? toJson(card) : renderModelCard(card, ctx.style));
+    write(ctx, args.options.json ? toJson(card) : renderModelCard(forTerminal(card), ctx.style));
     return ExitCode.ok;
   },
 };
@@ -146,7 +159,7 @@ export const predictCommand: CommandDefinition = {
       await r.open(modelPath, variant);
       return r.request('predict', { text, topK: top }, 'Predicting');
     });
-    write(ctx, args.options.json ? toJson(prediction) : renderPrediction(prediction, ctx.style, top));
+    write(ctx, args.options.json ? toJson(prediction) : renderPrediction(forTerminal(prediction), ctx.style, top));
     return ExitCode.ok;
   },
 };
@@ -157,26 +170,53 @@ export const explainCommand: CommandDefinition = {
   summary: 'Explain which words drove the prediction (SHAP, LIME, occlusion, attention rollout/flow).',
   usage: [
     'explain [--model DIR|FILE] [--method NAME] [--budget N] [--seed S] [--target LABEL|TOKEN] [--contrast LABEL|TOKEN] [--level word|token] [--removal mask|attention|delete] [--json] [--html FILE] TEXT',
+    'explain [--model …] --lines [--json] --file F      (one text per line; JSONL out with --json)',
+    'explain [--model …] --jsonl < texts.jsonl          (one {"text": …} per line in, one result per line out)',
   ],
   options: {
     ...MODEL_OPTIONS,
     ...TEXT_OPTIONS,
     ...EXPLAIN_OPTIONS,
     html: { type: 'string', value: 'FILE', help: 'Also write a self-contained HTML report (no network, no scripts) to FILE.' },
+    force: { type: 'boolean', help: 'Let --html replace an existing file (never a file of the model).' },
+    lines: { type: 'boolean', help: 'Explain each non-empty line of --file F (or standard input) as its own text, all in one engine.' },
+    jsonl: { type: 'boolean', help: 'Like --lines, reading one JSON object per line ({"text", and optionally "id", "target", "contrast", "mask", "position", "outputIndex"}) and writing one result per line.' },
   },
   details:
     'Values are in logit units: positive pushes toward the explained output, negative against it. For exact-shapley\n' +
     'and the SHAP methods the values add up to output − base value. Faithfulness (comprehensiveness, sufficiency)\n' +
-    'and a convergence estimate say how far to trust the numbers.',
+    'and a convergence estimate say how far to trust the numbers.\n\n' +
+    'A target of several tokens (a word the vocabulary splits, e.g. --target " moviegoers") is explained as the sum\n' +
+    'of its tokens\' log-probabilities, each read after the ones before it (teacher-forced); the values still add up.\n' +
+    'The output says which token(s) the target named.\n\n' +
+    '--lines and --jsonl explain a file of texts in one process: the engine and the model start once. With --json\n' +
+    '(always with --jsonl) each result is one line of JSON: {"line": N, "id"?, …the explanation} or {"line": N, "error"}.\n' +
+    'A line that cannot be explained is reported and the others go on; the exit code is then 1.',
   async run(args, ctx) {
     const params = explainParams(args, 'explain');
     const variant = variantOf(args, 'explain');
     const html = args.options.html as string | undefined;
     if (html !== undefined && html.trim() === '') throw new UsageError('--html needs a file name.', 'explain');
+    const jsonl = Boolean(args.options.jsonl);
+    if (jsonl || args.options.lines) {
+      if (jsonl && args.options.lines) throw new UsageError('Give --lines or --jsonl, not both.', 'explain');
+      if (html !== undefined) throw new UsageError('--html writes one report; it does not go with --lines or --jsonl.', 'explain');
+      if (args.positionals.length) throw new UsageError('With --lines or --jsonl the texts come from --file F or standard input, not from TEXT.', 'explain');
+      const modelPath = resolveModelPath(args.options.model as string | undefined, ctx);
+      const items = lineItems(await textOf(args, ctx, 'explain'), jsonl);
+      return withEngine(ctx, async (r) => {
+        await r.open(modelPath, variant);
+        return explainLines(r, items, params, ctx, jsonl || Boolean(args.options.json));
+      });
+    }
     const modelPath = resolveModelPath(args.options.model as string | undefined, ctx);
+    const guard: OutputGuard = { flag: '--html', force: Boolean(args.options.force), protectedFiles: modelFilesOf(modelPath) };
+    // Refuse before any work: the report may not replace the model, nor an existing file without --force.
+    if (html !== undefined) checkOutputFile(html, guard);
     const text = await textOf(args, ctx, 'explain');
     const { result, attention } = await withEngine(ctx, async (r) => {
-      await r.open(modelPath, variant);
+      const card = await r.open(modelPath, variant);
+      guard.protectedFiles = modelFilesOf(card.path, card.files.map((f) => f.path));
       const result = await r.request('explain', { ...params, text }, 'Explaining');
       // The report also shows the last layer's attention; a model that hides it still gets a report.
       let attention: AttentionResult | undefined;
@@ -184,14 +224,10 @@ export const explainCommand: CommandDefinition = {
       return { result, attention };
     });
     if (html !== undefined) {
-      try {
-        fs.writeFileSync(html, buildHtmlReport(result, attention, { generator: packageVersion(ctx.root) }));
-      } catch (err) {
-        throw new CliError(`Cannot write the report to ${html}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`, ExitCode.badInput);
-      }
-      if (!args.options.quiet) ctx.stderr.write(`Report written to ${html}\n`);
+      writeOutputFile(html, buildHtmlReport(result, attention, { generator: packageVersion(ctx.root) }), guard);
+      if (!args.options.quiet) ctx.stderr.write(`Report written to ${terminalSafe(html)}\n`);
     }
-    write(ctx, args.options.json ? toJson(result) : renderExplanation(result, ctx.style));
+    write(ctx, args.options.json ? toJson(result) : renderExplanation(forTerminal(result), ctx.style));
     return ExitCode.ok;
   },
 };
@@ -240,7 +276,7 @@ export const attentionCommand: CommandDefinition = {
     // Validate --layer/--head before printing anything, so a typo is an error, not an empty result.
     selectAttention(result.attentions, layer, head);
     if (args.options.json) writeJson(attentionJson(result, { layer, head, hidden }), (piece) => ctx.stdout.write(piece));
-    else write(ctx, renderAttention(result, { layer, head }, ctx.style));
+    else write(ctx, renderAttention(forTerminal(result), { layer, head }, ctx.style));
     return ExitCode.ok;
   },
 };

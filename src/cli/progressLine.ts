@@ -3,6 +3,7 @@
  * one line rewritten in place on a terminal, a few plain lines when standard error is a file or a
  * pipe, so logs stay short.
  */
+import { terminalSafe } from './terminalOutput';
 
 /** Where progress goes; a subset of a writable stream so tests can pass a fake one. */
 export interface ProgressStream {
@@ -31,7 +32,9 @@ export class ProgressLine {
   update(label: string, done?: number, total?: number): void {
     if (!this.enabled) return;
     const fraction = total && total > 0 && done !== undefined ? Math.min(1, done / total) : undefined;
-    const text = fraction === undefined ? label : `${label} ${Math.floor(fraction * 100)}%`;
+    // Labels quote file names and engine messages: no control character may reach the terminal.
+    const safe = terminalSafe(label);
+    const text = fraction === undefined ? safe : `${safe} ${Math.floor(fraction * 100)}%`;
     const now = Date.now();
     if (this.stream.isTTY) {
       if (text === this.lastText && now - this.lastWrite < 1000) return;

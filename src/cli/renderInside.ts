@@ -151,6 +151,7 @@ export function renderRobustness(r: RobustnessResult, style: Style): string {
 export function renderDataset(r: DatasetResult, style: Style, listed = 10): string {
   const out: string[] = [];
   out.push(`${style.bold('File:')} ${r.path} ${style.dim(`(${r.format})`)}`);
+  if (r.partial) out.push(style.yellow(`Partial: ${r.partial.reason}`));
   out.push(`${r.examples} examples, ${r.labelled} labelled, ${r.explained} explained${r.method === 'none' ? '' : ` with ${r.method}`}; ${num(r.seconds, 2)} s (${num(r.examplesPerSecond, 1)} examples/s), ${r.evaluations} evaluations`);
   if (r.skipped.length) {
     out.push(style.yellow(`${r.skipped.length} lines skipped:`));

@@ -56,12 +56,20 @@ export function renderModelCard(card: ModelCard, style: Style): string {
   return [head, table(rows.map(([k, v]) => [style.dim(k), v])), ...warnings].join('\n');
 }
 
-function candidateRows(candidates: Candidate[], style: Style, limit: number): string {
+/**
+ * A candidate's label as shown: a class as it is; a token in quotes, so that a leading space shows and
+ * what is printed is exactly the name `--target` accepts.
+ */
+function candidateName(label: string, task: Prediction['task']): string {
+  return printable(task === 'sequence-classification' ? label : JSON.stringify(label));
+}
+
+function candidateRows(candidates: Candidate[], style: Style, limit: number, task: Prediction['task']): string {
   const shown = candidates.slice(0, limit);
   const max = Math.max(...shown.map((c) => c.probability), 0);
   return table(
     shown.map((c, i) => [
-      i === 0 ? style.bold(printable(c.label)) : printable(c.label),
+      i === 0 ? style.bold(candidateName(c.label, task)) : candidateName(c.label, task),
       percent(c.probability),
       style.bar(c.probability, max || 1, BAR_WIDTH),
       style.dim(`logit ${c.logit.toFixed(3)}`),
@@ -95,11 +103,11 @@ export function renderPrediction(p: Prediction, style: Style, limit = 10): strin
     default:
       out.push(style.bold(`Outputs (${p.task})`));
   }
-  out.push(p.candidates.length ? candidateRows(p.candidates, style, limit) : style.dim('  (no candidates: the model gave no scores for this input)'));
+  out.push(p.candidates.length ? candidateRows(p.candidates, style, limit, p.task) : style.dim('  (no candidates: the model gave no scores for this input)'));
   if (p.masks && p.masks.length > 1) {
     for (const m of p.masks.slice(1)) {
       out.push(style.bold(`Candidates for the mask at token ${m.tokenIndex} (${tokenLabel(p.encoded.tokens, m.tokenIndex)})`));
-      out.push(candidateRows(m.candidates, style, limit));
+      out.push(candidateRows(m.candidates, style, limit, p.task));
     }
   }
   if (p.encoded.truncation) out.push(style.yellow(p.encoded.truncation.message));
@@ -120,8 +128,10 @@ export function colouredText(r: ExplanationResult, style: Style): string {
   return out + r.text.slice(at);
 }
 
+/** The explained output; a token in quotes, so a leading space shows. */
 function targetName(r: ExplanationResult): string {
-  return r.target.contrastLabel ? `${r.target.label} − ${r.target.contrastLabel}` : r.target.label;
+  const name = (label: string) => (r.target.kind === 'class' ? label : JSON.stringify(label));
+  return r.target.contrastLabel ? `${name(r.target.label)} − ${name(r.target.contrastLabel)}` : name(r.target.label);
 }
 
 /** An explanation: prediction, the coloured text, a bar per word, faithfulness and convergence. */
@@ -130,12 +140,13 @@ export function renderExplanation(r: ExplanationResult, style: Style): string {
   const top = r.fullOutput.candidates;
   if (r.fullOutput.task === 'seq2seq' && r.fullOutput.generated) out.push(`${style.bold('Generated:')} ${r.fullOutput.generated.text}`);
   if (top.length) {
-    const others = top.slice(1, 3).map((c) => `${printable(c.label)} ${percent(c.probability)}`).join(', ');
-    out.push(`${style.bold('Prediction:')} ${style.bold(printable(top[0].label))} ${percent(top[0].probability)}${others ? style.dim(` (${others})`) : ''}`);
+    const task = r.fullOutput.task;
+    const others = top.slice(1, 3).map((c) => `${candidateName(c.label, task)} ${percent(c.probability)}`).join(', ');
+    out.push(`${style.bold('Prediction:')} ${style.bold(candidateName(top[0].label, task))} ${percent(top[0].probability)}${others ? style.dim(` (${others})`) : ''}`);
   }
   out.push(`${style.bold('Explains:')} ${printable(targetName(r))} ${style.dim(`— ${r.target.description}`)}`);
   const p = r.provenance;
-  out.push(style.dim(`Method: ${p.method}, ${r.evaluations} evaluations, budget ${p.budget}, seed ${p.seed}, removal ${p.removal}, per ${p.level}`));
+  out.push(style.dim(`Method: ${p.method}, ${r.evaluations} evaluations, budget ${p.budget}, seed ${p.seed}, removal ${p.removal}, per ${p.level}${p.punctuation === 'omit' ? ', punctuation left out' : ''}`));
   out.push('');
   out.push(`  ${colouredText(r, style).replace(/\n/g, '\n  ')}`);
   out.push('');

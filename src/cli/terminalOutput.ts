@@ -141,9 +141,40 @@ export function truncate(text: string, max: number): string {
   return chars.length <= max ? text : chars.slice(0, Math.max(1, max - 1)).join('') + '…';
 }
 
+/**
+ * Characters that act on a terminal instead of showing: the C0 controls (escape, carriage return, bell…)
+ * except line feed and tab, DEL, the C1 controls (U+009B is a one-character CSI), and the bidirectional
+ * embedding, override and isolate controls, which reorder what the rest of the line shows.
+ */
+const TERMINAL_CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * Text from outside (the input, labels from a model's config, file names) made safe to print: every
+ * terminal control becomes U+FFFD. One UTF-16 unit for one, so character offsets into the text still hold.
+ */
+export function terminalSafe(text: string): string {
+  return text.replace(TERMINAL_CONTROLS, '\ufffd');
+}
+
+/**
+ * A copy of a result with every string made terminal-safe (typed arrays are shared, not copied), for the
+ * text views: whatever a renderer prints of it cannot move the cursor, retitle the window or recolour.
+ */
+export function forTerminal<T>(value: T): T {
+  const visit = (v: unknown): unknown => {
+    if (typeof v === 'string') return terminalSafe(v);
+    if (v === null || typeof v !== 'object' || ArrayBuffer.isView(v)) return v;
+    if (Array.isArray(v)) return v.map(visit);
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v as Record<string, unknown>)) out[k] = visit(x);
+    return out;
+  };
+  return visit(value) as T;
+}
+
 /** Makes whitespace and control characters in a token visible, so a table cell stays on one line. */
 export function printable(text: string): string {
-  return text.replace(/\n/g, '⏎').replace(/\t/g, '⇥').replace(/[\u0000-\u001f\u007f]/g, '�');
+  return terminalSafe(text.replace(/\n/g, '⏎').replace(/\t/g, '⇥'));
 }
 
 /** Rows of cells laid out in columns; `right` lists the columns to right-align. */

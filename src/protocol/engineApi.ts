@@ -13,6 +13,11 @@ export type Variant = 'fp32' | 'quantized' | string;
 /** How a removed feature is taken out of the input. */
 export type RemovalStrategy = 'mask' | 'attention' | 'delete';
 export type Level = 'word' | 'token';
+/**
+ * What punctuation is in an explanation: 'feature' (default) — each mark (`,` `.` `!` `"` …) is a feature of
+ * its own; 'omit' — marks stay in the input, are never removed and get no value (as SHAP users often want).
+ */
+export type PunctuationMode = 'feature' | 'omit';
 export type MethodName =
   | 'exact-shapley'
   | 'kernel-shap'
@@ -141,14 +146,22 @@ export interface AttentionResult {
 
 /** What is explained: one scalar of the model output. */
 export interface TargetSpec {
-  /** Class label or index, vocabulary token, or output-token index (seq2seq); default: the predicted one. */
+  /**
+   * Classifiers: a class label or index. Token outputs: a token as predictions name it (` g`, `##ing`), a raw
+   * vocabulary piece (`▁g`), `id:N` or a number (the id), or a text of several tokens (a word: explained as
+   * the sum of their log-probabilities, teacher-forced). Default: the predicted one.
+   */
   target?: string | number;
-  /** Explain target − contrast (difference of their logits). */
+  /** Explain target − contrast (difference of their logits; single tokens only). */
   contrast?: string | number;
   /** For seq2seq: which generated token to explain. */
   outputIndex?: number;
-  /** For masked LMs with several masks: which mask (token index). */
+  /** For masked LMs with several masks: which mask, counted from 0 in the text. */
+  mask?: number;
+  /** For masked LMs with several masks: which mask, as a token index. */
   maskIndex?: number;
+  /** For causal LMs: the token position whose next token is explained (default: the last token). */
+  position?: number;
 }
 
 export interface ResolvedTarget {
@@ -158,7 +171,16 @@ export interface ResolvedTarget {
   contrastId?: number;
   contrastLabel?: string;
   description: string;
+  /** The [MASK]'s token index, the causal LM's read position when one was picked, the seq2seq output index. */
   position?: number;
+  /**
+   * A target of several tokens (a word the vocabulary splits): their ids in order (`id` is the first). Its
+   * value is the sum of their log-probabilities, each token read after the ones before it: appended to the
+   * text for a causal LM, fed to the decoder for seq2seq, at consecutive [MASK]s for a masked LM.
+   */
+  tokenIds?: number[];
+  /** How the target's name was read, when that needs saying: which token was chosen, what else it could mean. */
+  note?: string;
 }
 
 export interface ExplainParams extends TargetSpec {
@@ -168,6 +190,8 @@ export interface ExplainParams extends TargetSpec {
   seed?: number;
   level?: Level;
   removal?: RemovalStrategy;
+  /** Punctuation as features of their own (default) or left out of the explanation. */
+  punctuation?: PunctuationMode;
   /** Occlusion window size (occlusion-window). */
   window?: number;
   /** Rollout/flow: layer to roll up to (default: last). */
@@ -213,6 +237,8 @@ export interface Provenance {
   seed: number;
   removal: RemovalStrategy;
   level: Level;
+  /** 'omit' when punctuation was left out of the features. */
+  punctuation?: PunctuationMode;
   version: string;
   createdAt: string;
 }
@@ -465,6 +491,11 @@ export interface DatasetParams {
   /** Listed least confident and misclassified examples, at most (default 20 and 100). */
   listSize?: number;
   maxMisclassified?: number;
+  /**
+   * Send the result so far (a DatasetResult marked `partial`) with the progress events, a few times a
+   * second: a caller interrupted half way still has valid numbers for the examples read.
+   */
+  partialResults?: boolean;
 }
 
 export interface DatasetExample {
@@ -509,6 +540,8 @@ export interface DatasetResult {
   examplesPerSecond: number;
   method: MethodName | 'none';
   evaluations: number;
+  /** Present when the run stopped before the end of the file: the figures cover the examples read so far. */
+  partial?: { reason: string; fractionRead: number };
 }
 
 /* ------------------------------------------------------------------------------------------------ */

@@ -22,6 +22,7 @@ import type {
   MethodName,
   ModelCard,
   Prediction,
+  PunctuationMode,
   RemovalStrategy,
   RobustnessResult,
 } from './engineApi';
@@ -37,6 +38,8 @@ export interface RunSettings {
   method: MethodName;
   budget: number;
   level: Level;
+  /** Punctuation as features of their own, or left out (absent: as features). */
+  punctuation?: PunctuationMode;
   removal: RemovalStrategy | 'auto';
   /** Class label/index or token to explain; empty = the predicted one. */
   target?: string | number;

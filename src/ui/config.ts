@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { Level, MethodName, RemovalStrategy } from '../protocol/engineApi';
+import type { Level, MethodName, PunctuationMode, RemovalStrategy } from '../protocol/engineApi';
 import { Settings } from './ids';
 
 /** The removal setting: `auto` lets the engine pick what suits the model family. */
@@ -13,6 +13,7 @@ export interface LensConfig {
   method: MethodName;
   budget: number;
   level: Level;
+  punctuation: PunctuationMode;
   removal: RemovalSetting;
   executionProviders: string[];
   /** 0 = let the runtime decide. */
@@ -28,6 +29,7 @@ export const DEFAULT_CONFIG: LensConfig = {
   method: 'partition-shap',
   budget: 500,
   level: 'word',
+  punctuation: 'feature',
   removal: 'auto',
   executionProviders: ['cpu'],
   threads: 0,
@@ -51,6 +53,7 @@ export function readConfig(scope?: vscode.ConfigurationScope): LensConfig {
     method: pick('method', Settings.method, isString),
     budget: pick('budget', Settings.budget, isPositive),
     level: pick('level', Settings.level, (v) => v === 'word' || v === 'token'),
+    punctuation: pick('punctuation', Settings.punctuation, (v) => v === 'feature' || v === 'omit'),
     removal: pick('removal', Settings.removal, (v) => v === 'auto' || v === 'mask' || v === 'attention' || v === 'delete'),
     executionProviders: pick('executionProviders', Settings.executionProviders, (v) => Array.isArray(v) && v.length > 0 && v.every(isString)),
     threads: pick('threads', Settings.threads, (v) => typeof v === 'number' && v >= 0),

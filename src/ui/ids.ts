@@ -43,6 +43,7 @@ export const Settings = {
   method: 'method',
   budget: 'budget',
   level: 'level',
+  punctuation: 'punctuation',
   removal: 'removal',
   executionProviders: 'executionProviders',
   threads: 'threads',

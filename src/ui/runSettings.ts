@@ -20,7 +20,7 @@ export class RunSettingsState implements vscode.Disposable {
 
   get current(): RunSettings {
     const c = readConfig();
-    return { method: c.method, budget: c.budget, level: c.level, removal: c.removal, ...this.overrides };
+    return { method: c.method, budget: c.budget, level: c.level, punctuation: c.punctuation, removal: c.removal, ...this.overrides };
   }
 
   update(patch: Partial<RunSettings>): RunSettings {

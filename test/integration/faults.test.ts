@@ -2,9 +2,11 @@
  * Hostile input and engine faults, as a user would meet them in VS Code: markup in the selected text,
  * in a model's class labels and in its folder name shows as text in the panel, the sidebar, the hover
  * and the status bar, and nothing in the views is markup they did not build; an engine killed in the
- * middle of an explanation gives one clear message, and the next explanation works.
+ * middle of an explanation gives one clear message, and the next explanation works; an export never
+ * overwrites a file of the model.
  */
 import * as assert from 'node:assert/strict';
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -154,5 +156,50 @@ suite('Faults in the UI', function () {
     await vscode.commands.executeCommand(Commands.explainSelection);
     const next = await waitFor('the next explanation', () => (api.lastExplanation?.text === SENTENCE ? api.lastExplanation : undefined));
     assert.ok(next.features.length > 0);
+  });
+});
+
+const sha = (file: string) => crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+
+suite('Faults in exports', function () {
+  this.timeout(120000);
+  let api: LensApi;
+  let extensionPath: string;
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-lens-faults-'));
+
+  suiteSetup(async () => {
+    ({ api, extensionPath } = await activateLens());
+  });
+
+  suiteTeardown(async () => {
+    await vscode.commands.executeCommand(Commands.useDemoModel);
+    fs.rmSync(scratch, { recursive: true, force: true });
+  });
+
+  test('Export Explanation never overwrites a file of the model, even when the file is chosen for it', async () => {
+    // A copy of the demo model, so a failing guard could only damage the copy.
+    const model = path.join(scratch, 'model-to-keep');
+    fs.cpSync(path.join(extensionPath, 'models', 'demo-sentiment'), model, { recursive: true });
+    const card = await vscode.commands.executeCommand<ModelCard | undefined>(Commands.openModel, model);
+    assert.ok(card, 'the copy opens');
+    await editorWith(SENTENCE);
+    const before = api.lastExplanation;
+    await vscode.commands.executeCommand(Commands.explainSelection);
+    await waitFor('an explanation of the copy', () => (api.lastExplanation !== before && api.lastExplanation?.provenance.modelPath === card.path ? api.lastExplanation : undefined));
+
+    const kept = [path.join(model, 'onnx', 'model.onnx'), path.join(model, 'tokenizer.json'), path.join(model, 'config.json')];
+    const hashes = kept.map(sha);
+    for (const file of kept) {
+      for (const format of ['html', 'json'] as const) {
+        const saved = await vscode.commands.executeCommand<vscode.Uri | undefined>(Commands.exportExplanation, format, vscode.Uri.file(file));
+        assert.equal(saved, undefined, `${format} export onto ${path.basename(file)} is refused`);
+      }
+    }
+    assert.deepEqual(kept.map(sha), hashes, 'the model files are unchanged');
+    // Any other file is fine.
+    const report = path.join(scratch, 'report.html');
+    const saved = await vscode.commands.executeCommand<vscode.Uri | undefined>(Commands.exportExplanation, 'html', vscode.Uri.file(report));
+    assert.equal(saved?.fsPath, report);
+    assert.match(fs.readFileSync(report, 'utf8'), /^<!DOCTYPE html>/i);
   });
 });

@@ -4,14 +4,15 @@ import type {
   FeatureValue,
   Level,
   MethodName,
+  PunctuationMode,
   RemovalStrategy,
 } from '../../protocol/engineApi';
 import { BadInputError } from '../process/engineErrors';
 import type { RequestContext } from '../process/requestContext';
 import type { LoadedModel, PreparedInput } from '../model/loadedModel';
-import { applyRemoval } from '../run/inputVariants';
-import { scalarExtractor } from '../run/outputReaders';
 import { predictPrepared, resolveTarget } from '../run/predict';
+import { targetReading } from '../run/targetReading';
+import { isPunctuationWord } from '../text/wordGrouping';
 import { attentionFlow } from './attentionFlow';
 import { attentionRollout } from './attentionRollout';
 import type { Estimate, ValueFunction } from './estimate';
@@ -50,17 +51,20 @@ export function defaultRemoval(model: LoadedModel): RemovalStrategy {
   return 'delete';
 }
 
-function featuresOf(input: PreparedInput, level: Level, lockedTokens: Set<number>): Feature[] {
+function featuresOf(input: PreparedInput, level: Level, lockedTokens: Set<number>, punctuation: PunctuationMode = 'feature'): Feature[] {
   const { encoding } = input;
+  // Left-out punctuation stays in every input row: its tokens are never removed.
+  const kept = (text: string) => punctuation === 'feature' || !isPunctuationWord(text);
   if (level === 'token') {
     return encoding.tokens
       .map((t, i) => ({ t, i }))
       .filter(({ t, i }) => !t.special && !lockedTokens.has(i))
-      .map(({ t, i }) => ({ text: input.text.slice(t.start, t.end) || t.text, start: t.start, end: t.end, tokenIndices: [i] }));
+      .map(({ t, i }) => ({ text: input.text.slice(t.start, t.end) || t.text, start: t.start, end: t.end, tokenIndices: [i] }))
+      .filter((f) => kept(f.text));
   }
   return encoding.words
     .map((w) => ({ ...w, tokenIndices: w.tokenIndices.filter((i) => !lockedTokens.has(i)) }))
-    .filter((w) => w.tokenIndices.length > 0)
+    .filter((w) => w.tokenIndices.length > 0 && kept(w.text))
     .map((w) => ({ text: w.text, start: w.start, end: w.end, tokenIndices: w.tokenIndices }));
 }
 
@@ -81,31 +85,36 @@ export async function explainText(model: LoadedModel, params: ExplainParams, ctx
   }
   const input = await model.prepare(params.text);
   const prediction = await predictPrepared(model, input, 10, params);
-  const target = resolveTarget(model, input, prediction, params);
+  const target = resolveTarget(model, input, prediction, params, { severalTokens: true });
   const notes: string[] = [];
   if (input.encoding.truncation) notes.push(input.truncationMessage ?? '');
+  if (target.note) notes.push(target.note);
 
-  const locked = new Set<number>();
-  if (target.kind === 'masked-token' && target.position !== undefined) locked.add(target.position);
-  const features = featuresOf(input, level, locked);
+  // What the target is read from: the [MASK]s and tokens it needs are locked, never removed.
+  const reading = targetReading(model, input, target);
+  const locked = reading.locked;
+  const punctuation: PunctuationMode = params.punctuation === 'omit' ? 'omit' : 'feature';
+  const features = featuresOf(input, level, locked, punctuation);
   if (features.length === 0) {
-    throw new BadInputError('There is nothing to explain: the text has no words besides the special tokens. Select a longer passage.');
+    throw new BadInputError(
+      punctuation === 'omit' && featuresOf(input, level, locked).length > 0
+        ? 'There is nothing to explain: the text is only punctuation, and punctuation is left out. Explain it with punctuation as features, or select some words.'
+        : 'There is nothing to explain: the text has no words besides the special tokens. Select a longer passage.',
+    );
   }
 
-  const spec = input.readSpec(target);
-  const extractor = scalarExtractor(spec, target.id, target.contrastId);
-  const evaluator = model.evaluatorFor(input);
-  const base = input.baseInput(locked);
+  const { extractor, evaluator } = reading;
+  const tokenCount = input.encoding.ids.length;
 
   let evaluations = 0;
   const progressTotal = params.budget ?? DEFAULT_BUDGET[method];
   const f: ValueFunction = async (coalitions) => {
     const rows = coalitions.map((c) => {
-      const keep = new Uint8Array(base.ids.length).fill(1);
+      const keep = new Uint8Array(tokenCount).fill(1);
       features.forEach((feature, j) => {
         if (c[j] === 0) for (const t of feature.tokenIndices) keep[t] = 0;
       });
-      return applyRemoval(base, keep, removal);
+      return reading.row(keep, removal);
     });
     const r = await evaluator.evaluate(rows, extractor, {
       isCancelled: ctx.isCancelled,
@@ -217,6 +226,7 @@ export async function explainText(model: LoadedModel, params: ExplainParams, ctx
       seed,
       removal,
       level,
+      ...(punctuation === 'omit' ? { punctuation } : {}),
       version: ENGINE_VERSION,
       createdAt: new Date().toISOString(),
     },

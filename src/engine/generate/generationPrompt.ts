@@ -2,8 +2,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Template } from '@huggingface/jinja';
 import type { TokenView, WordView } from '../../protocol/engineApi';
-import { type LoadedModel, MAX_TEXT_CHARS } from '../model/loadedModel';
+import type { LoadedModel } from '../model/loadedModel';
 import { BadInputError } from '../process/engineErrors';
+import { MAX_TOKENIZED_CHARS } from '../text/longText';
 import type { Encoding } from '../text/tokenizer';
 
 /** A prompt ready to be continued: what the model is fed, and which of its tokens the user wrote. */
@@ -82,9 +83,9 @@ export function preparePrompt(model: LoadedModel, prompt: string, chat = false):
   if (typeof prompt !== 'string' || prompt.trim().length === 0) {
     throw new BadInputError('The prompt is empty. Select or type the text the model should continue.');
   }
-  if (prompt.length > MAX_TEXT_CHARS) {
+  if (prompt.length > MAX_TOKENIZED_CHARS) {
     throw new BadInputError(
-      `The prompt has ${prompt.length.toLocaleString('en-US')} characters; ONNX Lens takes at most ${MAX_TEXT_CHARS.toLocaleString('en-US')}. Select a shorter passage.`,
+      `The prompt has ${prompt.length.toLocaleString('en-US')} characters; ONNX Lens reads at most ${MAX_TOKENIZED_CHARS.toLocaleString('en-US')}, and the model's context window is far shorter. Select a shorter passage.`,
     );
   }
   const notes: string[] = [];

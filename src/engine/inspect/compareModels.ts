@@ -189,6 +189,9 @@ export async function compareOpen(a: LoadedModel, b: LoadedModel, params: Compar
     const t2 = Date.now();
     result.a.explainMs = t1 - t0;
     result.b.explainMs = t2 - t1;
+    if (eb.target.tokenIds && !ea.target.tokenIds) {
+      notes.push(`The second model's vocabulary spells "${eb.target.label}" as ${eb.target.tokenIds.length} tokens: its attributions explain their summed log-probability, not one token's logit.`);
+    }
     const words = matchWordsByOffsets(ea, eb);
     const va = words.map((w) => w.a);
     const vb = words.map((w) => w.b);

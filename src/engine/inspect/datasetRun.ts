@@ -195,6 +195,53 @@ export async function datasetRun(model: LoadedModel, params: DatasetParams, ctx:
     explained += toExplain.length;
   };
 
+  /** The result over the examples counted so far; `partial` when the file has not been read to its end. */
+  const resultSoFar = (partial?: DatasetResult['partial']): DatasetResult => {
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    let words: Record<string, DatasetWord[]> | undefined;
+    if (method !== 'none') {
+      words = {};
+      for (const [cls, table] of wordStats) {
+        // Words seen once say little about a whole file; prefer words seen at least twice when there are enough.
+        const all = [...table.entries()].map(([word, s]) => ({ word, meanAbs: s.abs / s.count, mean: s.sum / s.count, count: s.count }));
+        const repeated = all.filter((w) => w.count >= 2);
+        const pool = repeated.length >= WORDS_PER_CLASS ? repeated : all;
+        words[cls] = pool.sort((a, b) => b.meanAbs - a.meanAbs || b.count - a.count || (a.word < b.word ? -1 : 1)).slice(0, WORDS_PER_CLASS);
+      }
+    }
+    const listedSkips = [...skipped];
+    if (skippedTotal > skipped.length) listedSkips.push({ line: 0, reason: `${skippedTotal - skipped.length} more lines skipped` });
+    return {
+      path: params.path,
+      format,
+      examples,
+      skipped: listedSkips,
+      labelled,
+      accuracy: labelled > 0 ? correct / labelled : undefined,
+      correct: labelled > 0 ? correct : undefined,
+      labels: classes,
+      confusion: labelled > 0 ? confusion?.map((row) => [...row]) : undefined,
+      unknownLabels: Object.keys(unknownLabels).length ? { ...unknownLabels } : undefined,
+      predictedCounts: { ...predictedCounts },
+      words,
+      explained,
+      leastConfident: [...leastConfident],
+      misclassified: [...misclassified],
+      misclassifiedTotal,
+      seconds,
+      examplesPerSecond: examples / Math.max(seconds, 1e-9),
+      method,
+      evaluations,
+      ...(partial ? { partial } : {}),
+    };
+  };
+  const fractionRead = () => (counter.size > 0 ? Math.min(1, counter.bytesRead / counter.size) : 0);
+  const partialSoFar = (): DatasetResult =>
+    resultSoFar({
+      reason: `Stopped after ${examples.toLocaleString('en-US')} examples (about ${Math.floor(fractionRead() * 100)}% of the file read); every figure covers those examples only.`,
+      fractionRead: fractionRead(),
+    });
+
   let batch: Pending[] = [];
   let lastProgress = 0;
   for await (const rec of readDataset(params.path, { format, textColumn: params.textColumn, labelColumn: params.labelColumn, header: params.header }, counter)) {
@@ -226,48 +273,18 @@ export async function datasetRun(model: LoadedModel, params: DatasetParams, ctx:
       const now = Date.now();
       if (now - lastProgress > 200) {
         lastProgress = now;
-        ctx.progress({ done: counter.bytesRead, total: Math.max(counter.size, counter.bytesRead), message: `${examples.toLocaleString('en-US')} examples` });
+        ctx.progress({
+          done: counter.bytesRead,
+          total: Math.max(counter.size, counter.bytesRead),
+          message: `${examples.toLocaleString('en-US')} examples`,
+          ...(params.partialResults ? { partial: partialSoFar() } : {}),
+        });
       }
     }
   }
   await processBatch(batch);
   ctx.progress({ done: counter.size, total: counter.size, message: `${examples.toLocaleString('en-US')} examples` });
-
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  let words: Record<string, DatasetWord[]> | undefined;
-  if (method !== 'none') {
-    words = {};
-    for (const [cls, table] of wordStats) {
-      // Words seen once say little about a whole file; prefer words seen at least twice when there are enough.
-      const all = [...table.entries()].map(([word, s]) => ({ word, meanAbs: s.abs / s.count, mean: s.sum / s.count, count: s.count }));
-      const repeated = all.filter((w) => w.count >= 2);
-      const pool = repeated.length >= WORDS_PER_CLASS ? repeated : all;
-      words[cls] = pool.sort((a, b) => b.meanAbs - a.meanAbs || b.count - a.count || (a.word < b.word ? -1 : 1)).slice(0, WORDS_PER_CLASS);
-    }
-  }
-  if (skippedTotal > skipped.length) skipped.push({ line: 0, reason: `${skippedTotal - skipped.length} more lines skipped` });
-  return {
-    path: params.path,
-    format,
-    examples,
-    skipped,
-    labelled,
-    accuracy: labelled > 0 ? correct / labelled : undefined,
-    correct: labelled > 0 ? correct : undefined,
-    labels: classes,
-    confusion: labelled > 0 ? confusion : undefined,
-    unknownLabels: Object.keys(unknownLabels).length ? unknownLabels : undefined,
-    predictedCounts,
-    words,
-    explained,
-    leastConfident,
-    misclassified,
-    misclassifiedTotal,
-    seconds,
-    examplesPerSecond: examples / Math.max(seconds, 1e-9),
-    method,
-    evaluations,
-  };
+  return resultSoFar();
 }
 
 function csvCell(v: unknown): string {

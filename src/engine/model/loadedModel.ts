@@ -13,6 +13,7 @@ import { BadInputError } from '../process/engineErrors';
 import { BatchedEvaluator, BatchOutputs, PaddedBatch } from '../run/batchedEvaluator';
 import type { BaseInput } from '../run/inputVariants';
 import type { ReadSpec } from '../run/outputReaders';
+import { encodeLongText, MAX_TOKENIZED_CHARS } from '../text/longText';
 import type { Encoding, Tokenizer } from '../text/tokenizer';
 import { checkTokenizerFits, inspectModel, ModelCard as InspectedCard } from './modelCard';
 import { ModelError } from './modelError';
@@ -21,8 +22,6 @@ import { findModelFiles, GraphRole, loadGraphFile, loadModelTokenizer, ModelFile
 import { ModelSession, TensorData } from './modelSession';
 import { dataTypeName } from './onnxProto';
 
-/** Longest text accepted, in UTF-16 units: past this, tokenizing alone would stall the engine. */
-export const MAX_TEXT_CHARS = 20_000;
 /** Most tokens a T5 output may have when the engine generates it. */
 const MAX_GENERATED_TOKENS = 32;
 /** Memory allowed for one batch's logits (bytes), so [batch, seq, vocab] outputs stay bounded. */
@@ -138,12 +137,13 @@ export class LoadedModel {
     if (typeof text !== 'string' || text.trim().length === 0) {
       throw new BadInputError('The text is empty. Select some text (a word or more) and try again.');
     }
-    if (text.length > MAX_TEXT_CHARS) {
+    // A long text is cut to what the model reads, tokenizing no more of it than that needs.
+    const encoding = encodeLongText(this.tokenizer, text, this.maxTokens);
+    if (!encoding) {
       throw new BadInputError(
-        `The text has ${text.length.toLocaleString('en-US')} characters; ONNX Lens takes at most ${MAX_TEXT_CHARS.toLocaleString('en-US')} (and the model reads at most ${this.maxTokens} tokens). Select a shorter passage.`,
+        `The text has ${text.length.toLocaleString('en-US')} characters and its first ${MAX_TOKENIZED_CHARS.toLocaleString('en-US')} hold no break between words to cut at (the model reads at most ${this.maxTokens} tokens). Select a shorter passage.`,
       );
     }
-    const encoding = this.tokenizer.encode(text, { maxLength: this.maxTokens });
     return this.finishPrepare(text, encoding);
   }
 
@@ -179,7 +179,9 @@ export class LoadedModel {
   private async finishPrepare(text: string, encoding: Encoding): Promise<PreparedInput> {
     const tr = encoding.truncation;
     const truncationMessage = tr
-      ? `The text is longer than the model's limit of ${tr.maxTokens} tokens: the last ${tr.droppedTokens} tokens (${tr.droppedChars} characters) were cut and are not part of the analysis.`
+      ? tr.droppedTokensAtLeast
+        ? `The text is longer than the model's limit of ${tr.maxTokens} tokens: only its first ${tr.keptChars.toLocaleString('en-US')} characters are analysed; the last ${tr.droppedChars.toLocaleString('en-US')} characters (at least ${tr.droppedTokens.toLocaleString('en-US')} tokens) were cut.`
+        : `The text is longer than the model's limit of ${tr.maxTokens} tokens: the last ${tr.droppedTokens} tokens (${tr.droppedChars} characters) were cut and are not part of the analysis.`
       : undefined;
     const encoded: EncodedText = {
       text,

@@ -11,6 +11,8 @@ export interface InputRow {
    * callers can find the row position of a token they read outputs at (the [MASK], the last token).
    */
   positionOf: number[];
+  /** Where a target of several tokens is read in this row, one position per token (see targetReading). */
+  readAt?: number[];
 }
 
 /** What perturbing needs to know about the original input. */
@@ -78,6 +80,12 @@ export function applyRemoval(base: BaseInput, keep: Uint8Array, removal: Removal
     attention.push(1);
   }
   return { ids, typeIds, attention, positionOf };
+}
+
+/** The first `length` tokens of an input (a causal LM read at an earlier position never sees the rest). */
+export function truncateBase(base: BaseInput, length: number): BaseInput {
+  if (length >= base.ids.length) return base;
+  return { ...base, ids: base.ids.slice(0, length), typeIds: base.typeIds.slice(0, length), locked: base.locked.slice(0, length) };
 }
 
 /** A key that is equal for rows the model would see identically (so each runs once). */

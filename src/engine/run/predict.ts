@@ -1,7 +1,8 @@
 import type { Candidate, Prediction, ResolvedTarget, TargetSpec } from '../../protocol/engineApi';
 import type { LoadedModel, PreparedInput } from '../model/loadedModel';
 import { BadInputError } from '../process/engineErrors';
-import { applyRemoval } from './inputVariants';
+import { tokenNames } from '../text/tokenNames';
+import { applyRemoval, truncateBase } from './inputVariants';
 import { logitsExtractor, topCandidates } from './outputReaders';
 
 /** Positions of [MASK] tokens in the input. */
@@ -11,18 +12,51 @@ export function maskPositions(model: LoadedModel, input: PreparedInput): number[
   return input.encoding.ids.flatMap((id, i) => (id === mask ? [i] : []));
 }
 
-async function logitsAt(model: LoadedModel, input: PreparedInput, spec: Parameters<typeof logitsExtractor>[0]): Promise<Float32Array> {
-  const base = input.baseInput(new Set());
+/**
+ * The [MASK] a spec picks: `mask` counts the masks of the text (0 = the first), `maskIndex` is a token
+ * index; default the first. Throws BadInputError naming the masks there are when the one asked for is not.
+ */
+export function chosenMask(masks: readonly number[], spec: TargetSpec): number {
+  const list = `the text has ${masks.length} [MASK]${masks.length === 1 ? '' : 's'}${masks.length ? ` (at tokens ${masks.join(', ')})` : ''}`;
+  if (spec.mask !== undefined) {
+    if (!Number.isInteger(spec.mask) || spec.mask < 0 || spec.mask >= masks.length) {
+      throw new BadInputError(`Mask ${spec.mask} does not exist: ${list}; masks are counted from 0.`);
+    }
+    return masks[spec.mask];
+  }
+  if (spec.maskIndex !== undefined) {
+    if (!masks.includes(spec.maskIndex)) throw new BadInputError(`Token ${spec.maskIndex} is not a [MASK]: ${list}.`);
+    return spec.maskIndex;
+  }
+  return masks[0];
+}
+
+/**
+ * The token position a causal LM's prediction is read at: `spec.position` (the next token after that
+ * token), else the last token. Throws BadInputError for a position outside the text.
+ */
+export function chosenPosition(input: PreparedInput, spec: TargetSpec): number {
+  const n = input.encoding.ids.length;
+  if (spec.position === undefined) return n - 1;
+  if (!Number.isInteger(spec.position) || spec.position < 0 || spec.position >= n) {
+    throw new BadInputError(`Position ${spec.position} does not exist: the text has ${n} tokens (positions 0–${n - 1}).`);
+  }
+  return spec.position;
+}
+
+async function logitsAt(model: LoadedModel, input: PreparedInput, spec: Parameters<typeof logitsExtractor>[0], length?: number): Promise<Float32Array> {
+  const base = truncateBase(input.baseInput(new Set()), length ?? input.encoding.ids.length);
   const row = applyRemoval(base, new Uint8Array(base.ids.length).fill(1), 'mask');
   const r = await model.evaluatorFor(input).evaluate([row], logitsExtractor(spec));
   return r.values[0];
 }
 
 function tokenLabel(model: LoadedModel) {
-  return (id: number) => model.tokenizer.displayToken(id);
+  const names = tokenNames(model.tokenizer);
+  return (id: number) => names.name(id);
 }
 
-/** What the model predicts for a prepared input. */
+/** What the model predicts for a prepared input (at the mask or position the spec picks). */
 export async function predictPrepared(model: LoadedModel, input: PreparedInput, topK = 10, spec: TargetSpec = {}): Promise<Prediction> {
   const task = model.card.task;
   switch (task) {
@@ -40,16 +74,18 @@ export async function predictPrepared(model: LoadedModel, input: PreparedInput, 
           `This is a fill-mask model and the text has no ${maskText}. Write ${maskText} where a word should be predicted, e.g. "the movie was ${maskText}."`,
         );
       }
+      const chosenAt = chosenMask(positions, spec);
       const masks: { tokenIndex: number; candidates: Candidate[] }[] = [];
       for (const p of positions) {
         const logits = await logitsAt(model, input, { task, maskTokenIndex: p });
         masks.push({ tokenIndex: p, candidates: topCandidates(logits, topK, tokenLabel(model)) });
       }
-      const chosen = masks.find((m) => m.tokenIndex === spec.maskIndex) ?? masks[0];
+      const chosen = masks.find((m) => m.tokenIndex === chosenAt) ?? masks[0];
       return { task, candidates: chosen.candidates, masks, encoded: input.encoded };
     }
     case 'causal-lm': {
-      const logits = await logitsAt(model, input, { task });
+      // Causal attention: the prediction after token P depends on tokens 0…P only.
+      const logits = await logitsAt(model, input, { task }, chosenPosition(input, spec) + 1);
       return { task, candidates: topCandidates(logits, topK, tokenLabel(model)), encoded: input.encoded };
     }
     case 'seq2seq': {
@@ -70,62 +106,133 @@ export async function predictPrepared(model: LoadedModel, input: PreparedInput, 
   }
 }
 
-/** A class label or index, or a token, named by the user → its id. */
-function resolveName(model: LoadedModel, name: string | number, what: 'target' | 'contrast'): { id: number; label: string } {
-  const task = model.card.task;
-  if (task === 'sequence-classification') {
-    const labels = model.card.labels ?? [];
-    const n = labels.length;
-    const byLabel = typeof name === 'string' ? labels.findIndex((l) => l.toLowerCase() === name.toLowerCase()) : -1;
-    const asIndex = typeof name === 'number' ? name : /^\d+$/.test(name) ? Number(name) : -1;
-    const id = byLabel >= 0 ? byLabel : asIndex;
-    if (id < 0 || id >= n || !Number.isInteger(id)) {
-      throw new BadInputError(
-        `The ${what} class "${name}" does not exist: this model has ${n} classes (${labels.map((l, i) => `${i} ${l}`).join(', ')}). Name one of them.`,
-      );
-    }
-    return { id, label: labels[id] };
-  }
-  const tok = model.tokenizer;
-  if (typeof name === 'number') {
-    if (!Number.isInteger(name) || name < 0 || name >= model.card.vocabSize.value) {
-      throw new BadInputError(`Token id ${name} is outside the vocabulary (0–${model.card.vocabSize.value - 1}).`);
-    }
-    return { id: name, label: tok.displayToken(name) };
-  }
-  const direct = tok.tokenToId(name);
-  if (direct !== undefined) return { id: direct, label: tok.displayToken(direct) };
-  // Users type words; byte-level vocabularies store a leading space inside the token.
-  for (const candidate of [` ${name}`, name]) {
-    const ids = tok.encode(candidate, { addSpecialTokens: false }).ids;
-    if (ids.length === 1) return { id: ids[0], label: tok.displayToken(ids[0]) };
-  }
-  const pieces = tok.encode(name, { addSpecialTokens: false }).tokens.map((t) => t.text);
-  throw new BadInputError(
-    `The ${what} token "${name}" is not in the vocabulary${pieces.length > 1 ? ` (it splits into ${pieces.map((p) => `"${p}"`).join(' ')})` : ''}. Name a single token of the vocabulary.`,
-  );
+/** What a name given as a target or contrast stands for: one token or several, and how it was read. */
+interface NamedOutput {
+  ids: number[];
+  /** The name shown: a class label, a token's name, or the text of several tokens. */
+  label: string;
+  /** How the name was read, when the user should hear it. */
+  note?: string;
 }
 
-/** Turns the caller's target spec into the output being explained (default: the prediction). */
-export function resolveTarget(model: LoadedModel, input: PreparedInput, prediction: Prediction, spec: TargetSpec): ResolvedTarget {
+const quoted = (s: string) => JSON.stringify(s);
+
+/** A class label or index → its class. */
+function resolveClass(model: LoadedModel, name: string | number, what: 'target' | 'contrast'): NamedOutput {
+  const labels = model.card.labels ?? [];
+  const n = labels.length;
+  const byLabel = typeof name === 'string' ? labels.findIndex((l) => l.toLowerCase() === name.toLowerCase()) : -1;
+  const asIndex = typeof name === 'number' ? name : /^\d+$/.test(name) ? Number(name) : -1;
+  const id = byLabel >= 0 ? byLabel : asIndex;
+  if (id < 0 || id >= n || !Number.isInteger(id)) {
+    throw new BadInputError(
+      `The ${what} class "${name}" does not exist: this model has ${n} classes (${labels.map((l, i) => `${i} ${l}`).join(', ')}). Name one of them.`,
+    );
+  }
+  return { ids: [id], label: labels[id] };
+}
+
+/**
+ * A token named by the user → its id: a name as predictions show it (` g`, `##ing`), a raw vocabulary
+ * piece (`▁g`, `Ġg`), `id:N` or a number; anything else is read as text, which may be several tokens
+ * (a word). The note says which token was chosen when the name was not exactly its name, and which
+ * other token the same letters could have meant (the word after a space, a word-initial piece).
+ */
+function resolveTokens(model: LoadedModel, name: string | number, what: 'target' | 'contrast'): NamedOutput {
+  const tok = model.tokenizer;
+  const names = tokenNames(tok);
+  const vocab = model.card.vocabSize.value > 0 ? model.card.vocabSize.value : tok.vocabSize;
+  if (typeof name === 'number') {
+    if (!Number.isInteger(name) || name < 0 || name >= vocab) throw new BadInputError(`Token id ${name} is outside the vocabulary (0–${vocab - 1}).`);
+    return { ids: [name], label: names.name(name) };
+  }
+  if (/^id:\d+$/.test(name) && names.lookup(name) === undefined) throw new BadInputError(`Token ${name} is outside the vocabulary (id:0–id:${vocab - 1}).`);
+  const id = names.lookup(name);
+  if (id !== undefined) {
+    const label = names.name(id);
+    const notes: string[] = [];
+    if (label !== name) notes.push(`The ${what} ${quoted(name)} is the token ${quoted(label)} (id ${id}).`);
+    for (const other of otherReadings(label, tok.kind)) {
+      const otherId = names.lookup(other);
+      if (otherId !== undefined && otherId !== id) {
+        notes.push(`${quoted(label)} (id ${id}) is explained; ${quoted(other)} (id ${otherId}) is another token — name it to explain that one.`);
+      }
+    }
+    return { ids: [id], label, note: notes.join(' ') || undefined };
+  }
+  const ids = tok.encode(name, { addSpecialTokens: false }).ids;
+  const unknown = tok.special.unk;
+  if (ids.length === 0 || (unknown !== undefined && ids.includes(unknown))) {
+    const pieces = ids.map((i) => quoted(names.name(i))).join(' ');
+    throw new BadInputError(
+      `The ${what} token ${quoted(name)} is not in the vocabulary${ids.length ? ` (as text it is ${pieces})` : ''}. Name a token as predictions show it, a vocabulary piece, or id:N.`,
+    );
+  }
+  const labels = ids.map((i) => names.name(i));
+  if (ids.length === 1) {
+    return { ids, label: labels[0], note: `${quoted(name)} is not a token name; as text it is the token ${quoted(labels[0])} (id ${ids[0]}), which is explained.` };
+  }
+  return { ids, label: name, note: `${quoted(name)} is ${ids.length} tokens: ${labels.map(quoted).join(' ')} (ids ${ids.join(', ')}).` };
+}
+
+/** The same letters as another token: after a space (byte-level BPE, SentencePiece), or word-initial vs continuing (WordPiece). */
+function otherReadings(label: string, kind: string): string[] {
+  if (kind === 'wordpiece') return label.startsWith('##') ? [label.slice(2)] : [`##${label}`];
+  return label.startsWith(' ') ? [label.slice(1)] : [` ${label}`];
+}
+
+function resolveName(model: LoadedModel, name: string | number, what: 'target' | 'contrast'): NamedOutput {
+  return model.card.task === 'sequence-classification' ? resolveClass(model, name, what) : resolveTokens(model, name, what);
+}
+
+/**
+ * Turns the caller's target spec into the output being explained (default: the prediction). A target of
+ * several tokens (a word the vocabulary splits) is allowed where `severalTokens` says the caller can read
+ * it (explanations): its value is the sum of the tokens' log-probabilities, teacher-forced.
+ */
+export function resolveTarget(model: LoadedModel, input: PreparedInput, prediction: Prediction, spec: TargetSpec, options: { severalTokens?: boolean } = {}): ResolvedTarget {
   const task = model.card.task;
   const top = prediction.candidates[0];
-  const chosen = spec.target !== undefined && spec.target !== '' ? resolveName(model, spec.target, 'target') : { id: top.id, label: top.label };
+  const named = spec.target !== undefined && spec.target !== '' ? resolveName(model, spec.target, 'target') : undefined;
+  const chosen: NamedOutput = named ?? { ids: [top.id], label: top.label };
   const contrast = spec.contrast !== undefined && spec.contrast !== '' ? resolveName(model, spec.contrast, 'contrast') : undefined;
-  if (contrast && contrast.id === chosen.id) {
+  const several = chosen.ids.length > 1;
+  if (several && !options.severalTokens) {
+    throw new BadInputError(`The target ${quoted(String(spec.target))} is ${chosen.ids.length} tokens; this analysis measures one token. Name a single token (${chosen.note ?? ''}) or explain it instead.`);
+  }
+  if (contrast && (several || contrast.ids.length > 1)) {
+    throw new BadInputError(
+      `A contrast compares the logits of two single tokens, and ${several ? `the target ${quoted(chosen.label)}` : `the contrast ${quoted(contrast.label)}`} is several tokens (${(several ? chosen : contrast).note ?? ''}). Drop the contrast, or name single tokens.`,
+    );
+  }
+  if (contrast && contrast.ids[0] === chosen.ids[0]) {
     throw new BadInputError(`The contrast "${contrast.label}" is the target itself; choose a different class or token to contrast with.`);
   }
+  const id = chosen.ids[0];
   const vs = contrast ? ` vs ${contrast.label}` : '';
+  const note = [chosen.note, contrast?.note].filter((n): n is string => n !== undefined).join(' ') || undefined;
+  const common = {
+    contrastId: contrast?.ids[0],
+    contrastLabel: contrast?.label,
+    ...(several ? { tokenIds: chosen.ids } : {}),
+    ...(note ? { note } : {}),
+  };
+  const sum = `sum of the log-probabilities of its ${chosen.ids.length} tokens`;
+  const value = several ? `${sum}, teacher-forced` : 'logit';
+  const tokenOf = (label: string, tokenId: number) => (several ? `"${label}"` : `"${label}" (id ${tokenId})`);
   switch (task) {
     case 'sequence-classification':
-      return { kind: 'class', id: chosen.id, label: chosen.label, contrastId: contrast?.id, contrastLabel: contrast?.label, description: `class ${chosen.label}${vs} (logit)` };
+      return { kind: 'class', id, label: chosen.label, ...common, description: `class ${chosen.label}${vs} (logit)` };
     case 'masked-lm': {
-      const masks = prediction.masks ?? [];
-      const position = masks.find((m) => m.tokenIndex === spec.maskIndex)?.tokenIndex ?? masks[0]?.tokenIndex;
-      return { kind: 'masked-token', id: chosen.id, label: chosen.label, contrastId: contrast?.id, contrastLabel: contrast?.label, position, description: `"${chosen.label}"${vs} at the mask (logit)` };
+      const position = chosenMask(maskPositions(model, input), spec);
+      const where = several ? `at the [MASK]s, tokens ${position}–${position + chosen.ids.length - 1} (${sum})` : `at the mask, token ${position} (logit)`;
+      return { kind: 'masked-token', id, label: chosen.label, ...common, position, description: `${tokenOf(chosen.label, id)}${vs} ${where}` };
     }
-    case 'causal-lm':
-      return { kind: 'next-token', id: chosen.id, label: chosen.label, contrastId: contrast?.id, contrastLabel: contrast?.label, description: `next token "${chosen.label}"${vs} (logit)` };
+    case 'causal-lm': {
+      const position = spec.position !== undefined ? chosenPosition(input, spec) : undefined;
+      const where = position !== undefined ? ` after token ${position}` : '';
+      return { kind: 'next-token', id, label: chosen.label, ...common, ...(position !== undefined ? { position } : {}), description: `next token${several ? 's' : ''} ${tokenOf(chosen.label, id)}${vs}${where} (${value})` };
+    }
     default: {
       const generated = input.generated ?? [];
       if (generated.length === 0) throw new BadInputError('The model generated no output token to explain.');
@@ -133,9 +240,16 @@ export function resolveTarget(model: LoadedModel, input: PreparedInput, predicti
       if (!Number.isInteger(k) || k < 0 || k >= generated.length) {
         throw new BadInputError(`Output token ${k} does not exist: the model generated ${generated.length} tokens (0–${generated.length - 1}).`);
       }
-      const id = spec.target !== undefined && spec.target !== '' ? chosen.id : generated[k];
-      const label = model.tokenizer.displayToken(id);
-      return { kind: 'output-token', id, label, contrastId: contrast?.id, contrastLabel: contrast?.label, position: k, description: `output token ${k} "${label}"${vs} (logit, teacher-forced)` };
+      const outId = named ? id : generated[k];
+      const label = named ? chosen.label : tokenNames(model.tokenizer).name(outId);
+      return {
+        kind: 'output-token',
+        id: outId,
+        label,
+        ...common,
+        position: k,
+        description: `output token${several ? 's' : ''} ${k}${several ? `–${k + chosen.ids.length - 1}` : ''} ${tokenOf(label, outId)}${vs} (${several ? value : 'logit, teacher-forced'})`,
+      };
     }
   }
 }

@@ -51,6 +51,8 @@ export interface TruncationReport {
   /** Characters of the text(s) still covered by kept tokens (up to the last kept token). */
   keptChars: number;
   droppedChars: number;
+  /** The text was cut before tokenizing (see encodeLongText): `droppedTokens` counts only part of what was dropped. */
+  droppedTokensAtLeast?: boolean;
 }
 
 /** The result of encoding one text (or a pair). */

@@ -26,11 +26,68 @@ export interface WordMarkers {
   wordStartMarkers: string[];
 }
 
+/** Apostrophes that join the two halves of a contraction or elision: ASCII, right single quotation mark, modifier letter. */
+const APOSTROPHES = new Set(["'", '\u2019', '\u02bc']);
+const LETTER_OR_DIGIT = /[\p{L}\p{N}\p{M}]/u;
+
+/** True when `text` holds only punctuation and symbols as BERT splits them (and whitespace): `,`, `...`, `$`, `—`. */
+export function isPunctuationWord(text: string): boolean {
+  let any = false;
+  for (const ch of text) {
+    if (isWhitespace(ch)) continue;
+    if (!isBertPunctuation(ch)) return false;
+    any = true;
+  }
+  return any;
+}
+
+/**
+ * Joins a contraction or elision split at its apostrophe back into one word, as a reader sees it: `isn` `'`
+ * `t` → `isn't`, `John` `'` `s`, `l` `'` `homme`, `rock'n'roll`. Only an apostrophe with a letter or digit
+ * directly on both sides joins; a quote mark at the edge of a word ('quoted', students') stays punctuation.
+ */
+function joinContractions(text: (sequence: number) => string, words: WordGroup[], wordIndex: number[]): WordGroup[] {
+  const out: WordGroup[] = [];
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i];
+    const prev = out[out.length - 1];
+    const next = words[i + 1];
+    const source = text(w.sequence);
+    const isApostrophe = APOSTROPHES.has(source.slice(w.start, w.end));
+    if (
+      isApostrophe &&
+      prev !== undefined &&
+      next !== undefined &&
+      prev.sequence === w.sequence &&
+      next.sequence === w.sequence &&
+      prev.end === w.start &&
+      next.start === w.end &&
+      LETTER_OR_DIGIT.test(source.slice(w.start - 1, w.start)) &&
+      LETTER_OR_DIGIT.test(String.fromCodePoint(source.codePointAt(w.end) ?? 32))
+    ) {
+      prev.tokenIndices.push(...w.tokenIndices, ...next.tokenIndices);
+      prev.end = next.end;
+      i++;
+      continue;
+    }
+    // The part after an apostrophe that the tokenizer left inside one word ("'t" of GPT-2) needs nothing.
+    out.push(w);
+  }
+  if (out.length !== words.length) {
+    wordIndex.fill(-1);
+    out.forEach((w, k) => {
+      for (const t of w.tokenIndices) wordIndex[t] = k;
+    });
+  }
+  return out;
+}
+
 /**
  * Groups tokens into words by their offsets: sub-words of one word (WordPiece `##`, BPE pieces without a
  * leading space, SentencePiece pieces without `▁`) join the word before them; punctuation is a word of its
  * own, and so is a whitespace-only token; whitespace between tokens ends a word; tokens sharing one character's range (the bytes of an emoji)
- * stay together. Special tokens belong to no word (`wordIndex` -1).
+ * stay together; a contraction split at its apostrophe (`isn` `'` `t`) is one word. Special tokens belong
+ * to no word (`wordIndex` -1).
  */
 export function groupWords(text: (sequence: number) => string, tokens: GroupableToken[], markers: WordMarkers): { words: WordGroup[]; wordIndex: number[] } {
   const words: WordGroup[] = [];
@@ -88,5 +145,5 @@ export function groupWords(text: (sequence: number) => string, tokens: Groupable
       wordIndex[p] = words.length - 1;
     }
   }
-  return { words, wordIndex };
+  return { words: joinContractions(text, words, wordIndex), wordIndex };
 }

@@ -18,7 +18,7 @@ import { Commands, ContextKeys } from '../ids';
 import type { PanelActions } from '../panel/explanationPanel';
 import type { ExplainedSelection } from '../results/explanationStore';
 import type { Services } from '../services';
-import { exportData, saveImage } from './exportCommands';
+import { exportData, exportGuard, saveImage } from './exportCommands';
 import { requireModel } from './modelCommands';
 import { notices } from '../notices';
 
@@ -361,7 +361,7 @@ export class AnalysisController implements PanelActions {
   }
 
   saveImage(format: 'png' | 'svg', name: string, data: string): void {
-    void saveImage(format, name, data);
+    void saveImage(format, name, data, exportGuard(this.services));
   }
 
   revealText(start: number, end: number): void {

@@ -5,6 +5,7 @@ import type { RunSettings } from '../../protocol/webviewMessages';
 export function explainParams(text: string, settings: RunSettings, method: MethodName = settings.method): ExplainParams {
   const params: ExplainParams = { text, method, budget: settings.budget, level: settings.level };
   if (settings.removal !== 'auto') params.removal = settings.removal;
+  if (settings.punctuation === 'omit') params.punctuation = 'omit';
   if (settings.target !== undefined && settings.target !== '') params.target = settings.target;
   if (settings.contrast !== undefined && settings.contrast !== '') params.contrast = settings.contrast;
   if (settings.outputIndex !== undefined) params.outputIndex = settings.outputIndex;

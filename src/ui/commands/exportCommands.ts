@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { modelFileRefusal } from '../../engine/model/modelOwnFiles';
 import { buildHtmlReport, jsonForScriptTag } from '../../render/htmlReport';
 import { Commands } from '../ids';
 import type { Services } from '../services';
@@ -15,10 +16,35 @@ function defaultUri(name: string): vscode.Uri | undefined {
   return folder ? vscode.Uri.joinPath(folder, name) : undefined;
 }
 
-/** Writes the bytes to `target`, or where the user picks in a save dialog. */
-async function saveBytes(name: string, filters: Record<string, string[]>, bytes: Uint8Array, target?: vscode.Uri): Promise<vscode.Uri | undefined> {
+/** The folders and graph files of the models whose files an export must never replace. */
+export interface ModelFilesGuard {
+  models: { folder: string; graphs: string[] }[];
+}
+
+/** The model of the explanation being exported and the model open now. */
+export function exportGuard(services: Services): ModelFilesGuard {
+  const models: ModelFilesGuard['models'] = [];
+  const card = services.engine.card;
+  if (card) models.push({ folder: card.path, graphs: card.files.map((f) => f.path) });
+  const explained = services.store.current?.result.provenance.modelPath;
+  if (explained && explained !== card?.path) models.push({ folder: explained, graphs: [] });
+  return { models };
+}
+
+/**
+ * Writes the bytes to `target`, or where the user picks in a save dialog (which asks before replacing a
+ * file). A file of the model (graph, weights, tokenizer, configuration) is never replaced.
+ */
+async function saveBytes(name: string, filters: Record<string, string[]>, bytes: Uint8Array, guard: ModelFilesGuard, target?: vscode.Uri): Promise<vscode.Uri | undefined> {
   const uri = target ?? (await vscode.window.showSaveDialog({ defaultUri: defaultUri(name), filters, saveLabel: 'Export' }));
   if (!uri) return undefined;
+  if (uri.scheme === 'file') {
+    const refusal = guard.models.map((m) => modelFileRefusal(uri.fsPath, m.folder, m.graphs)).find((r) => r !== undefined);
+    if (refusal) {
+      void vscode.window.showErrorMessage(`ONNX Lens: ${refusal}`);
+      return undefined;
+    }
+  }
   await vscode.workspace.fs.writeFile(uri, bytes);
   const reveal = 'Open';
   void notices.info(`ONNX Lens: saved ${path.basename(uri.fsPath)}.`, reveal).then((c) => {
@@ -38,23 +64,23 @@ export async function exportData(services: Services, format: 'json' | 'html', ta
   const encoder = new TextEncoder();
   if (format === 'json') {
     const json = jsonForScriptTag({ explanation: item.result, comparison: item.secondary, agreement: item.agreement, settings: item.settings });
-    return saveBytes(`${base}.json`, { JSON: ['json'] }, encoder.encode(json), target);
+    return saveBytes(`${base}.json`, { JSON: ['json'] }, encoder.encode(json), exportGuard(services), target);
   }
   const version = String((services.context.extension.packageJSON as { version?: string }).version ?? '');
   const html = buildHtmlReport(item.result, services.store.attentionFor(item.result.text, item.result.provenance.modelSha256), { comparison: item.secondary, generator: version });
-  return saveBytes(`${base}.html`, { 'HTML report': ['html'] }, encoder.encode(html), target);
+  return saveBytes(`${base}.html`, { 'HTML report': ['html'] }, encoder.encode(html), exportGuard(services), target);
 }
 
 /** Saves a picture the panel sent: a PNG data: URL or SVG text. */
-export async function saveImage(format: 'png' | 'svg', name: string, data: string, target?: vscode.Uri): Promise<vscode.Uri | undefined> {
+export async function saveImage(format: 'png' | 'svg', name: string, data: string, guard: ModelFilesGuard, target?: vscode.Uri): Promise<vscode.Uri | undefined> {
   const file = `${safeFileName(name)}.${format}`;
   if (format === 'svg') {
     if (!data.trimStart().startsWith('<svg')) return undefined;
-    return saveBytes(file, { SVG: ['svg'] }, new TextEncoder().encode(data), target);
+    return saveBytes(file, { SVG: ['svg'] }, new TextEncoder().encode(data), guard, target);
   }
   const match = /^data:image\/png;base64,([A-Za-z0-9+/=]+)$/.exec(data);
   if (!match) return undefined;
-  return saveBytes(file, { PNG: ['png'] }, Buffer.from(match[1], 'base64'), target);
+  return saveBytes(file, { PNG: ['png'] }, Buffer.from(match[1], 'base64'), guard, target);
 }
 
 export function registerExportCommands(_context: vscode.ExtensionContext, services: Services): vscode.Disposable {
@@ -84,7 +110,7 @@ export function registerExportCommands(_context: vscode.ExtensionContext, servic
         void notices.info('ONNX Lens: the panel shows no chart to export on this tab.');
         return undefined;
       }
-      return saveImage(chosen, picture.name, picture.data, target);
+      return saveImage(chosen, picture.name, picture.data, exportGuard(services), target);
     } catch (error) {
       void notices.error(`ONNX Lens: export failed: ${error instanceof Error ? error.message : String(error)}`);
       return undefined;

@@ -167,3 +167,67 @@ describe('onnx-lens explain', () => {
     assert.ok(Date.now() - sentAt < 5000, `stopped ${Date.now() - sentAt} ms after Ctrl-C (run took ${Date.now() - started} ms)`);
   });
 });
+
+describe('onnx-lens explain: words and punctuation', () => {
+  test('contractions are one word; --no-punctuation leaves the marks out and says so', async () => {
+    const text = "it isn't good, really!";
+    const words = jsonOf(await runCli(['explain', '--model', bert, '--method', 'occlusion', '--json', text]));
+    assert.deepEqual(words.features.map((f: { text: string }) => f.text), ['it', "isn't", 'good', ',', 'really', '!']);
+    const run = await runCli(['explain', '--model', bert, '--method', 'occlusion', '--json', '--no-punctuation', text]);
+    assert.equal(run.code, 0, describeRun(run));
+    const r = jsonOf(run);
+    assert.deepEqual(r.features.map((f: { text: string }) => f.text), ['it', "isn't", 'good', 'really']);
+    assert.equal(r.provenance.punctuation, 'omit');
+    const plain = await runCli(['explain', '--model', bert, '--method', 'occlusion', '--no-punctuation', text]);
+    assert.match(plain.stdout, /per word, punctuation left out/);
+  });
+});
+
+describe('onnx-lens explain --lines and --jsonl', () => {
+  const texts = ['this movie was great fun', 'not good at all', 'a thin plot but superb acting'];
+
+  test('--lines --json: one JSON line per text, each the same as explaining that text alone, from one engine', async () => {
+    const file = path.join(work, 'texts.txt');
+    fs.writeFileSync(file, `${texts[0]}\n\n${texts[1]}\r\n${texts[2]}\n`);
+    const run = await runCli(['explain', '--model', bert, '--method', 'kernel-shap', '--budget', '64', '--seed', '3', '--lines', '--json', '--verbose', '--file', file]);
+    assert.equal(run.code, 0, describeRun(run));
+    const records = run.stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(records.map((r) => r.line), [1, 3, 4], 'line numbers of the file, empty lines skipped');
+    assert.deepEqual(records.map((r) => r.text), texts);
+    for (const [i, r] of records.entries()) {
+      const alone = jsonOf(await runCli(['explain', '--model', bert, '--method', 'kernel-shap', '--budget', '64', '--seed', '3', '--json', texts[i]]));
+      assert.deepEqual(r.features.map((f: { value: number }) => f.value), alone.features.map((f: { value: number }) => f.value), texts[i]);
+    }
+    assert.equal(run.stderr.match(/engine: opened /g)?.length, 1, `the model is opened once:\n${run.stderr}`);
+  });
+
+  test('--jsonl: ids and per-line targets; a bad line is reported with its number, the others still explained, exit 1', async () => {
+    const input = [
+      JSON.stringify({ id: 'a', text: texts[0], target: 'NEGATIVE' }),
+      '{"text": ',
+      JSON.stringify({ id: 7, text: texts[1] }),
+      JSON.stringify({ text: texts[2], target: 'MAYBE' }),
+    ].join('\n');
+    const run = await runCli(['explain', '--model', bert, '--method', 'occlusion', '--jsonl'], { input });
+    assert.equal(run.code, 1, describeRun(run));
+    const records = run.stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
+    assert.equal(records.length, 4);
+    assert.equal(records[0].id, 'a');
+    assert.equal(records[0].target.label, 'NEGATIVE');
+    assert.match(records[1].error, /not JSON/);
+    assert.equal(records[1].line, 2);
+    assert.equal(records[2].id, 7);
+    assert.equal(records[2].kind, 'explanation');
+    assert.match(records[3].error, /class "MAYBE" does not exist/);
+    assert.match(run.stderr, /2 of 4 lines could not be explained/);
+  });
+
+  test('--lines refuses a TEXT argument and --html, saying where the texts come from', async () => {
+    const withText = await runCli(['explain', '--model', bert, '--lines', 'some text']);
+    assert.equal(withText.code, 1);
+    assert.match(withText.stderr, /texts come from --file F or standard input/);
+    const withHtml = await runCli(['explain', '--model', bert, '--lines', '--html', path.join(work, 'r.html')], { input: 'a\nb\n' });
+    assert.equal(withHtml.code, 1);
+    assert.match(withHtml.stderr, /--html writes one report/);
+  });
+});

@@ -191,7 +191,8 @@ describe('bad input to explanations', () => {
   test('a class or token that does not exist is named, with what does', async () => {
     await rejects('bert-cls-op14', { text: 'fine film', method: 'occlusion', target: 7 }, /class "7" does not exist: this model has 2 classes \(0 NEGATIVE, 1 POSITIVE\)/);
     await rejects('bert-cls-op14', { text: 'fine film', method: 'occlusion', target: 'MAYBE' }, /class "MAYBE" does not exist/);
-    await rejects('gpt2-op14', { text: 'the story of', method: 'occlusion', target: 'zzzqqqxx' }, /token "zzzqqqxx" is not in the vocabulary/);
+    // A name that is no token is read as text (a target of several tokens); text the vocabulary cannot spell is refused.
+    await rejects('bert-mlm-op14', { text: 'the story of [MASK]', method: 'occlusion', target: '☃☃' }, /token "☃☃" is not in the vocabulary \(as text it is "\[UNK\]"\)/);
     await rejects('bert-mlm-op14', { text: 'no mask here', method: 'occlusion' }, /fill-mask model and the text has no \[MASK\]/);
   });
 

@@ -210,6 +210,12 @@ export class AttributionsTab implements TabView {
     budget.value = String(s.budget);
     budget.addEventListener('change', () => (s.budget = Math.max(10, Number(budget.value) || 500)));
     const level = select(opts(['word', 'token']), s.level, (v) => (s.level = v as RunSettings['level']), 'Attribute to words or tokens');
+    const punctuation = select(
+      [{ value: 'feature', label: 'as words' }, { value: 'omit', label: 'left out' }],
+      s.punctuation ?? 'feature',
+      (v) => (s.punctuation = v as RunSettings['punctuation']),
+      'Explain punctuation marks as words of their own, or leave them out',
+    );
     const removal = select(opts(['auto', 'mask', 'attention', 'delete']), s.removal, (v) => (s.removal = v as RunSettings['removal']), 'How removed words are taken out');
     const target = select([{ value: '', label: 'predicted' }, ...labels], String(s.target ?? ''), (v) => (s.target = v || undefined), 'Output to explain');
     const contrast = select([{ value: '', label: 'no contrast' }, ...labels.map((l) => ({ value: l.value, label: `vs ${l.label}` }))], String(s.contrast ?? ''), (v) => (s.contrast = v || undefined), 'Explain the difference to another output');
@@ -220,6 +226,7 @@ export class AttributionsTab implements TabView {
       el('label', { text: 'Method ' }, method),
       el('label', { text: 'Budget ' }, budget),
       el('label', { text: 'Level ' }, level),
+      el('label', { text: 'Punctuation ' }, punctuation),
       el('label', { text: 'Removal ' }, removal),
       el('label', { text: 'Target ' }, target),
       el('label', { text: 'Contrast ' }, contrast),
