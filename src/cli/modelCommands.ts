@@ -32,6 +32,22 @@ const TEXT_OPTIONS: Record<string, OptionHelp> = {
   file: { type: 'string', value: 'F', help: 'Read the text from file F (- for standard input).' },
 };
 
+/** `--pair`: the second text of a sentence pair, for the commands that read one input. */
+const PAIR_OPTION: Record<string, OptionHelp> = {
+  pair: {
+    type: 'string',
+    value: 'TEXT_B',
+    help: 'Second text of a sentence pair (NLI, next sentence, question + passage): encoded after TEXT with the tokenizer\'s pair template, token type 1.',
+  },
+};
+
+/** The `--pair` text, checked: an empty second text is a mistake, not a single-text run. */
+export function pairOf(args: ParsedArgs, command: string): string | undefined {
+  const pair = args.options.pair as string | undefined;
+  if (pair !== undefined && pair.trim() === '') throw new UsageError('--pair is empty: give the second text of the pair, e.g. --pair "the man is asleep".', command);
+  return pair;
+}
+
 /** The explain flags, shared with compare (both models are explained the same way). */
 export const EXPLAIN_OPTIONS: Record<string, OptionHelp> = {
   method: { type: 'string', value: 'NAME', help: `Attribution method: ${METHODS.join(', ')} (default partition-shap).` },
@@ -134,17 +150,18 @@ export const inspectCommand: CommandDefinition = {
 export const predictCommand: CommandDefinition = {
   name: 'predict',
   summary: 'Print what the model predicts for a text (top candidates with probabilities).',
-  usage: ['predict [--model DIR|FILE] [--top K] [--json] TEXT', 'predict [--model …] --file F', 'echo TEXT | onnx-lens predict'],
-  options: { ...MODEL_OPTIONS, ...TEXT_OPTIONS, top: { type: 'string', value: 'K', help: 'How many candidates to show (default 10).' } },
+  usage: ['predict [--model DIR|FILE] [--top K] [--json] TEXT', 'predict [--model …] --pair TEXT_B TEXT', 'predict [--model …] --file F', 'echo TEXT | onnx-lens predict'],
+  options: { ...MODEL_OPTIONS, ...TEXT_OPTIONS, ...PAIR_OPTION, top: { type: 'string', value: 'K', help: 'How many candidates to show (default 10).' } },
   details: 'A classifier shows its classes, a masked LM the candidates for [MASK] (or <mask>), a causal LM the next token, a text-to-text model the generated text.',
   async run(args, ctx) {
     const top = intOption(args.options.top, 'top', 1, 'predict') ?? 10;
     const variant = variantOf(args, 'predict');
+    const textPair = pairOf(args, 'predict');
     const modelPath = resolveModelPath(args.options.model as string | undefined, ctx);
     const text = await textOf(args, ctx, 'predict');
     const prediction = await withEngine(ctx, async (r) => {
       await r.open(modelPath, variant);
-      return r.request('predict', { text, topK: top }, 'Predicting');
+      return r.request('predict', { text, textPair, topK: top }, 'Predicting');
     });
     write(ctx, args.options.json ? toJson(prediction) : renderPrediction(prediction, ctx.style, top));
     return ExitCode.ok;
@@ -157,30 +174,34 @@ export const explainCommand: CommandDefinition = {
   summary: 'Explain which words drove the prediction (SHAP, LIME, occlusion, attention rollout/flow).',
   usage: [
     'explain [--model DIR|FILE] [--method NAME] [--budget N] [--seed S] [--target LABEL|TOKEN] [--contrast LABEL|TOKEN] [--level word|token] [--removal mask|attention|delete] [--json] [--html FILE] TEXT',
+    'explain [--model DIR|FILE] [options] --pair TEXT_B TEXT',
   ],
   options: {
     ...MODEL_OPTIONS,
     ...TEXT_OPTIONS,
+    ...PAIR_OPTION,
     ...EXPLAIN_OPTIONS,
     html: { type: 'string', value: 'FILE', help: 'Also write a self-contained HTML report (no network, no scripts) to FILE.' },
   },
   details:
     'Values are in logit units: positive pushes toward the explained output, negative against it. For exact-shapley\n' +
     'and the SHAP methods the values add up to output − base value. Faithfulness (comprehensiveness, sufficiency)\n' +
-    'and a convergence estimate say how far to trust the numbers.',
+    'and a convergence estimate say how far to trust the numbers. With --pair, the words of both texts are\n' +
+    'explained together; each feature says which text it is in (JSON: "segment" 0 for TEXT, 1 for TEXT_B).',
   async run(args, ctx) {
     const params = explainParams(args, 'explain');
     const variant = variantOf(args, 'explain');
     const html = args.options.html as string | undefined;
     if (html !== undefined && html.trim() === '') throw new UsageError('--html needs a file name.', 'explain');
+    const textPair = pairOf(args, 'explain');
     const modelPath = resolveModelPath(args.options.model as string | undefined, ctx);
     const text = await textOf(args, ctx, 'explain');
     const { result, attention } = await withEngine(ctx, async (r) => {
       await r.open(modelPath, variant);
-      const result = await r.request('explain', { ...params, text }, 'Explaining');
+      const result = await r.request('explain', { ...params, text, textPair }, 'Explaining');
       // The report also shows the last layer's attention; a model that hides it still gets a report.
       let attention: AttentionResult | undefined;
-      if (html !== undefined) attention = await r.request('attention', { text, hidden: false }, 'Reading attention').catch(() => undefined);
+      if (html !== undefined) attention = await r.request('attention', { text, textPair, hidden: false }, 'Reading attention').catch(() => undefined);
       return { result, attention };
     });
     if (html !== undefined) {
@@ -212,10 +233,18 @@ export function parseIds(value: string): number[] {
 export const attentionCommand: CommandDefinition = {
   name: 'attention',
   summary: 'Show where each attention head looks, per layer; --json gives every matrix and hidden state.',
-  usage: ['attention [--model DIR|FILE] [--layer L] [--head H] [--json] [--no-hidden] TEXT', 'attention [--model …] --ids 101,2023,102'],
+  usage: [
+    'attention [--model DIR|FILE] [--layer L] [--head H] [--json] [--no-hidden] TEXT',
+    'attention [--model …] --pair TEXT_B TEXT',
+    'attention [--model …] --ids 101,2023,102',
+  ],
+  details:
+    'With --pair, tokens carry the text they belong to (JSON: "segment" 0 or 1), and a table (JSON: "acrossPair")\n' +
+    'gives, per layer and head, the mean share of a token\'s attention that goes to the other text (A → B, B → A).',
   options: {
     ...MODEL_OPTIONS,
     ...TEXT_OPTIONS,
+    ...PAIR_OPTION,
     layer: { type: 'string', value: 'L', help: 'Only layer L (0-based; in every stack of a text-to-text model). Default text view: the last layer.' },
     head: { type: 'string', value: 'H', help: 'Only head H (0-based). Default text view: the mean of the heads.' },
     ids: { type: 'string', value: 'IDS', help: 'Exact token ids (comma-separated) instead of TEXT; no tokenizer step, no special tokens added.' },
@@ -229,13 +258,15 @@ export const attentionCommand: CommandDefinition = {
     if (idsFlag !== undefined && (args.positionals.length || args.options.file !== undefined)) {
       throw new UsageError('Give either --ids or a TEXT, not both.', 'attention');
     }
+    const textPair = pairOf(args, 'attention');
+    if (idsFlag !== undefined && textPair !== undefined) throw new UsageError('Give either --ids or a sentence pair (TEXT and --pair), not both.', 'attention');
     const ids = idsFlag !== undefined ? parseIds(idsFlag) : undefined;
     const modelPath = resolveModelPath(args.options.model as string | undefined, ctx);
     const text = ids ? undefined : await textOf(args, ctx, 'attention');
     const hidden = args.options.hidden !== false && Boolean(args.options.json);
     const result = await withEngine(ctx, async (r) => {
       await r.open(modelPath, variant);
-      return r.request('attention', ids ? { ids, hidden } : { text, hidden }, 'Running with attention exposed');
+      return r.request('attention', ids ? { ids, hidden } : { text, textPair, hidden }, 'Running with attention exposed');
     });
     // Validate --layer/--head before printing anything, so a typo is an error, not an empty result.
     selectAttention(result.attentions, layer, head);

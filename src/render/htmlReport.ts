@@ -6,6 +6,7 @@
 import type { AttentionResult, ExplanationResult, Prediction } from '../protocol/engineApi';
 import { attentionUnits, unitMatrix } from './attentionViews';
 import { escapeHtml } from './htmlEscape';
+import { textParts } from './pairText';
 import { attributionBarsSvg, coloredTextHtml, curveSvg, heatmapSvg } from './svgCharts';
 
 export interface ReportOptions {
@@ -54,7 +55,7 @@ function explanationSection(r: ExplanationResult, heading: string): string {
   return `<section>
 <h2>${escapeHtml(heading)}: ${escapeHtml(r.provenance.method)}</h2>
 <p>Explains <b>${escapeHtml(target)}</b> (${escapeHtml(r.target.description)}). Base value ${num(r.baseValue)}, output ${num(r.outputValue)}, ${r.evaluations} model evaluations.</p>
-<p class="text">${coloredTextHtml(r.text, r.features)}</p>
+${textParts(r).map((part) => `<p class="text">${part.label ? `<b>${part.label}</b> ` : ''}${coloredTextHtml(part.text, part.features)}</p>`).join('\n')}
 <figure>${attributionBarsSvg(r.features, { title: `Attribution per ${r.provenance.level} toward ${target}` })}</figure>
 <h3>Trust</h3>
 ${faithfulnessSection(r)}

@@ -5,6 +5,7 @@ import type {
   Level,
   MethodName,
   RemovalStrategy,
+  Segment,
 } from '../../protocol/engineApi';
 import { BadInputError } from '../process/engineErrors';
 import type { RequestContext } from '../process/requestContext';
@@ -17,7 +18,8 @@ import { attentionRollout } from './attentionRollout';
 import type { Estimate, ValueFunction } from './estimate';
 import { explain } from './explainer';
 import { faithfulness } from './faithfulness';
-import { buildTextHierarchy } from './textHierarchy';
+import type { FeatureTree } from './featureTree';
+import { buildPairHierarchy, buildTextHierarchy } from './textHierarchy';
 
 export const ENGINE_VERSION = '0.1.0';
 
@@ -39,6 +41,8 @@ interface Feature {
   start: number;
   end: number;
   tokenIndices: number[];
+  /** Pair inputs: the text the feature is in (its offsets are into that text). */
+  segment?: Segment;
 }
 
 /** The removal strategy used when the caller says nothing: what fits the family. */
@@ -52,16 +56,32 @@ export function defaultRemoval(model: LoadedModel): RemovalStrategy {
 
 function featuresOf(input: PreparedInput, level: Level, lockedTokens: Set<number>): Feature[] {
   const { encoding } = input;
+  const pair = input.textPair !== undefined;
+  const segment = (sequence: number): { segment?: Segment } => (pair ? { segment: sequence === 1 ? 1 : 0 } : {});
   if (level === 'token') {
     return encoding.tokens
       .map((t, i) => ({ t, i }))
       .filter(({ t, i }) => !t.special && !lockedTokens.has(i))
-      .map(({ t, i }) => ({ text: input.text.slice(t.start, t.end) || t.text, start: t.start, end: t.end, tokenIndices: [i] }));
+      .map(({ t, i }) => {
+        const source = t.sequence === 1 ? (input.textPair ?? '') : input.text;
+        return { text: source.slice(t.start, t.end) || t.text, start: t.start, end: t.end, tokenIndices: [i], ...segment(t.sequence) };
+      });
   }
   return encoding.words
     .map((w) => ({ ...w, tokenIndices: w.tokenIndices.filter((i) => !lockedTokens.has(i)) }))
     .filter((w) => w.tokenIndices.length > 0)
-    .map((w) => ({ text: w.text, start: w.start, end: w.end, tokenIndices: w.tokenIndices }));
+    .map((w) => ({ text: w.text, start: w.start, end: w.end, tokenIndices: w.tokenIndices, ...segment(w.sequence) }));
+}
+
+/** The text's structure for Partition SHAP: sentences and clauses; for a pair, the two texts first. */
+function hierarchyOf(input: PreparedInput, features: Feature[]): FeatureTree {
+  if (input.textPair === undefined) return buildTextHierarchy(features, input.text);
+  return buildPairHierarchy(features.map((f) => ({ ...f, segment: f.segment ?? 0 })), input.text, input.textPair);
+}
+
+/** A feature as results carry it. */
+function featureValue(feature: Feature, value: number): FeatureValue {
+  return { text: feature.text, start: feature.start, end: feature.end, value, tokenIndices: feature.tokenIndices, ...(feature.segment !== undefined ? { segment: feature.segment } : {}) };
 }
 
 /**
@@ -79,7 +99,7 @@ export async function explainText(model: LoadedModel, params: ExplainParams, ctx
   if (removal === 'mask' && model.tokenizer.special.mask === undefined) {
     throw new BadInputError('This tokenizer has no mask token, so words cannot be removed by masking. Use the "delete" or "attention" removal strategy.');
   }
-  const input = await model.prepare(params.text);
+  const input = await model.prepare(params.text, params.textPair);
   const prediction = await predictPrepared(model, input, 10, params);
   const target = resolveTarget(model, input, prediction, params);
   const notes: string[] = [];
@@ -143,7 +163,7 @@ export async function explainText(model: LoadedModel, params: ExplainParams, ctx
     // a flat hierarchy costs the same and its Owen values are the exact Shapley values.
     const flat = method === 'partition-shap' && 2 ** features.length <= requested;
     const hierarchy =
-      method !== 'partition-shap' ? undefined : flat ? { children: features.map((_, feature) => ({ feature })) } : buildTextHierarchy(features, input.text);
+      method !== 'partition-shap' ? undefined : flat ? { children: features.map((_, feature) => ({ feature })) } : hierarchyOf(input, features);
     if (flat) notes.push(`Partition SHAP used a flat hierarchy: the budget covers all ${2 ** features.length} coalitions, so its Owen values are the exact Shapley values.`);
     let last: Estimate | undefined;
     for await (const estimate of explain(method, features.length, f, {
@@ -159,7 +179,7 @@ export async function explainText(model: LoadedModel, params: ExplainParams, ctx
         total: Math.max(estimate.budgetUsed, estimate.evaluations, 1),
         message: `${method}: ${estimate.evaluations} evaluations`,
         partial: {
-          features: features.map((feature, j) => ({ text: feature.text, start: feature.start, end: feature.end, value: estimate.values[j], tokenIndices: feature.tokenIndices })),
+          features: features.map((feature, j) => featureValue(feature, estimate.values[j])),
           final: estimate.final,
         },
       });
@@ -186,17 +206,12 @@ export async function explainText(model: LoadedModel, params: ExplainParams, ctx
     evaluations: report.evaluations,
   };
 
-  const featureValues: FeatureValue[] = features.map((feature, j) => ({
-    text: feature.text,
-    start: feature.start,
-    end: feature.end,
-    value: values[j],
-    tokenIndices: feature.tokenIndices,
-  }));
+  const featureValues: FeatureValue[] = features.map((feature, j) => featureValue(feature, values[j]));
 
   return {
     kind: 'explanation',
     text: input.text,
+    ...(input.textPair !== undefined ? { textPair: input.textPair } : {}),
     target,
     features: featureValues,
     baseValue,
