@@ -189,6 +189,8 @@ export interface ExplainParams extends TargetSpec {
   window?: number;
   /** Rollout/flow: layer to roll up to (default: last). */
   layer?: number;
+  /** false skips the faithfulness scores (their deletion and insertion runs): for quick, provisional estimates. */
+  faithfulness?: boolean;
 }
 
 export interface FeatureValue {

@@ -166,6 +166,17 @@ export type EngineStatus =
   | { state: 'busy'; label?: string; done?: number; total?: number }
   | { state: 'error' | 'crashed'; message: string };
 
+/** Live mode, as the sidebar and the status bar show it. */
+export interface LiveStatus {
+  on: boolean;
+  /** What it follows: the selection it was switched on with, or the line being edited. */
+  region?: 'line' | 'selection';
+  /** The latest prediction it painted. */
+  last?: { text: string; label: string; probability: number; stage: 'first' | 'refined' };
+  /** The latest error (shown instead of a notification per pause in typing). */
+  error?: string;
+}
+
 export interface SidebarState {
   model?: ModelCard;
   /** A model is chosen but not opened yet (the engine starts on first use). */
@@ -180,6 +191,8 @@ export interface SidebarState {
   decoder?: boolean;
   /** One line per inside-the-model analysis run so far (latest of each), e.g. robustness flip rate. */
   inside?: InsideSummaryLine[];
+  /** Live mode: on or off, and what it last showed. */
+  live?: LiveStatus;
 }
 
 /** A short summary of the latest result of one analysis, shown in the sidebar; click reopens its tab. */
@@ -207,7 +220,8 @@ export type SidebarAction =
   | 'manageCachedModels'
   | 'showPanel'
   | 'showLog'
-  | 'clearHighlights';
+  | 'clearHighlights'
+  | 'toggleLiveMode';
 
 // ---------------------------------------------------------------------------------------------
 // Request/response, the same in both directions.

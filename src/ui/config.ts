@@ -20,6 +20,8 @@ export interface LensConfig {
   maxTokens: number;
   hubEndpoint: string;
   requestTimeoutSeconds: number;
+  /** Live mode: pause in typing (ms) before the refined explanation. */
+  liveDebounceMs: number;
 }
 
 export const DEFAULT_CONFIG: LensConfig = {
@@ -34,6 +36,7 @@ export const DEFAULT_CONFIG: LensConfig = {
   maxTokens: 512,
   hubEndpoint: 'https://huggingface.co',
   requestTimeoutSeconds: 300,
+  liveDebounceMs: 300,
 };
 
 /** Reads the current configuration; values of the wrong type fall back to the default. */
@@ -57,6 +60,7 @@ export function readConfig(scope?: vscode.ConfigurationScope): LensConfig {
     maxTokens: pick('maxTokens', Settings.maxTokens, isPositive),
     hubEndpoint: pick('hubEndpoint', Settings.hubEndpoint, (v) => typeof v === 'string' && v.length > 0),
     requestTimeoutSeconds: pick('requestTimeoutSeconds', Settings.requestTimeoutSeconds, (v) => typeof v === 'number' && v >= 0),
+    liveDebounceMs: pick('liveDebounceMs', Settings.liveDebounceMs, (v) => typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= 10_000),
   };
 }
 

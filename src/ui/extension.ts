@@ -16,6 +16,7 @@ import { ExplanationPanel } from './panel/explanationPanel';
 import { ExplanationStore } from './results/explanationStore';
 import { RunSettingsState } from './runSettings';
 import type { Services } from './services';
+import { LiveMode, registerLiveMode } from './live/liveMode';
 import { InspectorView } from './sidebar/inspectorView';
 import { registerStatusBar } from './statusBar';
 
@@ -44,6 +45,7 @@ export function activate(context: vscode.ExtensionContext): LensApi {
   };
   const analysis = new AnalysisController(services);
   const inside = new InsideController(services, analysis);
+  const live = new LiveMode(services);
   services.panel.setActions(analysis);
   services.panel.setInsideActions({
     initialMessages: () => inside.initialMessages(),
@@ -56,7 +58,7 @@ export function activate(context: vscode.ExtensionContext): LensApi {
     openExample: (line, text) => void inside.openExample(line, text),
     exportDataset: (format) => void inside.exportDataset(format),
   });
-  const state = () => ({ ...sidebarState(services), decoder: engine.card?.task === 'causal-lm', inside: inside.summary() });
+  const state = () => ({ ...sidebarState(services), decoder: engine.card?.task === 'causal-lm', inside: inside.summary(), live: live.status });
   services.sidebar.setHandlers({
     state,
     setting: (key, value) => {
@@ -90,6 +92,9 @@ export function activate(context: vscode.ExtensionContext): LensApi {
     registerAttributionHover(context, services),
     registerStatusBar(context, services),
     registerSidebarUpdates(services),
+    live,
+    registerLiveMode(services, live),
+    live.onDidChange(() => services.sidebar.refresh()),
     registerSettingsWatcher(services),
   );
 
@@ -109,6 +114,17 @@ export function activate(context: vscode.ExtensionContext): LensApi {
     },
     cancelCurrent: () => services.cancelCurrent(),
     decorationsFor: (editor) => services.highlights.for(editor.document),
+    live: {
+      get on() {
+        return live.isOn;
+      },
+      get status() {
+        return live.status;
+      },
+      get history() {
+        return live.history;
+      },
+    },
   };
 }
 

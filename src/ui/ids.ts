@@ -25,6 +25,7 @@ export const Commands = {
   testRobustness: 'onnxLens.testRobustness',
   runDataset: 'onnxLens.runDataset',
   showLogitLens: 'onnxLens.showLogitLens',
+  toggleLiveMode: 'onnxLens.toggleLiveMode',
 } as const;
 export type CommandId = (typeof Commands)[keyof typeof Commands];
 
@@ -48,6 +49,7 @@ export const Settings = {
   maxTokens: 'maxTokens',
   hubEndpoint: 'hub.endpoint',
   requestTimeoutSeconds: 'requestTimeoutSeconds',
+  liveDebounceMs: 'live.debounceMs',
 } as const;
 export type SettingKey = Exclude<(typeof Settings)[keyof typeof Settings], 'onnxLens'>;
 
@@ -57,6 +59,8 @@ export const ContextKeys = {
   hasHighlights: 'onnxLens.hasHighlights',
   /** The open model predicts next tokens (the logit lens applies). */
   modelIsDecoder: 'onnxLens.modelIsDecoder',
+  /** Live mode is on: explanations follow the text as it is typed. */
+  liveMode: 'onnxLens.liveMode',
 } as const;
 
 /** Theme colours contributed for attribution highlights: buckets 1 (weak) … 5 (strong). */

@@ -1,6 +1,7 @@
 import type {
   ExplainParams,
   ExplanationResult,
+  Faithfulness,
   FeatureValue,
   Level,
   MethodName,
@@ -195,16 +196,7 @@ export async function explainText(model: LoadedModel, params: ExplainParams, ctx
     if (budgetNote) notes.push(budgetNote);
   }
 
-  const report = await faithfulness(values, f, { fullValue: outputValue, baseValue, isCancelled: ctx.isCancelled });
-  const curve = (c: typeof report.deletion) => ({ values: Array.from(c.values), area: c.area, normalizedArea: c.normalizedArea });
-  const faith = {
-    comprehensiveness: report.comprehensiveness,
-    sufficiency: report.sufficiency,
-    bins: report.bins,
-    deletion: curve(report.deletion),
-    insertion: curve(report.insertion),
-    evaluations: report.evaluations,
-  };
+  const faith = params.faithfulness === false ? undefined : await faithfulnessOf(values, f, outputValue, baseValue, ctx);
 
   const featureValues: FeatureValue[] = features.map((feature, j) => featureValue(feature, values[j]));
 
@@ -220,7 +212,7 @@ export async function explainText(model: LoadedModel, params: ExplainParams, ctx
     evaluations,
     convergence,
     fit,
-    faithfulness: faith,
+    ...(faith ? { faithfulness: faith } : {}),
     provenance: {
       modelSha256: model.card.sha256,
       tokenizerSha256: model.card.tokenizerSha256,
@@ -237,6 +229,20 @@ export async function explainText(model: LoadedModel, params: ExplainParams, ctx
     },
     encoded: input.encoded,
     notes: notes.filter((n) => n.length > 0),
+  };
+}
+
+/** ERASER comprehensiveness and sufficiency, and the deletion and insertion curves, of the values. */
+async function faithfulnessOf(values: Float64Array, f: ValueFunction, fullValue: number, baseValue: number, ctx: RequestContext): Promise<Faithfulness> {
+  const report = await faithfulness(values, f, { fullValue, baseValue, isCancelled: ctx.isCancelled });
+  const curve = (c: typeof report.deletion) => ({ values: Array.from(c.values), area: c.area, normalizedArea: c.normalizedArea });
+  return {
+    comprehensiveness: report.comprehensiveness,
+    sufficiency: report.sufficiency,
+    bins: report.bins,
+    deletion: curve(report.deletion),
+    insertion: curve(report.insertion),
+    evaluations: report.evaluations,
   };
 }
 

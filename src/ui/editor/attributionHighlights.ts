@@ -48,6 +48,43 @@ export class AttributionHighlights implements vscode.Disposable {
     this.repaint(item.uri);
   }
 
+  /**
+   * Paints an explanation over one region of its document (document offsets, as it is now), replacing the
+   * highlights inside the region and keeping those elsewhere: live mode repaints the line being edited
+   * while the other lines keep their colours.
+   */
+  showInRegion(item: ExplainedSelection, region: { start: number; end: number }): void {
+    if (!item.uri) return;
+    this.replaceRegion(item.uri, region, highlightRanges(item.result, item.offset).map((r) => ({ ...r, explanationId: item.id })));
+  }
+
+  /** Removes the highlights inside one region of a document (document offsets), keeping the others. */
+  clearRegion(uri: string, region: { start: number; end: number }): void {
+    this.replaceRegion(uri, region, []);
+  }
+
+  private replaceRegion(uri: string, region: { start: number; end: number }, fresh: HighlightInfo[]): void {
+    const before = this.byDocument.get(uri) ?? [];
+    const kept = before.filter((r) => r.end <= region.start || r.start >= region.end);
+    if (fresh.length === 0 && kept.length === before.length) return;
+    const next = [...kept, ...fresh].sort((a, b) => a.start - b.start);
+    if (next.length === 0) this.byDocument.delete(uri);
+    else this.byDocument.set(uri, next);
+    this.repaint(uri);
+  }
+
+  /** Removes the highlights of the explanations `drop` picks, in every document. */
+  removeWhere(drop: (explanationId: string) => boolean): void {
+    for (const [uri, ranges] of [...this.byDocument]) {
+      const kept = ranges.filter((r) => !drop(r.explanationId));
+      if (kept.length === ranges.length) continue;
+      if (kept.length === 0) this.byDocument.delete(uri);
+      else this.byDocument.set(uri, kept);
+      this.repaint(uri);
+    }
+    this.updateContext();
+  }
+
   clear(uri?: string): void {
     if (uri) this.byDocument.delete(uri);
     else this.byDocument.clear();

@@ -19,6 +19,8 @@ export interface LensRequestOptions {
   label: string;
   signal?: AbortSignal;
   onProgress?: (progress: ProgressEvent) => void;
+  /** Work the user did not start by hand (live mode): logged, but not shown as busy in the status bar and sidebar. */
+  background?: boolean;
 }
 
 /** True when `child` is `parent` or inside it. */
@@ -40,6 +42,8 @@ export class LensEngine implements vscode.Disposable {
   private readonly consented = new Set<string>();
   private readonly changed = new vscode.EventEmitter<void>();
   private lastProgressEmit = 0;
+  /** The status and error the views were last told about. */
+  private shownStatus = '';
   /** Fires when the model, the engine status or the last error changes. */
   readonly onDidChange = this.changed.event;
 
@@ -112,7 +116,7 @@ export class LensEngine implements vscode.Disposable {
   /** Sends one request to the engine, logging it and reflecting it in the status. */
   async request<M extends EngineMethod>(method: M, params: EngineApi[M]['params'], options: LensRequestOptions): Promise<EngineApi[M]['result']> {
     const client = this.ensureClient();
-    this.setStatus({ state: 'busy', label: options.label });
+    if (!options.background) this.setStatus({ state: 'busy', label: options.label });
     try {
       const result = await this.log.timed(options.label, () =>
         client.request(method, params, {
@@ -120,7 +124,7 @@ export class LensEngine implements vscode.Disposable {
           onProgress: (p) => {
             options.onProgress?.(p);
             const now = Date.now();
-            if (now - this.lastProgressEmit > 250) {
+            if (!options.background && now - this.lastProgressEmit > 250) {
               this.lastProgressEmit = now;
               this.setStatus({ state: 'busy', label: options.label, done: p.done, total: p.total });
             }
@@ -188,6 +192,10 @@ export class LensEngine implements vscode.Disposable {
   }
 
   private setStatus(status: EngineStatus): void {
+    // Live mode sends a request per pause in typing: an unchanged status (and error) does not redraw the views.
+    const key = JSON.stringify([status, this.lastErrorValue]);
+    if (key === this.shownStatus) return;
+    this.shownStatus = key;
     this.statusValue = status;
     this.changed.fire();
   }

@@ -17,10 +17,13 @@ export interface ExplainedSelection {
 }
 
 const RECENT_LIMIT = 12;
+/** Live explanations kept for their highlights' hovers (one per line explained recently). */
+const LIVE_LIMIT = 64;
 
 /** The explanations of this window: the current one and the recent ones the sidebar lists. */
 export class ExplanationStore implements vscode.Disposable {
   private readonly items: ExplainedSelection[] = [];
+  private readonly liveItems = new Map<string, ExplainedSelection>();
   private currentId: string | undefined;
   private predictionValue: { text: string; prediction: Prediction } | undefined;
   private attentionValue: { text: string; offset: number; uri?: string; result: AttentionResult } | undefined;
@@ -77,7 +80,24 @@ export class ExplanationStore implements vscode.Disposable {
   }
 
   get(id: string): ExplainedSelection | undefined {
-    return this.items.find((i) => i.id === id);
+    return this.items.find((i) => i.id === id) ?? this.liveItems.get(id);
+  }
+
+  /**
+   * Keeps a live-mode explanation, so the hover over its words can read it, without listing it among the
+   * recent explanations (live mode makes one per pause in typing). Its prediction becomes the latest.
+   */
+  addLive(entry: Omit<ExplainedSelection, 'id'>): ExplainedSelection {
+    const item: ExplainedSelection = { ...entry, id: `live${Date.now().toString(36)}${(this.counter++).toString(36)}` };
+    this.liveItems.set(item.id, item);
+    while (this.liveItems.size > LIVE_LIMIT) this.liveItems.delete(this.liveItems.keys().next().value as string);
+    this.setPrediction(item.result.text, item.result.fullOutput);
+    return item;
+  }
+
+  /** True for the id of a live-mode explanation. */
+  isLive(id: string): boolean {
+    return id.startsWith('live');
   }
 
   select(id: string): ExplainedSelection | undefined {
