@@ -18,6 +18,8 @@ export class AttributionHighlights implements vscode.Disposable {
   private readonly types = new Map<string, vscode.TextEditorDecorationType>();
   private readonly byDocument = new Map<string, HighlightInfo[]>();
   private readonly disposables: vscode.Disposable[] = [];
+  /** What each editor was last given per decoration type, so unchanged types are not sent again. */
+  private readonly sent = new WeakMap<vscode.TextEditor, Map<string, string>>();
 
   constructor() {
     for (const sign of ['negative', 'positive'] as const) {
@@ -28,7 +30,7 @@ export class AttributionHighlights implements vscode.Disposable {
           vscode.window.createTextEditorDecorationType({
             backgroundColor: new vscode.ThemeColor(id),
             borderRadius: '2px',
-            rangeBehavior: vscode.DecorationRangeBehavior.ClosedClosed,
+            rangeBehavior: vscode.DecorationRangeBehavior.OpenOpen,
           }),
         );
       }
@@ -43,7 +45,9 @@ export class AttributionHighlights implements vscode.Disposable {
   /** Paints an explanation on its document (replacing what was there). */
   show(item: ExplainedSelection): void {
     if (!item.uri) return;
-    const ranges = highlightRanges(item.result, item.offset).map((r) => ({ ...r, explanationId: item.id }));
+    const ranges = highlightRanges(item.result, item.offset, undefined, item.pairOffset)
+      .map((r) => ({ ...r, explanationId: item.id }))
+      .sort((a, b) => a.start - b.start);
     this.byDocument.set(item.uri, ranges);
     this.repaint(item.uri);
   }
@@ -125,14 +129,27 @@ export class AttributionHighlights implements vscode.Disposable {
 
   private paint(editor: vscode.TextEditor): void {
     const ranges = this.byDocument.get(editor.document.uri.toString()) ?? [];
-    const grouped = new Map<string, vscode.DecorationOptions[]>();
+    const grouped = new Map<string, { options: vscode.DecorationOptions[]; key: string }>();
     for (const r of ranges) {
       if (!r.colorId) continue;
-      const list = grouped.get(r.colorId) ?? [];
-      list.push({ range: new vscode.Range(editor.document.positionAt(r.start), editor.document.positionAt(r.end)) });
-      grouped.set(r.colorId, list);
+      const entry = grouped.get(r.colorId) ?? { options: [], key: '' };
+      entry.options.push({ range: new vscode.Range(editor.document.positionAt(r.start), editor.document.positionAt(r.end)) });
+      entry.key += `${r.start}-${r.end},`;
+      grouped.set(r.colorId, entry);
     }
-    for (const [id, type] of this.types) editor.setDecorations(type, grouped.get(id) ?? []);
+    // Live mode repaints at every pause in typing: each decoration update costs the editor a re-render, so
+    // only the colours whose ranges changed are sent. The editor moves decorations through edits as
+    // rangeShift moves ours (OpenOpen: text typed at a word's edge stays outside it), so equal offsets
+    // mean equal decorations.
+    let sent = this.sent.get(editor);
+    if (!sent) this.sent.set(editor, (sent = new Map()));
+    for (const [id, type] of this.types) {
+      const entry = grouped.get(id);
+      const key = entry?.key ?? '';
+      if (sent.get(id) === key) continue;
+      editor.setDecorations(type, entry?.options ?? []);
+      sent.set(id, key);
+    }
   }
 
   private updateContext(): void {
