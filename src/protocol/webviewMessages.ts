@@ -75,9 +75,33 @@ export interface HeadGridThumbnails {
   scales: Float32Array;
 }
 
+/** A sentence pair's attention across its two texts, for the "Across the pair" view. */
+export interface PairAttentionOverview {
+  /** Words (or tokens) of each text, special tokens left out. */
+  a: UnitLabel[];
+  b: UnitLabel[];
+  /** Per layer: per head, the mean share of a token's attention that goes to the other text. */
+  layers: { layer: number; aToB: number[]; bToA: number[] }[];
+}
+
+/** The block of one head's attention from one text's units to the other's (head −1: mean of the heads). */
+export interface SegmentBlockView {
+  layer: number;
+  head: number;
+  from: 0 | 1;
+  rows: number;
+  cols: number;
+  /** [rows × cols], 0–255, scaled to the block's largest value. */
+  data: Uint8Array;
+  /** The attention value 255 stands for. */
+  scale: number;
+}
+
 export interface AttentionOverview {
   text: string;
   level: Level;
+  /** Sentence pairs: attention across the two texts. */
+  pair?: PairAttentionOverview;
   grids: HeadGridThumbnails[];
   /** Row/column labels per kind, at the overview's level. */
   units: { kind: AttentionKind; rows: UnitLabel[]; cols: UnitLabel[] }[];
@@ -248,6 +272,8 @@ export interface WebviewRequests {
 export interface HostRequests {
   attentionMatrix: { params: { kind: AttentionKind; layer: number; heads: number[]; level: Level }; result: AttentionMatrixView };
   topNeurons: { params: { stack: 'encoder' | 'decoder'; layer: number; token: number }; result: NeuronValue[] };
+  /** A sentence pair: one head's block of attention from one text to the other. */
+  segmentBlock: { params: { layer: number; head: number; from: 0 | 1; level: Level }; result: SegmentBlockView };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -285,7 +311,8 @@ export type PanelToHost =
   | { type: 'cancel' }
   | { type: 'exportData'; format: 'json' | 'html' }
   | { type: 'saveImage'; format: 'png' | 'svg'; name: string; data: string }
-  | { type: 'revealText'; start: number; end: number }
+  /** `segment` 1: the offsets are into the second text of a sentence pair. */
+  | { type: 'revealText'; start: number; end: number; segment?: 0 | 1 }
   | { type: 'tabChanged'; tab: PanelTab }
   | { type: 'loadLogitLens' }
   | { type: 'loadHeads' }

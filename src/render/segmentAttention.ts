@@ -4,7 +4,8 @@
  * neither text here: heads park much attention on them, which says nothing about how the texts relate.
  */
 import type { AttentionResult, AttentionTensor, EncodedText, Level, Segment } from '../protocol/engineApi';
-import { attentionUnits, AttentionUnit, headSlice, meanOverHeads } from './attentionViews';
+import type { PairAttentionOverview, SegmentBlockView, UnitLabel } from '../protocol/webviewMessages';
+import { attentionUnits, AttentionUnit, headSlice, meanOverHeads, quantise } from './attentionViews';
 
 /** How much attention crosses the pair in one layer, per head. */
 export interface SegmentShares {
@@ -100,4 +101,32 @@ export function segmentBlock(tensor: AttentionTensor, encoded: EncodedText, head
     });
   });
   return { from, rows, cols, data };
+}
+
+const label = (u: AttentionUnit): UnitLabel => ({ label: u.label, start: u.start, end: u.end, special: u.special });
+
+/** What the attention overview adds for a sentence pair: `{ pair }`, or nothing for a single text. */
+export function pairAttentionView(result: AttentionResult, level: Level): { pair?: PairAttentionOverview } {
+  if (!isPairResult(result)) return {};
+  const shares = segmentShares(result);
+  if (shares.length === 0) return {};
+  return {
+    pair: {
+      a: segmentUnits(result.encoded, level, 0).map(label),
+      b: segmentUnits(result.encoded, level, 1).map(label),
+      layers: shares.map((s) => ({ layer: s.layer, aToB: s.aToB, bToA: s.bToA })),
+    },
+  };
+}
+
+/** One head's block between the texts (head −1: mean of the heads), 8-bit, for the webview. */
+export function segmentBlockView(result: AttentionResult, params: { layer: number; head: number; from: Segment; level: Level }): SegmentBlockView {
+  const tensor = result.attentions.find((t) => t.kind === 'self' && t.layer === params.layer);
+  if (!tensor) throw new RangeError(`No self-attention for layer ${params.layer + 1}.`);
+  if (!isPairResult(result)) throw new RangeError('This attention is not of a sentence pair.');
+  const head = params.head >= -1 && params.head < tensor.shape[1] ? params.head : -1;
+  const from: Segment = params.from === 1 ? 1 : 0;
+  const block = segmentBlock(tensor, result.encoded, head, params.level, from);
+  const q = quantise(block.data);
+  return { layer: params.layer, head, from, rows: block.rows.length, cols: block.cols.length, data: q.data, scale: q.scale };
 }

@@ -5,6 +5,7 @@ import { registerExportCommands } from './commands/exportCommands';
 import { registerHubCommands } from './commands/hubCommands';
 import { InsideController, registerInsideCommands } from './commands/insideCommands';
 import { registerModelCommands } from './commands/modelCommands';
+import { registerSentencePairCommand } from './commands/sentencePairCommand';
 import { affectsLens, updateSetting, VariantSetting } from './config';
 import { AttributionHighlights } from './editor/attributionHighlights';
 import { registerAttributionHover } from './editor/attributionHover';
@@ -86,6 +87,7 @@ export function activate(context: vscode.ExtensionContext): LensApi {
     vscode.window.registerWebviewViewProvider(Views.inspector, services.sidebar),
     registerModelCommands(context, services),
     registerAnalysisCommands(context, services, analysis),
+    registerSentencePairCommand(services, analysis),
     registerInsideCommands(services, inside),
     registerExportCommands(context, services),
     registerHubCommands(context, services),

@@ -26,6 +26,7 @@ export const Commands = {
   runDataset: 'onnxLens.runDataset',
   showLogitLens: 'onnxLens.showLogitLens',
   toggleLiveMode: 'onnxLens.toggleLiveMode',
+  explainSentencePair: 'onnxLens.explainSentencePair',
 } as const;
 export type CommandId = (typeof Commands)[keyof typeof Commands];
 
@@ -50,6 +51,7 @@ export const Settings = {
   hubEndpoint: 'hub.endpoint',
   requestTimeoutSeconds: 'requestTimeoutSeconds',
   liveDebounceMs: 'live.debounceMs',
+  pairSeparator: 'pairSeparator',
 } as const;
 export type SettingKey = Exclude<(typeof Settings)[keyof typeof Settings], 'onnxLens'>;
 

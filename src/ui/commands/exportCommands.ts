@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { buildHtmlReport, jsonForScriptTag } from '../../render/htmlReport';
 import { Commands } from '../ids';
+import { attentionKey } from '../results/explanationStore';
 import type { Services } from '../services';
 
 /** A file name made of safe characters from a label (a class name, a model name). */
@@ -40,7 +41,7 @@ export async function exportData(services: Services, format: 'json' | 'html', ta
     return saveBytes(`${base}.json`, { JSON: ['json'] }, encoder.encode(json), target);
   }
   const version = String((services.context.extension.packageJSON as { version?: string }).version ?? '');
-  const html = buildHtmlReport(item.result, services.store.attentionFor(item.result.text), { comparison: item.secondary, generator: version });
+  const html = buildHtmlReport(item.result, services.store.attentionFor(attentionKey(item.result.text, item.result.textPair)), { comparison: item.secondary, generator: version });
   return saveBytes(`${base}.html`, { 'HTML report': ['html'] }, encoder.encode(html), target);
 }
 

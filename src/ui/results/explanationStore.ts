@@ -9,11 +9,18 @@ export interface ExplainedSelection {
   uri?: string;
   /** Document offset of the first character of `result.text`. */
   offset: number;
+  /** A sentence pair: document offset of the first character of `result.textPair`. */
+  pairOffset?: number;
   result: ExplanationResult;
   settings: RunSettings;
   /** A second method on the same text (Compare Methods) and how far the two agree. */
   secondary?: ExplanationResult;
   agreement?: RankAgreement;
+}
+
+/** The key the attention of a text, or of a sentence pair, is kept under (a pair never matches a single text). */
+export function attentionKey(text: string, textPair?: string): string {
+  return textPair === undefined ? text : `${text}\u0000${textPair}`;
 }
 
 const RECENT_LIMIT = 12;

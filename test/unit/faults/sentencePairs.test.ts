@@ -5,6 +5,7 @@ import { errorInfo } from '../../../src/engine/process/engineErrors';
 import { EngineService } from '../../../src/engine/process/engineService';
 import type { RequestContext } from '../../../src/engine/process/requestContext';
 import { MAX_TEXT_CHARS } from '../../../src/engine/model/loadedModel';
+import { pairFromSelections } from '../../../src/ui/commands/pairSelection';
 import { fixtureModel } from '../../support/fixtureModels';
 import { describeRun, runCli } from '../cli/cliProcess';
 
@@ -80,5 +81,39 @@ describe('faults: sentence pairs', () => {
     const run = await runCli(['attention', '--model', fixtureModel('bert-nli-op14'), '--ids', '2,3', '--pair', 'a man']);
     assert.equal(run.code, 1, describeRun(run));
     assert.match(run.stderr, /Give either --ids or a sentence pair/);
+  });
+});
+
+describe('faults: choosing the two texts of a pair in the editor', () => {
+  const doc = 'the first text\nthe second text\nthe third text';
+  test('three selections', () => {
+    const c = pairFromSelections(doc, [{ start: 0, end: 3 }, { start: 15, end: 18 }, { start: 31, end: 34 }], '[SEP]');
+    assert.ok('problem' in c);
+    assert.match(c.problem, /There are 3 selections; a sentence pair takes two/);
+  });
+  test('two overlapping selections', () => {
+    const c = pairFromSelections(doc, [{ start: 0, end: 10 }, { start: 5, end: 20 }], '[SEP]');
+    assert.ok('problem' in c);
+    assert.match(c.problem, /overlap/);
+  });
+  test('a selection of only whitespace as one of the two', () => {
+    const c = pairFromSelections('text   more', [{ start: 0, end: 4 }, { start: 5, end: 7 }], '[SEP]');
+    assert.ok('problem' in c);
+    assert.match(c.problem, /only whitespace/);
+  });
+  test('one selection without the separator', () => {
+    const c = pairFromSelections(doc, [{ start: 0, end: 14 }], '[SEP]');
+    assert.ok('problem' in c);
+    assert.match(c.problem, /no "\[SEP\]" between two texts.*onnxLens\.pairSeparator/);
+  });
+  test('one selection with nothing after the separator', () => {
+    const c = pairFromSelections('a text [SEP]  ', [{ start: 0, end: 14 }], '[SEP]');
+    assert.ok('problem' in c);
+    assert.match(c.problem, /One side of "\[SEP\]" is empty/);
+  });
+  test('nothing selected', () => {
+    const c = pairFromSelections(doc, [{ start: 3, end: 3 }], '[SEP]');
+    assert.ok('problem' in c);
+    assert.match(c.problem, /Select the two texts/);
   });
 });

@@ -5,6 +5,7 @@ import { button, clear, el, fmt, select } from '../shared/dom';
 import type { ThemeColors } from '../shared/theme';
 import { drawCells, heatLookup, toRgb, VirtualCanvas, Viewport } from '../shared/virtualCanvas';
 import { coloredText } from './attributionsTab';
+import { PairAttentionView } from './pairAttentionView';
 import type { PanelChannel, TabView } from './tabView';
 
 type AttentionMode = 'model' | 'head' | 'matrix' | 'rollout';
@@ -33,6 +34,7 @@ export class AttentionTab implements TabView {
   private rollout: ExplanationResult | undefined;
   private drawn = { cells: 0, labels: [] as string[], counts: {} as Record<string, number> };
   private loadingMatrix = false;
+  private readonly pairView: PairAttentionView;
 
   constructor(
     private readonly channel: PanelChannel,
@@ -42,7 +44,8 @@ export class AttentionTab implements TabView {
     this.canvas = new VirtualCanvas((ctx, view) => this.draw(ctx, view), { height: '70vh', className: 'attention-canvas' });
     this.canvas.canvas.addEventListener('click', (e) => this.onClick(e));
     this.canvas.canvas.addEventListener('mousemove', (e) => this.onHover(e));
-    this.element.append(this.toolbar, this.info, this.stage);
+    this.pairView = new PairAttentionView(channel, theme);
+    this.element.append(this.toolbar, this.info, this.stage, this.pairView.element);
     this.stage.append(el('p', { className: 'empty', text: 'Select text and run "ONNX Lens: Show Attention".' }));
   }
 
@@ -53,6 +56,7 @@ export class AttentionTab implements TabView {
     if (!kinds.includes(this.kind)) this.kind = kinds[0] ?? 'self';
     const grid = this.grid();
     if (grid && !grid.layers.includes(this.layer)) this.layer = grid.layers[grid.layers.length - 1];
+    this.pairView.set(overview.pair, overview.level);
     this.render();
   }
 
@@ -396,7 +400,7 @@ export class AttentionTab implements TabView {
   }
 
   describe() {
-    return this.drawn;
+    return { ...this.drawn, counts: { ...this.drawn.counts, ...this.pairView.describe() } };
   }
 
   async snapshot(format: 'png' | 'svg') {
@@ -444,6 +448,7 @@ export class AttentionTab implements TabView {
     this.theme = theme;
     this.lut = heatLookup(toRgb(theme.background), theme.heat);
     this.canvas.schedule();
+    this.pairView.setTheme(theme);
   }
 
   shown(): void {

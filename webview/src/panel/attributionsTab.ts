@@ -2,6 +2,7 @@ import { BarController, BarElement, CategoryScale, Chart, LinearScale, Tooltip }
 import type { ExplanationResult, FeatureValue, MethodName, Prediction } from '../../../src/protocol/engineApi';
 import type { RankAgreement, RunSettings } from '../../../src/protocol/webviewMessages';
 import { divergingRgba, maxAbs } from '../../../src/render/attributionScale';
+import { textParts } from '../../../src/render/pairText';
 import { attributionBarsSvg } from '../../../src/render/svgCharts';
 import { button, clear, el, fmt, select } from '../shared/dom';
 import type { ThemeColors } from '../shared/theme';
@@ -9,10 +10,9 @@ import type { PanelChannel, TabView } from './tabView';
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, Tooltip);
 
-/** The text with each feature's span painted by its value; spans are clickable. */
-export function coloredText(text: string, features: readonly FeatureValue[], onClick?: (f: FeatureValue) => void): { node: HTMLElement; words: number } {
+/** The text with each feature's span painted by its value (scaled to `scale`, default its largest); spans are clickable. */
+export function coloredText(text: string, features: readonly FeatureValue[], onClick?: (f: FeatureValue) => void, scale = maxAbs(features.map((f) => f.value)) || 1): { node: HTMLElement; words: number } {
   const node = el('p', { className: 'colored-text' });
-  const scale = maxAbs(features.map((f) => f.value)) || 1;
   let pos = 0;
   let words = 0;
   for (const f of [...features].sort((a, b) => a.start - b.start)) {
@@ -27,6 +27,30 @@ export function coloredText(text: string, features: readonly FeatureValue[], onC
   }
   if (pos < text.length) node.append(document.createTextNode(text.slice(pos)));
   return { node, words };
+}
+
+/**
+ * The text of a result painted by its features: one paragraph, or for a sentence pair one per text, marked
+ * A and B, on one colour scale.
+ */
+export function coloredTexts(r: { text: string; textPair?: string; features: readonly FeatureValue[] }, onClick?: (f: FeatureValue) => void): { node: HTMLElement; words: number } {
+  const parts = textParts(r);
+  if (parts.length === 1) return coloredText(r.text, r.features, onClick);
+  const scale = maxAbs(r.features.map((f) => f.value)) || 1;
+  const node = el('div', { className: 'pair-text' });
+  let words = 0;
+  for (const part of parts) {
+    const c = coloredText(part.text, part.features, onClick, scale);
+    c.node.prepend(el('b', { className: 'segment-label', text: `${part.label} ` }));
+    node.append(c.node);
+    words += c.words;
+  }
+  return { node, words };
+}
+
+/** A feature's label in charts: the word, marked with its text (A or B) in a sentence pair. */
+function featureLabel(f: FeatureValue): string {
+  return f.segment === undefined ? f.text : `${f.segment === 1 ? 'B' : 'A'} ${f.text}`;
 }
 
 /** One explanation: its coloured text, bar chart and trust numbers. */
@@ -46,7 +70,7 @@ class ExplanationBlock {
     const target = r.target.contrastLabel ? `${r.target.label} − ${r.target.contrastLabel}` : r.target.label;
     if (heading) this.element.append(el('h3', { text: heading }));
     this.element.append(el('p', { className: 'muted', text: `${r.provenance.method} · ${r.evaluations} evaluations · explains ${target} (${r.target.description})` }));
-    const colored = coloredText(r.text, r.features, onWord);
+    const colored = coloredTexts(r, onWord);
     this.words = colored.words;
     this.element.append(colored.node);
     const canvasBox = el('div', { className: 'chart-box' });
@@ -88,7 +112,7 @@ class ExplanationBlock {
     this.chart = new Chart(this.canvas, {
       type: 'bar',
       data: {
-        labels: r.features.map((f) => f.text),
+        labels: r.features.map(featureLabel),
         datasets: [{ data: r.features.map((f) => f.value), backgroundColor: r.features.map((f) => (f.value >= 0 ? this.theme.positive : this.theme.negative)), borderWidth: 0 }],
       },
       options: this.chartOptions(),
@@ -191,8 +215,7 @@ export class AttributionsTab implements TabView {
       this.blocks = [];
       this.primary = undefined;
       clear(this.body);
-      const text = this.prediction.encoded.text;
-      const colored = coloredText(text, partial);
+      const colored = coloredTexts({ text: this.prediction.encoded.text, textPair: this.prediction.encoded.textPair, features: partial });
       this.partialWords = colored.words;
       this.body.append(el('p', { className: 'muted', text: `${label} — partial estimate` }), colored.node);
     }
@@ -205,7 +228,7 @@ export class AttributionsTab implements TabView {
     this.primary = primary;
     clear(this.body);
     if (primary.encoded.truncation) this.body.append(el('p', { className: 'notice', text: primary.encoded.truncation.message }));
-    const reveal = (f: FeatureValue) => this.channel.post({ type: 'revealText', start: f.start, end: f.end });
+    const reveal = (f: FeatureValue) => this.channel.post({ type: 'revealText', start: f.start, end: f.end, segment: f.segment });
     const first = new ExplanationBlock(primary, this.theme, reveal, secondary ? primary.provenance.method : undefined);
     this.blocks.push(first);
     if (!secondary) {
