@@ -19,7 +19,7 @@ export interface LensRequestOptions {
   label: string;
   signal?: AbortSignal;
   onProgress?: (progress: ProgressEvent) => void;
-  /** Work the user did not start by hand (live mode): logged, but not shown as busy in the status bar and sidebar. */
+  /** Work the user did not start by hand (live mode): not shown as busy in the status bar and sidebar, and logged by the caller. */
   background?: boolean;
 }
 
@@ -118,7 +118,7 @@ export class LensEngine implements vscode.Disposable {
     const client = this.ensureClient();
     if (!options.background) this.setStatus({ state: 'busy', label: options.label });
     try {
-      const result = await this.log.timed(options.label, () =>
+      const send = () =>
         client.request(method, params, {
           signal: options.signal,
           onProgress: (p) => {
@@ -129,8 +129,9 @@ export class LensEngine implements vscode.Disposable {
               this.setStatus({ state: 'busy', label: options.label, done: p.done, total: p.total });
             }
           },
-        }),
-      );
+        });
+      // Background work (one request per pause in typing) is logged by its caller, once, with what it showed.
+      const result = options.background ? await send() : await this.log.timed(options.label, send);
       this.lastErrorValue = undefined;
       return result;
     } catch (error) {

@@ -11,6 +11,7 @@ import { EngineError } from '../../engine/process/engineClient';
 import { explainParams, partialFeatures } from '../commands/explainParams';
 import { requireModel } from '../commands/modelCommands';
 import { affectsLens, readConfig } from '../config';
+import { highlightRanges } from '../editor/attributionRanges';
 import type { OffsetRange } from '../editor/rangeShift';
 import { Commands, ContextKeys, Settings } from '../ids';
 import type { Services } from '../services';
@@ -185,14 +186,19 @@ export class LiveMode implements vscode.Disposable {
     this.records.push(record);
     if (this.records.length > HISTORY_LIMIT) this.records.splice(0, this.records.length - HISTORY_LIMIT);
     const version = document.version;
+    let coloured = 0;
     const paint = (result: ExplanationResult, final: boolean) => {
       if (signal.aborted || document.version !== version || document.isClosed) return false;
       const item = this.services.store.addLive({ uri: job.uri, offset: region.start, result, settings });
       this.services.highlights.showInRegion(item, region);
+      coloured = highlightRanges(result, region.start).filter((r) => r.colorId).length;
       const top = result.fullOutput.candidates[0];
-      if (final && top) {
+      // The status bar, the sidebar and the panel follow the last result of a text only: a first estimate
+      // comes at each short pause in typing, and redrawing them then would compete with the typing.
+      if (final && top && (stage === 'refined' || settings.method === 'occlusion')) {
         this.lastPainted = { text, label: top.label, probability: top.probability, stage };
         this.lastError = undefined;
+        this.services.store.setPrediction(text, result.fullOutput);
         this.changed.fire();
       }
       return true;
@@ -206,13 +212,14 @@ export class LiveMode implements vscode.Disposable {
     };
     try {
       const label = stage === 'first' ? 'Live estimate (occlusion)' : `Live explanation (${params.method}, budget ${settings.budget})`;
+      const started = Date.now();
       const result = await this.services.engine.request('explain', params, { label, signal, onProgress, background: true });
       record.outcome = 'done';
       record.evaluations = result.evaluations;
       if (stage === 'first') this.lastFirst = result;
       if (!paint(result, true)) return;
-      this.services.log.info(`Live ${stage === 'first' ? 'estimate' : 'explanation'} painted: "${snippet(text)}" → ${result.target.label}`);
-      if (stage === 'refined' && this.services.panel.isOpen) {
+      this.services.log.info(`Live ${stage === 'first' ? 'estimate' : 'explanation'} painted: ${text.length} characters, ${coloured} words coloured, "${snippet(text)}" → ${result.target.label} (${params.method}, ${result.evaluations} evaluations, ${Date.now() - started} ms)`);
+      if ((stage === 'refined' || settings.method === 'occlusion') && this.services.panel.isOpen) {
         this.services.panel.post({ type: 'prediction', prediction: result.fullOutput });
         this.services.panel.post({ type: 'explanation', primary: result });
       }
@@ -226,6 +233,7 @@ export class LiveMode implements vscode.Disposable {
       // Typing on should not raise a notification per pause: the status bar and the sidebar show it.
       if (!signal.aborted && this.lastError !== record.error) {
         this.lastError = record.error;
+        this.services.log.info(`Live ${stage === 'first' ? 'estimate' : 'explanation'} failed: ${record.error}`);
         this.changed.fire();
       }
     }

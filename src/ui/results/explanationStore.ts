@@ -92,13 +92,13 @@ export class ExplanationStore implements vscode.Disposable {
 
   /**
    * Keeps a live-mode explanation, so the hover over its words can read it, without listing it among the
-   * recent explanations (live mode makes one per pause in typing). Its prediction becomes the latest.
+   * recent explanations (live mode makes one per pause in typing) and without telling the views (live mode
+   * sets the latest prediction itself, once per text).
    */
   addLive(entry: Omit<ExplainedSelection, 'id'>): ExplainedSelection {
     const item: ExplainedSelection = { ...entry, id: `live${Date.now().toString(36)}${(this.counter++).toString(36)}` };
     this.liveItems.set(item.id, item);
     while (this.liveItems.size > LIVE_LIMIT) this.liveItems.delete(this.liveItems.keys().next().value as string);
-    this.setPrediction(item.result.text, item.result.fullOutput);
     return item;
   }
 
