@@ -86,6 +86,11 @@ suite('ONNX Lens live mode', function () {
     assert.equal(api.live.status.last?.text, typed);
     assert.equal(api.live.status.last?.label, 'NEGATIVE');
     assert.equal(JSON.stringify(highlightsOn(api, editor, 0)), line0Before, 'line 0 keeps its highlights');
+    // The hover over a live word explains it as it does after Explain Selection.
+    const top = painted.reduce((a, b) => (Math.abs(b.value) > Math.abs(a.value) ? b : a));
+    const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', editor.document.uri, editor.document.positionAt(top.start + 1));
+    const hoverText = hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : (c as vscode.MarkdownString).value))).join('\n');
+    assert.match(hoverText, new RegExp(`rank 1 of ${typed.split(' ').length}`));
 
     // More typing: the colours follow the new text.
     const more = ' but the ending was wonderful';

@@ -99,14 +99,4 @@ suite('ONNX Lens sentence pairs', function () {
     assert.equal(drawn.counts.blockCells, 2 * 5 * 6);
     await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
   });
-
-  test('with nothing to pair the command explains nothing', async () => {
-    const document = await vscode.workspace.openTextDocument({ content: 'only one text here\n', language: 'plaintext' });
-    const editor = await vscode.window.showTextDocument(document, vscode.ViewColumn.One);
-    editor.selection = selectionOf(document, 'only one text here');
-    const before = api.lastExplanation;
-    assert.equal(await vscode.commands.executeCommand(Commands.explainSentencePair), undefined);
-    assert.equal(api.lastExplanation, before);
-    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
-  });
 });

@@ -12,6 +12,7 @@ import {
 } from '../../protocol/webviewMessages';
 import { activationViews, topNeurons } from '../../render/activationViews';
 import { attentionMatrixView, attentionOverview } from '../../render/attentionViews';
+import { pairAttentionView, segmentBlockView } from '../../render/segmentAttention';
 import { explainParams, partialFeatures, progressMessage } from './explainParams';
 import { alignFeatures, rankAgreement } from '../results/rankAgreement';
 import { showLensError } from '../errorMessages';
@@ -22,7 +23,6 @@ import type { Services } from '../services';
 import { exportData, saveImage } from './exportCommands';
 import { requireModel } from './modelCommands';
 import { pairFromSelections, PairChoice, PairPart } from './pairSelection';
-import { pairAttentionView, segmentBlockView } from '../../render/segmentAttention';
 
 /** A piece of text to analyse and where it sits in its document. */
 export interface TextInput {
