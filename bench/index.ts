@@ -1,8 +1,8 @@
 /**
- * Runs the benchmarks: `node out/bench/index.js [--only core|explanations|inspect|generation|cli|ui] [--small-only]`
+ * Runs the benchmarks: `node out/bench/index.js [--only core|explanations|inspect|generation|cli|ui|live] [--small-only]`
  * (--small-only: the explanations benchmark without the BERT-base-sized model). Without --only: core,
- * explanations, inspect, generation and cli; `ui` needs code-server and Chromium (scripts/vscode/installTools.sh) and runs
- * bench/uiLatency.mjs in a child process.
+ * explanations, inspect, generation and cli; `ui` and `live` need code-server and Chromium
+ * (scripts/vscode/installTools.sh) and run bench/uiLatency.mjs and bench/liveMode.mjs in a child process.
  * Every figure is a ratio of two sides measured back to back in this process; see bench/README.md.
  */
 import { spawn } from 'node:child_process';
@@ -22,17 +22,18 @@ const SUITES = {
   inspect: () => runInspect(),
   generation: () => runGeneration(),
   cli: () => runCli(),
-  ui: () => runUiLatency(),
+  ui: () => runScript('uiLatency.mjs'),
+  live: () => runScript('liveMode.mjs'),
 } as const;
 type Suite = keyof typeof SUITES;
 const DEFAULT_SUITES: Suite[] = ['core', 'explanations', 'inspect', 'generation', 'cli'];
 
-/** The UI benchmark drives VS Code in a browser from an ES module; it prints its tables to our stdout. */
-function runUiLatency(): Promise<void> {
+/** The UI benchmarks drive VS Code in a browser from ES modules; they print their tables to our stdout. */
+function runScript(file: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bench', 'uiLatency.mjs')], { stdio: 'inherit' });
+    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bench', file)], { stdio: 'inherit' });
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`bench/uiLatency.mjs exited with ${code}`))));
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`bench/${file} exited with ${code}`))));
   });
 }
 

@@ -1,4 +1,5 @@
 import type { AttentionResult, AttentionTensor, HiddenStateTensor, TokenView, WordView } from '../protocol/engineApi';
+import { isPairResult, segmentShares, type SegmentShares } from '../render/segmentAttention';
 import { CliError, ExitCode } from './exitCodes';
 
 /**
@@ -88,12 +89,16 @@ export interface AttentionJsonLayer {
 /** The output of `attention --json`. */
 export interface AttentionJson {
   text: string;
+  /** The second text of a sentence pair (tokens and words carry `segment` 0 or 1). */
+  textPair?: string;
   tokens: TokenView[];
   words: WordView[];
   decoderTokens?: TokenView[];
   attentions: AttentionJsonLayer[];
   hiddenStates: { index: number; stack: HiddenStateTensor['stack']; shape: [number, number, number]; data: ArrayLike<number> }[];
   truncation?: AttentionResult['encoded']['truncation'];
+  /** Sentence pairs: per layer, per head, the mean share of attention crossing between the texts. */
+  acrossPair?: SegmentShares[];
   note?: string;
 }
 
@@ -123,6 +128,7 @@ export function attentionJson(result: AttentionResult, options: { layer?: number
   const selected = selectAttention(result.attentions, options.layer, options.head);
   return {
     text: result.encoded.text,
+    ...(result.encoded.textPair !== undefined ? { textPair: result.encoded.textPair } : {}),
     tokens: result.encoded.tokens,
     words: result.encoded.words,
     ...(result.encoded.decoder ? { decoderTokens: result.encoded.decoder.tokens } : {}),
@@ -135,6 +141,7 @@ export function attentionJson(result: AttentionResult, options: { layer?: number
     })),
     hiddenStates: options.hidden ? result.hiddenStates.map((h) => ({ index: h.index, stack: h.stack, shape: h.shape, data: h.data })) : [],
     ...(result.encoded.truncation ? { truncation: result.encoded.truncation } : {}),
+    ...(isPairResult(result) ? { acrossPair: segmentShares(result).filter((s) => options.layer === undefined || s.layer === options.layer) } : {}),
     ...(result.note ? { note: result.note } : {}),
   };
 }

@@ -35,6 +35,22 @@ const TEXT_OPTIONS: Record<string, OptionHelp> = {
   file: { type: 'string', value: 'F', help: 'Read the text from file F (- for standard input).' },
 };
 
+/** `--pair`: the second text of a sentence pair, for the commands that read one input. */
+const PAIR_OPTION: Record<string, OptionHelp> = {
+  pair: {
+    type: 'string',
+    value: 'TEXT_B',
+    help: 'Second text of a sentence pair (NLI, next sentence, question + passage): encoded after TEXT with the tokenizer\'s pair template, token type 1.',
+  },
+};
+
+/** The `--pair` text, checked: an empty second text is a mistake, not a single-text run. */
+export function pairOf(args: ParsedArgs, command: string): string | undefined {
+  const pair = args.options.pair as string | undefined;
+  if (pair !== undefined && pair.trim() === '') throw new UsageError('--pair is empty: give the second text of the pair, e.g. --pair "the man is asleep".', command);
+  return pair;
+}
+
 /** The explain flags, shared with compare (both models are explained the same way). */
 export const EXPLAIN_OPTIONS: Record<string, OptionHelp> = {
   method: { type: 'string', value: 'NAME', help: `Attribution method: ${METHODS.join(', ')} (default partition-shap).` },
@@ -147,17 +163,18 @@ export const inspectCommand: CommandDefinition = {
 export const predictCommand: CommandDefinition = {
   name: 'predict',
   summary: 'Print what the model predicts for a text (top candidates with probabilities).',
-  usage: ['predict [--model DIR|FILE] [--top K] [--json] TEXT', 'predict [--model …] --file F', 'echo TEXT | onnx-lens predict'],
-  options: { ...MODEL_OPTIONS, ...TEXT_OPTIONS, top: { type: 'string', value: 'K', help: 'How many candidates to show (default 10).' } },
+  usage: ['predict [--model DIR|FILE] [--top K] [--json] TEXT', 'predict [--model …] --pair TEXT_B TEXT', 'predict [--model …] --file F', 'echo TEXT | onnx-lens predict'],
+  options: { ...MODEL_OPTIONS, ...TEXT_OPTIONS, ...PAIR_OPTION, top: { type: 'string', value: 'K', help: 'How many candidates to show (default 10).' } },
   details: 'A classifier shows its classes, a masked LM the candidates for [MASK] (or <mask>), a causal LM the next token, a text-to-text model the generated text.',
   async run(args, ctx) {
     const top = intOption(args.options.top, 'top', 1, 'predict') ?? 10;
     const variant = variantOf(args, 'predict');
+    const textPair = pairOf(args, 'predict');
     const modelPath = resolveModelPath(args.options.model as string | undefined, ctx);
     const text = await textOf(args, ctx, 'predict');
     const prediction = await withEngine(ctx, async (r) => {
       await r.open(modelPath, variant);
-      return r.request('predict', { text, topK: top }, 'Predicting');
+      return r.request('predict', { text, textPair, topK: top }, 'Predicting');
     });
     write(ctx, args.options.json ? toJson(prediction) : renderPrediction(forTerminal(prediction), ctx.style, top));
     return ExitCode.ok;
@@ -172,10 +189,12 @@ export const explainCommand: CommandDefinition = {
     'explain [--model DIR|FILE] [--method NAME] [--budget N] [--seed S] [--target LABEL|TOKEN] [--contrast LABEL|TOKEN] [--level word|token] [--removal mask|attention|delete] [--json] [--html FILE] TEXT',
     'explain [--model …] --lines [--json] --file F      (one text per line; JSONL out with --json)',
     'explain [--model …] --jsonl < texts.jsonl          (one {"text": …} per line in, one result per line out)',
+    'explain [--model DIR|FILE] [options] --pair TEXT_B TEXT',
   ],
   options: {
     ...MODEL_OPTIONS,
     ...TEXT_OPTIONS,
+    ...PAIR_OPTION,
     ...EXPLAIN_OPTIONS,
     html: { type: 'string', value: 'FILE', help: 'Also write a self-contained HTML report (no network, no scripts) to FILE.' },
     force: { type: 'boolean', help: 'Let --html replace an existing file (never a file of the model).' },
@@ -191,15 +210,19 @@ export const explainCommand: CommandDefinition = {
     'The output says which token(s) the target named.\n\n' +
     '--lines and --jsonl explain a file of texts in one process: the engine and the model start once. With --json\n' +
     '(always with --jsonl) each result is one line of JSON: {"line": N, "id"?, …the explanation} or {"line": N, "error"}.\n' +
-    'A line that cannot be explained is reported and the others go on; the exit code is then 1.',
+    'A line that cannot be explained is reported and the others go on; the exit code is then 1.\n\n' +
+    'With --pair, the words of both texts are explained together; each feature says which text it is in\n' +
+    '(JSON: "segment" 0 for TEXT, 1 for TEXT_B).',
   async run(args, ctx) {
     const params = explainParams(args, 'explain');
     const variant = variantOf(args, 'explain');
     const html = args.options.html as string | undefined;
     if (html !== undefined && html.trim() === '') throw new UsageError('--html needs a file name.', 'explain');
+    const textPair = pairOf(args, 'explain');
     const jsonl = Boolean(args.options.jsonl);
     if (jsonl || args.options.lines) {
       if (jsonl && args.options.lines) throw new UsageError('Give --lines or --jsonl, not both.', 'explain');
+      if (textPair !== undefined) throw new UsageError('--pair explains one pair; it does not go with --lines or --jsonl.', 'explain');
       if (html !== undefined) throw new UsageError('--html writes one report; it does not go with --lines or --jsonl.', 'explain');
       if (args.positionals.length) throw new UsageError('With --lines or --jsonl the texts come from --file F or standard input, not from TEXT.', 'explain');
       const modelPath = resolveModelPath(args.options.model as string | undefined, ctx);
@@ -217,10 +240,10 @@ export const explainCommand: CommandDefinition = {
     const { result, attention } = await withEngine(ctx, async (r) => {
       const card = await r.open(modelPath, variant);
       guard.protectedFiles = modelFilesOf(card.path, card.files.map((f) => f.path));
-      const result = await r.request('explain', { ...params, text }, 'Explaining');
+      const result = await r.request('explain', { ...params, text, textPair }, 'Explaining');
       // The report also shows the last layer's attention; a model that hides it still gets a report.
       let attention: AttentionResult | undefined;
-      if (html !== undefined) attention = await r.request('attention', { text, hidden: false }, 'Reading attention').catch(() => undefined);
+      if (html !== undefined) attention = await r.request('attention', { text, textPair, hidden: false }, 'Reading attention').catch(() => undefined);
       return { result, attention };
     });
     if (html !== undefined) {
@@ -248,10 +271,18 @@ export function parseIds(value: string): number[] {
 export const attentionCommand: CommandDefinition = {
   name: 'attention',
   summary: 'Show where each attention head looks, per layer; --json gives every matrix and hidden state.',
-  usage: ['attention [--model DIR|FILE] [--layer L] [--head H] [--json] [--no-hidden] TEXT', 'attention [--model …] --ids 101,2023,102'],
+  usage: [
+    'attention [--model DIR|FILE] [--layer L] [--head H] [--json] [--no-hidden] TEXT',
+    'attention [--model …] --pair TEXT_B TEXT',
+    'attention [--model …] --ids 101,2023,102',
+  ],
+  details:
+    'With --pair, tokens carry the text they belong to (JSON: "segment" 0 or 1), and a table (JSON: "acrossPair")\n' +
+    'gives, per layer and head, the mean share of a token\'s attention that goes to the other text (A → B, B → A).',
   options: {
     ...MODEL_OPTIONS,
     ...TEXT_OPTIONS,
+    ...PAIR_OPTION,
     layer: { type: 'string', value: 'L', help: 'Only layer L (0-based; in every stack of a text-to-text model). Default text view: the last layer.' },
     head: { type: 'string', value: 'H', help: 'Only head H (0-based). Default text view: the mean of the heads.' },
     ids: { type: 'string', value: 'IDS', help: 'Exact token ids (comma-separated) instead of TEXT; no tokenizer step, no special tokens added.' },
@@ -265,13 +296,15 @@ export const attentionCommand: CommandDefinition = {
     if (idsFlag !== undefined && (args.positionals.length || args.options.file !== undefined)) {
       throw new UsageError('Give either --ids or a TEXT, not both.', 'attention');
     }
+    const textPair = pairOf(args, 'attention');
+    if (idsFlag !== undefined && textPair !== undefined) throw new UsageError('Give either --ids or a sentence pair (TEXT and --pair), not both.', 'attention');
     const ids = idsFlag !== undefined ? parseIds(idsFlag) : undefined;
     const modelPath = resolveModelPath(args.options.model as string | undefined, ctx);
     const text = ids ? undefined : await textOf(args, ctx, 'attention');
     const hidden = args.options.hidden !== false && Boolean(args.options.json);
     const result = await withEngine(ctx, async (r) => {
       await r.open(modelPath, variant);
-      return r.request('attention', ids ? { ids, hidden } : { text, hidden }, 'Running with attention exposed');
+      return r.request('attention', ids ? { ids, hidden } : { text, textPair, hidden }, 'Running with attention exposed');
     });
     // Validate --layer/--head before printing anything, so a typo is an error, not an empty result.
     selectAttention(result.attentions, layer, head);

@@ -4,6 +4,8 @@
  * to a pipe.
  */
 import type { AttentionResult, Candidate, ExplanationResult, ModelCard, Prediction, Sourced, TokenView } from '../protocol/engineApi';
+import { textParts } from '../render/pairText';
+import { segmentShares } from '../render/segmentAttention';
 import { selectAttention } from './jsonOutput';
 import { Style, formatBytes, pad, percent, printable, shade, signed, table, truncate } from './terminalOutput';
 
@@ -114,18 +116,22 @@ export function renderPrediction(p: Prediction, style: Style, limit = 10): strin
   return out.join('\n');
 }
 
-/** The text with each feature coloured by its attribution. */
+/** The text (each text of a pair on its own line, marked A and B) with each feature coloured by its attribution. */
 export function colouredText(r: ExplanationResult, style: Style): string {
   const maxAbs = Math.max(0, ...r.features.map((f) => Math.abs(f.value)));
-  const spans = [...r.features].filter((f) => f.end > f.start).sort((a, b) => a.start - b.start);
-  let out = '';
-  let at = 0;
-  for (const f of spans) {
-    if (f.start < at) continue; // overlapping features (token level inside a word) keep the first
-    out += r.text.slice(at, f.start) + style.attribution(r.text.slice(f.start, f.end), f.value, maxAbs);
-    at = f.end;
-  }
-  return out + r.text.slice(at);
+  return textParts(r)
+    .map((part) => {
+      const spans = [...part.features].filter((f) => f.end > f.start).sort((a, b) => a.start - b.start);
+      let out = '';
+      let at = 0;
+      for (const f of spans) {
+        if (f.start < at) continue; // overlapping features (token level inside a word) keep the first
+        out += part.text.slice(at, f.start) + style.attribution(part.text.slice(f.start, f.end), f.value, maxAbs);
+        at = f.end;
+      }
+      return `${part.label ? `${style.bold(part.label)}  ` : ''}${out}${part.text.slice(at)}`;
+    })
+    .join('\n');
 }
 
 /** The explained output; a token in quotes, so a leading space shows. */
@@ -153,8 +159,9 @@ export function renderExplanation(r: ExplanationResult, style: Style): string {
 
   const maxAbs = Math.max(0, ...r.features.map((f) => Math.abs(f.value)));
   const rank = new Map([...r.features].map((f, i) => [i, Math.abs(f.value)] as const).sort((a, b) => b[1] - a[1]).map(([i], k) => [i, k + 1]));
+  const segmentMark = (f: ExplanationResult['features'][number]) => (r.textPair !== undefined ? `${f.segment === 1 ? 'B' : 'A'} ` : '');
   const rows = r.features.map((f, i) => [
-    style.attribution(printable(truncate(f.text, 24)), f.value, maxAbs),
+    `${style.dim(segmentMark(f))}${style.attribution(printable(truncate(f.text, 24)), f.value, maxAbs)}`,
     signed(f.value),
     style.bar(f.value, maxAbs, BAR_WIDTH),
     style.dim(`#${rank.get(i)}`),
@@ -197,6 +204,11 @@ export function renderAttention(r: AttentionResult, options: { layer?: number; h
   const out: string[] = [];
   const tokens = r.encoded.tokens;
   out.push(`${style.bold(`Tokens (${tokens.length}):`)} ${tokens.map((t, i) => `${style.dim(String(i))}:${printable(t.text)}`).join(' ')}`);
+  if (r.encoded.textPair !== undefined) {
+    const segs = [0, 1].map((s) => tokens.flatMap((t, i) => (!t.special && t.segment === s ? [i] : [])));
+    const span = (xs: number[]) => (xs.length ? `tokens ${xs[0]}–${xs[xs.length - 1]}` : 'no tokens');
+    out.push(style.dim(`Sentence pair: A = ${span(segs[0])} (token type 0), B = ${span(segs[1])} (token type 1).`));
+  }
   if (r.encoded.decoder) out.push(`${style.bold(`Decoder tokens (${r.encoded.decoder.tokens.length}):`)} ${r.encoded.decoder.tokens.map((t, i) => `${style.dim(String(i))}:${printable(t.text)}`).join(' ')}`);
   if (r.encoded.truncation) out.push(style.yellow(r.encoded.truncation.message));
   if (r.attentions.length === 0) {
@@ -229,6 +241,23 @@ export function renderAttention(r: AttentionResult, options: { layer?: number; h
       const cells = drawMatrix ? `│${[...row].map((v) => shade(v)).join('')}│ ` : '';
       out.push(`  ${pad(String(i), 3, 'right')} ${label} ${cells}${style.dim('→')} ${topText}`);
     }
+  }
+  const shares = segmentShares(r).filter((s) => options.layer === undefined || s.layer === options.layer);
+  if (shares.length) {
+    out.push('');
+    out.push(style.bold('Across the pair') + style.dim(' — mean share of a token\'s attention that goes to the other text (A → B, B → A), per head'));
+    const headCount = shares[0].aToB.length;
+    const heads = options.head !== undefined ? [options.head] : Array.from({ length: headCount }, (_, h) => h);
+    const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
+    out.push(
+      table(
+        [
+          [style.dim('layer'), ...heads.map((h) => style.dim(`head ${h}: A→B  B→A`))],
+          ...shares.map((s) => [String(s.layer), ...heads.map((h) => `${pct(s.aToB[h]).padStart(6)}  ${pct(s.bToA[h]).padStart(6)}`)]),
+        ],
+        new Set(heads.map((_, i) => i + 1)),
+      ),
+    );
   }
   if (r.hiddenStates.length) {
     const h = r.hiddenStates[0];

@@ -70,6 +70,12 @@ export interface ModelCard {
   warnings: string[];
 }
 
+/**
+ * Which text of a sentence pair a token, word or feature belongs to: 0 for the first text (segment A), 1 for
+ * the second (segment B). Present only on pair inputs; its offsets are then into that segment's text.
+ */
+export type Segment = 0 | 1;
+
 export interface TokenView {
   id: number;
   text: string;
@@ -77,6 +83,8 @@ export interface TokenView {
   end: number;
   special: boolean;
   wordIndex: number;
+  /** Pair inputs: the text the token belongs to (special tokens: the text they follow, or precede). */
+  segment?: Segment;
 }
 
 export interface WordView {
@@ -84,6 +92,8 @@ export interface WordView {
   start: number;
   end: number;
   tokenIndices: number[];
+  /** Pair inputs: the text the word belongs to; `start`/`end` are offsets into that text. */
+  segment?: Segment;
 }
 
 export interface TruncationNotice {
@@ -93,9 +103,11 @@ export interface TruncationNotice {
   message: string;
 }
 
-/** The tokenized form of one text, with UTF-16 offsets into it. */
+/** The tokenized form of one text (or a sentence pair), with UTF-16 offsets into it. */
 export interface EncodedText {
   text: string;
+  /** The second text of a sentence pair (segment B); tokens and words carry their `segment`. */
+  textPair?: string;
   tokens: TokenView[];
   words: WordView[];
   truncation?: TruncationNotice;
@@ -185,6 +197,11 @@ export interface ResolvedTarget {
 
 export interface ExplainParams extends TargetSpec {
   text: string;
+  /**
+   * The second text of a sentence pair (next-sentence, NLI and question-answer inputs): encoded after `text`
+   * with the tokenizer's pair template and token type 1, and explained with it (features of both texts).
+   */
+  textPair?: string;
   method: MethodName;
   budget?: number;
   seed?: number;
@@ -196,6 +213,8 @@ export interface ExplainParams extends TargetSpec {
   window?: number;
   /** Rollout/flow: layer to roll up to (default: last). */
   layer?: number;
+  /** false skips the faithfulness scores (their deletion and insertion runs): for quick, provisional estimates. */
+  faithfulness?: boolean;
 }
 
 export interface FeatureValue {
@@ -204,6 +223,8 @@ export interface FeatureValue {
   end: number;
   value: number;
   tokenIndices: number[];
+  /** Pair inputs: which text the feature is in; `start`/`end` are offsets into that text. */
+  segment?: Segment;
 }
 
 export interface CurveView {
@@ -247,6 +268,8 @@ export interface Provenance {
 export interface ExplanationResult {
   kind: 'explanation';
   text: string;
+  /** The second text, when a sentence pair was explained. */
+  textPair?: string;
   target: ResolvedTarget;
   features: FeatureValue[];
   baseValue: number;
@@ -699,9 +722,10 @@ export interface EngineOptions {
 /** The engine's methods: request params → result. */
 export interface EngineApi {
   open: { params: { modelPath: string; variant?: Variant; options?: EngineOptions }; result: ModelCard };
-  tokenize: { params: { text: string }; result: EncodedText };
-  predict: { params: { text: string; topK?: number }; result: Prediction };
-  attention: { params: { text?: string; ids?: number[]; hidden?: boolean }; result: AttentionResult };
+  /** `textPair`: the second text of a sentence pair, as in ExplainParams. */
+  tokenize: { params: { text: string; textPair?: string }; result: EncodedText };
+  predict: { params: { text: string; textPair?: string; topK?: number }; result: Prediction };
+  attention: { params: { text?: string; textPair?: string; ids?: number[]; hidden?: boolean }; result: AttentionResult };
   explain: { params: ExplainParams; result: ExplanationResult };
   /** Model outputs for variants of one input (tests and benchmarks of the evaluator). */
   evaluate: {

@@ -81,9 +81,33 @@ export interface HeadGridThumbnails {
   scales: Float32Array;
 }
 
+/** A sentence pair's attention across its two texts, for the "Across the pair" view. */
+export interface PairAttentionOverview {
+  /** Words (or tokens) of each text, special tokens left out. */
+  a: UnitLabel[];
+  b: UnitLabel[];
+  /** Per layer: per head, the mean share of a token's attention that goes to the other text. */
+  layers: { layer: number; aToB: number[]; bToA: number[] }[];
+}
+
+/** The block of one head's attention from one text's units to the other's (head −1: mean of the heads). */
+export interface SegmentBlockView {
+  layer: number;
+  head: number;
+  from: 0 | 1;
+  rows: number;
+  cols: number;
+  /** [rows × cols], 0–255, scaled to the block's largest value. */
+  data: Uint8Array;
+  /** The attention value 255 stands for. */
+  scale: number;
+}
+
 export interface AttentionOverview {
   text: string;
   level: Level;
+  /** Sentence pairs: attention across the two texts. */
+  pair?: PairAttentionOverview;
   grids: HeadGridThumbnails[];
   /** Row/column labels per kind, at the overview's level. */
   units: { kind: AttentionKind; rows: UnitLabel[]; cols: UnitLabel[] }[];
@@ -195,6 +219,17 @@ export type EngineStatus =
   | { state: 'busy'; label?: string; done?: number; total?: number }
   | { state: 'error' | 'crashed'; message: string };
 
+/** Live mode, as the sidebar and the status bar show it. */
+export interface LiveStatus {
+  on: boolean;
+  /** What it follows: the selection it was switched on with, or the line being edited. */
+  region?: 'line' | 'selection';
+  /** The latest prediction it painted. */
+  last?: { text: string; label: string; probability: number; stage: 'first' | 'refined' };
+  /** The latest error (shown instead of a notification per pause in typing). */
+  error?: string;
+}
+
 export interface SidebarState {
   model?: ModelCard;
   /** A model is chosen but not opened yet (the engine starts on first use). */
@@ -209,6 +244,8 @@ export interface SidebarState {
   decoder?: boolean;
   /** One line per inside-the-model analysis run so far (latest of each), e.g. robustness flip rate. */
   inside?: InsideSummaryLine[];
+  /** Live mode: on or off, and what it last showed. */
+  live?: LiveStatus;
 }
 
 /** A short summary of the latest result of one analysis, shown in the sidebar; click reopens its tab. */
@@ -236,7 +273,8 @@ export type SidebarAction =
   | 'manageCachedModels'
   | 'showPanel'
   | 'showLog'
-  | 'clearHighlights';
+  | 'clearHighlights'
+  | 'toggleLiveMode';
 
 // ---------------------------------------------------------------------------------------------
 // Request/response, the same in both directions.
@@ -263,6 +301,8 @@ export interface WebviewRequests {
 export interface HostRequests {
   attentionMatrix: { params: { kind: AttentionKind; layer: number; heads: number[]; level: Level }; result: AttentionMatrixView };
   topNeurons: { params: { stack: 'encoder' | 'decoder'; layer: number; token: number }; result: NeuronValue[] };
+  /** A sentence pair: one head's block of attention from one text to the other. */
+  segmentBlock: { params: { layer: number; head: number; from: 0 | 1; level: Level }; result: SegmentBlockView };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -305,7 +345,8 @@ export type PanelToHost =
   | { type: 'cancel' }
   | { type: 'exportData'; format: 'json' | 'html' }
   | { type: 'saveImage'; format: 'png' | 'svg'; name: string; data: string }
-  | { type: 'revealText'; start: number; end: number }
+  /** `segment` 1: the offsets are into the second text of a sentence pair. */
+  | { type: 'revealText'; start: number; end: number; segment?: 0 | 1 }
   | { type: 'tabChanged'; tab: PanelTab }
   | { type: 'loadLogitLens' }
   | { type: 'loadHeads' }

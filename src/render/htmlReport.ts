@@ -7,6 +7,7 @@ import type { AttentionResult, ExplanationResult, Prediction } from '../protocol
 import { attributionDirections, explainedQuantity, maxAbs } from './attributionScale';
 import { attentionUnits, unitMatrix } from './attentionViews';
 import { escapeHtml } from './htmlEscape';
+import { textParts } from './pairText';
 import { attentionLegend, attributionBarsSvg, coloredTextHtml, curveSvg, heatmapSvg } from './svgCharts';
 
 export interface ReportOptions {
@@ -57,7 +58,7 @@ function explanationSection(r: ExplanationResult, heading: string): string {
   return `<section>
 <h2>${escapeHtml(heading)}: ${escapeHtml(r.provenance.method)}</h2>
 <p>Explains <b>${escapeHtml(target)}</b> (${escapeHtml(r.target.description)}). Base value ${num(r.baseValue)}, output ${num(r.outputValue)}, ${r.evaluations} model evaluations.</p>
-<p class="text">${coloredTextHtml(r.text, r.features)}</p>
+${textParts(r).map((part) => `<p class="text">${part.label ? `<b>${part.label}</b> ` : ''}${coloredTextHtml(part.text, part.features)}</p>`).join('\n')}
 <p class="muted">Red: pushes ${escapeHtml(directions.positive)} · Blue: pushes ${escapeHtml(directions.negative)}. Strength: contribution to ${escapeHtml(explainedQuantity(r.target))}, up to ${num(maxAbs(r.features.map((f) => f.value)))}.</p>
 <figure>${attributionBarsSvg(r.features, { title: `Attribution per ${r.provenance.level} toward ${target}`, axisTitle: `contribution to ${explainedQuantity(r.target)}`, legend: directions })}</figure>
 <h3>Trust</h3>

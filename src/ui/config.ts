@@ -21,6 +21,10 @@ export interface LensConfig {
   maxTokens: number;
   hubEndpoint: string;
   requestTimeoutSeconds: number;
+  /** Live mode: pause in typing (ms) before the refined explanation. */
+  liveDebounceMs: number;
+  /** Explain Sentence Pair: the text between the two texts of a pair in one selection. */
+  pairSeparator: string;
 }
 
 export const DEFAULT_CONFIG: LensConfig = {
@@ -36,6 +40,8 @@ export const DEFAULT_CONFIG: LensConfig = {
   maxTokens: 512,
   hubEndpoint: 'https://huggingface.co',
   requestTimeoutSeconds: 300,
+  liveDebounceMs: 300,
+  pairSeparator: '[SEP]',
 };
 
 /** Reads the current configuration; values of the wrong type fall back to the default. */
@@ -60,6 +66,8 @@ export function readConfig(scope?: vscode.ConfigurationScope): LensConfig {
     maxTokens: pick('maxTokens', Settings.maxTokens, isPositive),
     hubEndpoint: pick('hubEndpoint', Settings.hubEndpoint, (v) => typeof v === 'string' && v.length > 0),
     requestTimeoutSeconds: pick('requestTimeoutSeconds', Settings.requestTimeoutSeconds, (v) => typeof v === 'number' && v >= 0),
+    liveDebounceMs: pick('liveDebounceMs', Settings.liveDebounceMs, (v) => typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= 10_000),
+    pairSeparator: pick('pairSeparator', Settings.pairSeparator, (v) => typeof v === 'string' && v.length > 0),
   };
 }
 

@@ -6,6 +6,7 @@ import { GenerationController, registerGenerationCommands } from './commands/gen
 import { registerHubCommands } from './commands/hubCommands';
 import { InsideController, registerInsideCommands } from './commands/insideCommands';
 import { openModelAt, registerModelCommands } from './commands/modelCommands';
+import { registerSentencePairCommand } from './commands/sentencePairCommand';
 import { affectsLens } from './config';
 import { ContextKeys } from './ids';
 import { AttributionHighlights } from './editor/attributionHighlights';
@@ -20,6 +21,7 @@ import { ExplanationPanel } from './panel/explanationPanel';
 import { ExplanationStore } from './results/explanationStore';
 import { RunSettingsState } from './runSettings';
 import type { Services } from './services';
+import { LiveMode, registerLiveMode } from './live/liveMode';
 import { InspectorView } from './sidebar/inspectorView';
 import { LensStatusBar } from './statusBar';
 
@@ -52,6 +54,7 @@ export function activate(context: vscode.ExtensionContext): LensApi {
   const analysis = new AnalysisController(services);
   const inside = new InsideController(services, analysis);
   const generation = new GenerationController(services);
+  const live = new LiveMode(services);
   services.panel.setActions(analysis);
   services.panel.setInsideActions({
     initialMessages: () => inside.initialMessages(),
@@ -64,7 +67,7 @@ export function activate(context: vscode.ExtensionContext): LensApi {
     openExample: (line, text) => void inside.openExample(line, text),
     exportDataset: (format) => void inside.exportDataset(format),
   });
-  const state = () => ({ ...sidebarState(services), decoder: engine.card?.task === 'causal-lm', inside: inside.summary() });
+  const state = () => ({ ...sidebarState(services), decoder: engine.card?.task === 'causal-lm', inside: inside.summary(), live: live.status });
   services.sidebar.setHandlers({
     state,
     setting: (key, value) => {
@@ -93,6 +96,7 @@ export function activate(context: vscode.ExtensionContext): LensApi {
     vscode.window.registerWebviewViewProvider(Views.inspector, services.sidebar),
     registerModelCommands(context, services),
     registerAnalysisCommands(context, services, analysis),
+    registerSentencePairCommand(services, analysis),
     registerInsideCommands(services, inside),
     registerGenerationCommands(services, generation),
     registerExportCommands(context, services),
@@ -100,6 +104,9 @@ export function activate(context: vscode.ExtensionContext): LensApi {
     registerAttributionHover(context, services),
     registerSidebarUpdates(services),
     registerModelSwitch(services, inside, generation),
+    live,
+    registerLiveMode(services, live),
+    live.onDidChange(() => services.sidebar.refresh()),
     registerSettingsWatcher(services),
   );
 
@@ -126,6 +133,17 @@ export function activate(context: vscode.ExtensionContext): LensApi {
     statusBar: () => statusBar.describe(),
     notices: () => [...notices.recent],
     decorationsFor: (editor) => services.highlights.for(editor.document),
+    live: {
+      get on() {
+        return live.isOn;
+      },
+      get status() {
+        return live.status;
+      },
+      get history() {
+        return live.history;
+      },
+    },
   };
 }
 

@@ -26,6 +26,8 @@ export const Commands = {
   runDataset: 'onnxLens.runDataset',
   showLogitLens: 'onnxLens.showLogitLens',
   generateAndExplain: 'onnxLens.generateAndExplain',
+  toggleLiveMode: 'onnxLens.toggleLiveMode',
+  explainSentencePair: 'onnxLens.explainSentencePair',
 } as const;
 export type CommandId = (typeof Commands)[keyof typeof Commands];
 
@@ -54,6 +56,8 @@ export const Settings = {
   generationMethod: 'generation.method',
   generationGhostText: 'generation.ghostText',
   generationChat: 'generation.chat',
+  liveDebounceMs: 'live.debounceMs',
+  pairSeparator: 'pairSeparator',
 } as const;
 export type SettingKey = Exclude<(typeof Settings)[keyof typeof Settings], 'onnxLens'>;
 
@@ -63,6 +67,8 @@ export const ContextKeys = {
   hasHighlights: 'onnxLens.hasHighlights',
   /** The open model predicts next tokens (the logit lens applies). */
   modelIsDecoder: 'onnxLens.modelIsDecoder',
+  /** Live mode is on: explanations follow the text as it is typed. */
+  liveMode: 'onnxLens.liveMode',
 } as const;
 
 /** Theme colours contributed for attribution highlights: buckets 1 (weak) … 5 (strong). */

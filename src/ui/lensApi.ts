@@ -1,9 +1,10 @@
 import type * as vscode from 'vscode';
 import type { ExplanationResult, ModelCard } from '../protocol/engineApi';
-import type { DrawnSummary, SidebarState } from '../protocol/webviewMessages';
+import type { DrawnSummary, LiveStatus, SidebarState } from '../protocol/webviewMessages';
 import type { GenerationState } from './commands/generationCommands';
 import type { InsideResults } from './commands/insideCommands';
 import type { HighlightInfo } from './editor/attributionHighlights';
+import type { LiveRequestRecord } from './live/liveMode';
 import type { Notice } from './notices';
 
 /**
@@ -37,4 +38,6 @@ export interface LensApi {
   cancelCurrent(): void;
   /** The attribution highlights of an editor's document. */
   decorationsFor(editor: vscode.TextEditor): HighlightInfo[];
+  /** Live mode: on or off, what it last showed, and the requests it sent (oldest first). */
+  readonly live: { readonly on: boolean; readonly status: LiveStatus; readonly history: readonly LiveRequestRecord[] };
 }

@@ -3,7 +3,7 @@
  * in a model's class labels and in its folder name shows as text in the panel, the sidebar, the hover
  * and the status bar, and nothing in the views is markup they did not build; an engine killed in the
  * middle of an explanation gives one clear message, and the next explanation works; an export never
- * overwrites a file of the model.
+ * overwrites a file of the model; sentence pairs and live mode refuse what cannot work, in words.
  */
 import * as assert from 'node:assert/strict';
 import * as crypto from 'node:crypto';
@@ -201,5 +201,61 @@ suite('Faults in exports', function () {
     const saved = await vscode.commands.executeCommand<vscode.Uri | undefined>(Commands.exportExplanation, 'html', vscode.Uri.file(report));
     assert.equal(saved?.fsPath, report);
     assert.match(fs.readFileSync(report, 'utf8'), /^<!DOCTYPE html>/i);
+  });
+});
+
+suite('Faults in sentence pairs and live mode', function () {
+  this.timeout(120000);
+  let api: LensApi;
+  const config = () => vscode.workspace.getConfiguration('onnxLens');
+
+  suiteSetup(async () => {
+    ({ api } = await activateLens());
+    await vscode.commands.executeCommand(Commands.useDemoModel);
+  });
+
+  suiteTeardown(async () => {
+    await vscode.commands.executeCommand(Commands.toggleLiveMode, false);
+    await config().update('method', undefined, vscode.ConfigurationTarget.Global);
+  });
+
+  async function editorWithText(text: string): Promise<vscode.TextEditor> {
+    const document = await vscode.workspace.openTextDocument({ content: text, language: 'plaintext' });
+    return vscode.window.showTextDocument(document, vscode.ViewColumn.One);
+  }
+
+  test('Explain Sentence Pair on one selection without the separator explains nothing', async () => {
+    const editor = await editorWithText('only one text here\n');
+    editor.selection = new vscode.Selection(0, 0, 0, 18);
+    const before = api.lastExplanation;
+    assert.equal(await vscode.commands.executeCommand(Commands.explainSentencePair), undefined);
+    assert.equal(api.lastExplanation, before);
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+  });
+
+  test('Explain Sentence Pair on three selections explains nothing', async () => {
+    const editor = await editorWithText('first text\nsecond text\nthird text\n');
+    editor.selections = [0, 1, 2].map((line) => new vscode.Selection(line, 0, line, 5));
+    const before = api.lastExplanation;
+    assert.equal(await vscode.commands.executeCommand(Commands.explainSentencePair), undefined);
+    assert.equal(api.lastExplanation, before);
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+  });
+
+  test('live mode with a method the line is too long for: the error shows in its status, the first estimates still paint', async () => {
+    await config().update('method', 'exact-shapley', vscode.ConfigurationTarget.Global);
+    const line = 'one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen';
+    const editor = await editorWithText('\n');
+    editor.selection = new vscode.Selection(0, 0, 0, 0);
+    await vscode.commands.executeCommand(Commands.toggleLiveMode, true);
+    await vscode.commands.executeCommand('type', { text: line });
+    const failed = await waitFor('the refinement to fail', () => api.live.history.find((r) => r.text === line && r.stage === 'refined' && r.outcome === 'error'));
+    assert.match(failed.error ?? '', /exact Shapley/i);
+    assert.match(api.live.status.error ?? '', /exact Shapley/i);
+    assert.ok(api.live.history.some((r) => r.text === line && r.stage === 'first' && r.outcome === 'done'), 'the occlusion estimate was painted');
+    assert.equal(api.decorationsFor(editor).length, line.split(' ').length);
+    await vscode.commands.executeCommand(Commands.toggleLiveMode, false);
+    await config().update('method', undefined, vscode.ConfigurationTarget.Global);
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
   });
 });

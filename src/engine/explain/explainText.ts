@@ -1,11 +1,13 @@
 import type {
   ExplainParams,
   ExplanationResult,
+  Faithfulness,
   FeatureValue,
   Level,
   MethodName,
   PunctuationMode,
   RemovalStrategy,
+  Segment,
 } from '../../protocol/engineApi';
 import { BadInputError } from '../process/engineErrors';
 import type { RequestContext } from '../process/requestContext';
@@ -18,7 +20,8 @@ import { attentionRollout } from './attentionRollout';
 import type { Estimate, ValueFunction } from './estimate';
 import { explain } from './explainer';
 import { faithfulness } from './faithfulness';
-import { buildTextHierarchy } from './textHierarchy';
+import type { FeatureTree } from './featureTree';
+import { buildPairHierarchy, buildTextHierarchy } from './textHierarchy';
 
 export const ENGINE_VERSION = '0.1.0';
 
@@ -40,6 +43,8 @@ interface Feature {
   start: number;
   end: number;
   tokenIndices: number[];
+  /** Pair inputs: the text the feature is in (its offsets are into that text). */
+  segment?: Segment;
 }
 
 /** The removal strategy used when the caller says nothing: what fits the family. */
@@ -55,17 +60,33 @@ function featuresOf(input: PreparedInput, level: Level, lockedTokens: Set<number
   const { encoding } = input;
   // Left-out punctuation stays in every input row: its tokens are never removed.
   const kept = (text: string) => punctuation === 'feature' || !isPunctuationWord(text);
+  const pair = input.textPair !== undefined;
+  const segment = (sequence: number): { segment?: Segment } => (pair ? { segment: sequence === 1 ? 1 : 0 } : {});
   if (level === 'token') {
     return encoding.tokens
       .map((t, i) => ({ t, i }))
       .filter(({ t, i }) => !t.special && !lockedTokens.has(i))
-      .map(({ t, i }) => ({ text: input.text.slice(t.start, t.end) || t.text, start: t.start, end: t.end, tokenIndices: [i] }))
+      .map(({ t, i }) => {
+        const source = t.sequence === 1 ? (input.textPair ?? '') : input.text;
+        return { text: source.slice(t.start, t.end) || t.text, start: t.start, end: t.end, tokenIndices: [i], ...segment(t.sequence) };
+      })
       .filter((f) => kept(f.text));
   }
   return encoding.words
     .map((w) => ({ ...w, tokenIndices: w.tokenIndices.filter((i) => !lockedTokens.has(i)) }))
     .filter((w) => w.tokenIndices.length > 0 && kept(w.text))
-    .map((w) => ({ text: w.text, start: w.start, end: w.end, tokenIndices: w.tokenIndices }));
+    .map((w) => ({ text: w.text, start: w.start, end: w.end, tokenIndices: w.tokenIndices, ...segment(w.sequence) }));
+}
+
+/** The text's structure for Partition SHAP: sentences and clauses; for a pair, the two texts first. */
+function hierarchyOf(input: PreparedInput, features: Feature[]): FeatureTree {
+  if (input.textPair === undefined) return buildTextHierarchy(features, input.text);
+  return buildPairHierarchy(features.map((f) => ({ ...f, segment: f.segment ?? 0 })), input.text, input.textPair);
+}
+
+/** A feature as results carry it. */
+function featureValue(feature: Feature, value: number): FeatureValue {
+  return { text: feature.text, start: feature.start, end: feature.end, value, tokenIndices: feature.tokenIndices, ...(feature.segment !== undefined ? { segment: feature.segment } : {}) };
 }
 
 /**
@@ -83,7 +104,7 @@ export async function explainText(model: LoadedModel, params: ExplainParams, ctx
   if (removal === 'mask' && model.tokenizer.special.mask === undefined) {
     throw new BadInputError('This tokenizer has no mask token, so words cannot be removed by masking. Use the "delete" or "attention" removal strategy.');
   }
-  const input = await model.prepare(params.text);
+  const input = await model.prepare(params.text, params.textPair);
   const prediction = await predictPrepared(model, input, 10, params);
   const target = resolveTarget(model, input, prediction, params, { severalTokens: true });
   const notes: string[] = [];
@@ -152,7 +173,7 @@ export async function explainText(model: LoadedModel, params: ExplainParams, ctx
     // a flat hierarchy costs the same and its Owen values are the exact Shapley values.
     const flat = method === 'partition-shap' && 2 ** features.length <= requested;
     const hierarchy =
-      method !== 'partition-shap' ? undefined : flat ? { children: features.map((_, feature) => ({ feature })) } : buildTextHierarchy(features, input.text);
+      method !== 'partition-shap' ? undefined : flat ? { children: features.map((_, feature) => ({ feature })) } : hierarchyOf(input, features);
     if (flat) notes.push(`Partition SHAP used a flat hierarchy: the budget covers all ${2 ** features.length} coalitions, so its Owen values are the exact Shapley values.`);
     let last: Estimate | undefined;
     for await (const estimate of explain(method, features.length, f, {
@@ -168,7 +189,7 @@ export async function explainText(model: LoadedModel, params: ExplainParams, ctx
         total: Math.max(estimate.budgetUsed, estimate.evaluations, 1),
         message: `${method}: ${estimate.evaluations} evaluations`,
         partial: {
-          features: features.map((feature, j) => ({ text: feature.text, start: feature.start, end: feature.end, value: estimate.values[j], tokenIndices: feature.tokenIndices })),
+          features: features.map((feature, j) => featureValue(feature, estimate.values[j])),
           final: estimate.final,
         },
       });
@@ -184,28 +205,14 @@ export async function explainText(model: LoadedModel, params: ExplainParams, ctx
     if (budgetNote) notes.push(budgetNote);
   }
 
-  const report = await faithfulness(values, f, { fullValue: outputValue, baseValue, isCancelled: ctx.isCancelled });
-  const curve = (c: typeof report.deletion) => ({ values: Array.from(c.values), area: c.area, normalizedArea: c.normalizedArea });
-  const faith = {
-    comprehensiveness: report.comprehensiveness,
-    sufficiency: report.sufficiency,
-    bins: report.bins,
-    deletion: curve(report.deletion),
-    insertion: curve(report.insertion),
-    evaluations: report.evaluations,
-  };
+  const faith = params.faithfulness === false ? undefined : await faithfulnessOf(values, f, outputValue, baseValue, ctx);
 
-  const featureValues: FeatureValue[] = features.map((feature, j) => ({
-    text: feature.text,
-    start: feature.start,
-    end: feature.end,
-    value: values[j],
-    tokenIndices: feature.tokenIndices,
-  }));
+  const featureValues: FeatureValue[] = features.map((feature, j) => featureValue(feature, values[j]));
 
   return {
     kind: 'explanation',
     text: input.text,
+    ...(input.textPair !== undefined ? { textPair: input.textPair } : {}),
     target,
     features: featureValues,
     baseValue,
@@ -214,7 +221,7 @@ export async function explainText(model: LoadedModel, params: ExplainParams, ctx
     evaluations,
     convergence,
     fit,
-    faithfulness: faith,
+    ...(faith ? { faithfulness: faith } : {}),
     provenance: {
       modelSha256: model.card.sha256,
       tokenizerSha256: model.card.tokenizerSha256,
@@ -232,6 +239,20 @@ export async function explainText(model: LoadedModel, params: ExplainParams, ctx
     },
     encoded: input.encoded,
     notes: notes.filter((n) => n.length > 0),
+  };
+}
+
+/** ERASER comprehensiveness and sufficiency, and the deletion and insertion curves, of the values. */
+async function faithfulnessOf(values: Float64Array, f: ValueFunction, fullValue: number, baseValue: number, ctx: RequestContext): Promise<Faithfulness> {
+  const report = await faithfulness(values, f, { fullValue, baseValue, isCancelled: ctx.isCancelled });
+  const curve = (c: typeof report.deletion) => ({ values: Array.from(c.values), area: c.area, normalizedArea: c.normalizedArea });
+  return {
+    comprehensiveness: report.comprehensiveness,
+    sufficiency: report.sufficiency,
+    bins: report.bins,
+    deletion: curve(report.deletion),
+    insertion: curve(report.insertion),
+    evaluations: report.evaluations,
   };
 }
 

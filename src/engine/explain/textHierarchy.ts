@@ -79,3 +79,30 @@ function balancedBySize(parts: Sized[]): Sized {
   const r = balancedBySize(parts.slice(best));
   return { tree: { children: [l.tree, r.tree] }, size: total };
 }
+
+/** A word of a sentence pair: `segment` says which text it is in, and its offsets are into that text. */
+export interface PairWord extends TextWord {
+  segment: 0 | 1;
+}
+
+/**
+ * A hierarchy over the words of a sentence pair: the two texts are the root's two groups, each with its own
+ * structure (buildTextHierarchy over that text). Partition SHAP then first splits the credit between the
+ * texts, then within each. Feature i is words[i]; a text without words leaves the other as the whole tree.
+ */
+export function buildPairHierarchy(words: PairWord[], text: string, textPair: string): FeatureTree {
+  const sides = ([0, 1] as const).map((segment) => {
+    const indices = words.flatMap((w, i) => (w.segment === segment ? [i] : []));
+    if (indices.length === 0) return undefined;
+    const tree = buildTextHierarchy(indices.map((i) => words[i]), segment === 0 ? text : textPair);
+    return renumber(tree, indices);
+  });
+  const present = sides.filter((t): t is FeatureTree => t !== undefined);
+  if (present.length === 0) throw new Error('a text hierarchy needs at least one word');
+  return present.length === 1 ? present[0] : { children: present };
+}
+
+/** The same tree with leaf k standing for feature indices[k]. */
+function renumber(tree: FeatureTree, indices: number[]): FeatureTree {
+  return 'feature' in tree ? { feature: indices[tree.feature] } : { children: tree.children.map((c) => renumber(c, indices)) };
+}

@@ -27,9 +27,11 @@ const MAX_GENERATED_TOKENS = 32;
 /** Memory allowed for one batch's logits (bytes), so [batch, seq, vocab] outputs stay bounded. */
 const LOGITS_BUDGET_BYTES = 256 * 1024 * 1024;
 
-/** One text, tokenized and ready to be run or perturbed. */
+/** One text (or a sentence pair), tokenized and ready to be run or perturbed. */
 export interface PreparedInput {
   text: string;
+  /** The second text of a sentence pair. */
+  textPair?: string;
   encoding: Encoding;
   encoded: EncodedText;
   truncationMessage?: string;
@@ -132,11 +134,19 @@ export class LoadedModel {
     return this.files.graphs.decoder ? 'decoder' : 'decoderMerged';
   }
 
-  /** Tokenizes a text for this model, with the checks users need to hear about. */
-  async prepare(text: string): Promise<PreparedInput> {
+  /**
+   * Tokenizes a text — or a sentence pair, `textPair` being the second text (segment B) — for this model,
+   * with the checks users need to hear about.
+   */
+  async prepare(text: string, textPair?: string): Promise<PreparedInput> {
     if (typeof text !== 'string' || text.trim().length === 0) {
-      throw new BadInputError('The text is empty. Select some text (a word or more) and try again.');
+      throw new BadInputError(
+        textPair === undefined
+          ? 'The text is empty. Select some text (a word or more) and try again.'
+          : 'The first text of the sentence pair is empty. Give both texts of the pair some words.',
+      );
     }
+    if (textPair !== undefined) return this.preparePair(text, textPair);
     // A long text is cut to what the model reads, tokenizing no more of it than that needs.
     const encoding = encodeLongText(this.tokenizer, text, this.maxTokens);
     if (!encoding) {
@@ -145,6 +155,32 @@ export class LoadedModel {
       );
     }
     return this.finishPrepare(text, encoding);
+  }
+
+  /** A sentence pair: both texts through the tokenizer's pair template, cut as Hugging Face's longest_first does. */
+  private preparePair(text: string, textPair: string): Promise<PreparedInput> {
+    this.checkPair(textPair);
+    const chars = text.length + textPair.length;
+    if (chars > MAX_TOKENIZED_CHARS) {
+      throw new BadInputError(
+        `The texts of the pair have ${chars.toLocaleString('en-US')} characters; ONNX Lens reads at most ${MAX_TOKENIZED_CHARS.toLocaleString('en-US')} (and the model at most ${this.maxTokens} tokens). Select shorter passages.`,
+      );
+    }
+    const encoding = this.tokenizer.encode(text, { maxLength: this.maxTokens, pair: textPair });
+    return this.finishPrepare(text, encoding, textPair);
+  }
+
+  /** A second text is for encoders, which read a pair with their tokenizer's pair template. */
+  private checkPair(textPair: unknown): void {
+    if (typeof textPair !== 'string' || textPair.trim().length === 0) {
+      throw new BadInputError('The second text of the sentence pair is empty. Give both texts of the pair some words, or explain one text alone.');
+    }
+    const task = this.card.task;
+    if (task === 'causal-lm' || task === 'seq2seq') {
+      throw new BadInputError(
+        `Sentence pairs are read by encoder models (BERT-style classifiers and masked LMs, which mark the second text with token type 1); this is a ${task === 'causal-lm' ? 'causal language' : 'text-to-text'} model, which reads one text. Join the two texts into one instead.`,
+      );
+    }
   }
 
   /** An input given as exact token ids (no tokenizing; offsets are empty). */
@@ -176,23 +212,29 @@ export class LoadedModel {
     return this.finishPrepare('', encoding);
   }
 
-  private async finishPrepare(text: string, encoding: Encoding): Promise<PreparedInput> {
+  private async finishPrepare(text: string, encoding: Encoding, textPair?: string): Promise<PreparedInput> {
     const tr = encoding.truncation;
-    const truncationMessage = tr
-      ? tr.droppedTokensAtLeast
-        ? `The text is longer than the model's limit of ${tr.maxTokens} tokens: only its first ${tr.keptChars.toLocaleString('en-US')} characters are analysed; the last ${tr.droppedChars.toLocaleString('en-US')} characters (at least ${tr.droppedTokens.toLocaleString('en-US')} tokens) were cut.`
-        : `The text is longer than the model's limit of ${tr.maxTokens} tokens: the last ${tr.droppedTokens} tokens (${tr.droppedChars} characters) were cut and are not part of the analysis.`
-      : undefined;
+    const truncationMessage = !tr
+      ? undefined
+      : textPair !== undefined
+        ? `The two texts together are longer than the model's limit of ${tr.maxTokens} tokens: ${tr.droppedTokens} tokens (${tr.droppedChars} characters) were cut from the end of the longer text (or of both) and are not part of the analysis.`
+        : tr.droppedTokensAtLeast
+          ? `The text is longer than the model's limit of ${tr.maxTokens} tokens: only its first ${tr.keptChars.toLocaleString('en-US')} characters are analysed; the last ${tr.droppedChars.toLocaleString('en-US')} characters (at least ${tr.droppedTokens.toLocaleString('en-US')} tokens) were cut.`
+          : `The text is longer than the model's limit of ${tr.maxTokens} tokens: the last ${tr.droppedTokens} tokens (${tr.droppedChars} characters) were cut and are not part of the analysis.`;
+    const pair = textPair !== undefined;
+    const segment = (sequence: number) => (pair ? { segment: (sequence === 1 ? 1 : 0) as 0 | 1 } : {});
     const encoded: EncodedText = {
       text,
-      tokens: encoding.tokens.map((t) => ({ id: t.id, text: t.text, start: t.start, end: t.end, special: t.special, wordIndex: t.wordIndex })),
-      words: encoding.words.map((w) => ({ text: w.text, start: w.start, end: w.end, tokenIndices: w.tokenIndices })),
+      ...(pair ? { textPair } : {}),
+      tokens: encoding.tokens.map((t) => ({ id: t.id, text: t.text, start: t.start, end: t.end, special: t.special, wordIndex: t.wordIndex, ...segment(t.sequence) })),
+      words: encoding.words.map((w) => ({ text: w.text, start: w.start, end: w.end, tokenIndices: w.tokenIndices, ...segment(w.sequence) })),
       truncation: tr ? { maxTokens: tr.maxTokens, droppedTokens: tr.droppedTokens, droppedChars: tr.droppedChars, message: truncationMessage! } : undefined,
     };
     const maskPositions = this.tokenizer.special.mask === undefined ? [] : encoding.ids.flatMap((id, i) => (id === this.tokenizer.special.mask ? [i] : []));
     const task = this.card.task;
     const prepared: PreparedInput = {
       text,
+      ...(pair ? { textPair } : {}),
       encoding,
       encoded,
       truncationMessage,

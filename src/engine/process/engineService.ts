@@ -44,14 +44,15 @@ export class EngineService {
       this.log(`opened ${model.card.name} (${model.card.family}, ${model.card.task}, ${model.card.variant}) in ${Date.now() - started} ms`);
       return model.card;
     },
-    tokenize: async (p) => (await this.requireModel().prepare(p.text)).encoded,
+    tokenize: async (p) => (await this.requireModel().prepare(p.text, p.textPair)).encoded,
     predict: async (p) => {
       const model = this.requireModel();
-      return predictPrepared(model, await model.prepare(p.text), p.topK ?? 10);
+      return predictPrepared(model, await model.prepare(p.text, p.textPair), p.topK ?? 10);
     },
     attention: async (p) => {
       const model = this.requireModel();
-      const input = p.ids ? await model.prepareIds(p.ids) : await model.prepare(p.text ?? '');
+      if (p.ids && p.textPair !== undefined) throw new BadInputError('Give either token ids or a sentence pair, not both: ids are read as they are, with no second text.');
+      const input = p.ids ? await model.prepareIds(p.ids) : await model.prepare(p.text ?? '', p.textPair);
       const exposed = await model.runExposed(input);
       return {
         encoded: input.encoded,

@@ -123,6 +123,23 @@ export function loadTokenizer(json: unknown, config?: { tokenizerConfig?: unknow
   return new LoadedTokenizer(j, (config?.tokenizerConfig ?? {}) as Json, (config?.specialTokensMap ?? {}) as Json);
 }
 
+/**
+ * How many tokens of each text of a pair survive truncation to `budget` tokens, as Hugging Face's
+ * `longest_first` strategy decides: the shorter text is kept whole when the longer one can absorb the cut;
+ * otherwise both are cut to half the budget, the odd token going to the text that was longer.
+ */
+export function longestFirst(first: number, second: number, budget: number): [number, number] {
+  if (first + second <= budget) return [first, second];
+  const swap = first > second;
+  let short = swap ? second : first;
+  let long = short > budget ? short : Math.max(short, budget - short);
+  if (short + long > budget) {
+    short = Math.floor(budget / 2);
+    long = short + (budget % 2);
+  }
+  return swap ? [long, short] : [short, long];
+}
+
 /** Decides the model type, also for files written before `model.type` existed. */
 function modelType(model: Json): string {
   if (typeof model.type === 'string') return model.type;
@@ -256,14 +273,7 @@ class LoadedTokenizer implements Tokenizer {
       const lengths = seqs.map((s) => s.length);
       const total = lengths.reduce((a, b) => a + b, 0);
       if (total > budget) {
-        // Longest first: drop from whichever text is longer, one token at a time.
-        const keep = [...lengths];
-        let excess = total - budget;
-        while (excess > 0) {
-          const k = keep.length > 1 && keep[1] > keep[0] ? 1 : 0;
-          keep[k]--;
-          excess--;
-        }
+        const keep = lengths.length > 1 ? longestFirst(lengths[0], lengths[1], budget) : [budget];
         let keptChars = 0;
         seqs.forEach((s, i) => {
           s.length = keep[i];

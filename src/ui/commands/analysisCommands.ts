@@ -8,19 +8,22 @@ import {
   NeuronValue,
   PanelTab,
   RunSettings,
+  SegmentBlockView,
 } from '../../protocol/webviewMessages';
 import { activationViews, topNeurons } from '../../render/activationViews';
 import { attentionMatrixView, attentionOverview } from '../../render/attentionViews';
+import { pairAttentionView, segmentBlockView } from '../../render/segmentAttention';
 import { estimateText, explainParams, partialFeatures, progressMessage } from './explainParams';
 import { alignFeatures, rankAgreement } from '../results/rankAgreement';
 import { showLensError } from '../errorMessages';
 import { Commands, ContextKeys } from '../ids';
 import type { PanelActions } from '../panel/explanationPanel';
-import type { ExplainedSelection } from '../results/explanationStore';
+import { attentionKey, type ExplainedSelection } from '../results/explanationStore';
 import type { Services } from '../services';
 import { exportData, exportGuard, saveImage } from './exportCommands';
 import { requireModel } from './modelCommands';
 import { notices } from '../notices';
+import { pairFromSelections, PairChoice, PairPart } from './pairSelection';
 
 /** A piece of text to analyse and where it sits in its document. */
 export interface TextInput {
@@ -28,6 +31,8 @@ export interface TextInput {
   uri?: string;
   /** Document offset of the first character. */
   offset: number;
+  /** A sentence pair's second text (segment B) and its document offset. */
+  pair?: PairPart;
 }
 
 /**
@@ -60,6 +65,23 @@ export async function requireSelection(): Promise<TextInput | undefined> {
     return undefined;
   }
   return { text, uri: editor.document.uri.toString(), offset: editor.document.offsetAt(range.start) };
+}
+
+/**
+ * A sentence pair from an editor: its two non-empty selections (the earlier is segment A), or — when
+ * `separator` is given — one selection, or the cursor's line, split at it. A problem says what to select.
+ */
+export function editorPair(editor: vscode.TextEditor, separator?: string): { input: TextInput } | { problem: string } {
+  const document = editor.document;
+  let selections = editor.selections.map((s) => ({ start: document.offsetAt(s.start), end: document.offsetAt(s.end) }));
+  if (separator !== undefined && selections.every((s) => s.end === s.start)) {
+    const line = document.lineAt(editor.selection.active.line).range;
+    selections = [{ start: document.offsetAt(line.start), end: document.offsetAt(line.end) }];
+  }
+  if (separator === undefined && selections.filter((s) => s.end > s.start).length !== 2) return { problem: 'Select the two texts of the pair.' };
+  const choice: PairChoice = pairFromSelections(document.getText(), selections, separator ?? '');
+  if ('problem' in choice) return choice;
+  return { input: { text: choice.a.text, offset: choice.a.offset, uri: document.uri.toString(), pair: choice.b } };
 }
 
 export type Report = (progress: ProgressEvent) => void;
@@ -136,7 +158,10 @@ export class AnalysisController implements PanelActions {
   }
 
   async showAttention(): Promise<void> {
-    const input = await requireSelection();
+    // Two selections are a sentence pair: its attention, with the view across the pair.
+    const editor = vscode.window.activeTextEditor;
+    const pair = editor ? editorPair(editor) : undefined;
+    const input = pair && 'input' in pair ? pair.input : await requireSelection();
     if (!input || !(await requireModel(this.services))) return;
     this.subject = input;
     this.services.panel.show('attention');
@@ -153,7 +178,12 @@ export class AnalysisController implements PanelActions {
 
   /** Shows an explanation again: highlights, panel and sidebar. */
   showItem(item: ExplainedSelection, tab: PanelTab = 'attributions', focus?: { start: number; end: number }): void {
-    this.subject = { text: item.result.text, uri: item.uri, offset: item.offset };
+    this.subject = {
+      text: item.result.text,
+      uri: item.uri,
+      offset: item.offset,
+      ...(item.result.textPair !== undefined ? { pair: { text: item.result.textPair, offset: item.pairOffset ?? item.offset } } : {}),
+    };
     this.services.highlights.show(item);
     this.services.panel.show(tab, focus);
     this.services.panel.post({ type: 'prediction', prediction: item.result.fullOutput });
@@ -168,10 +198,11 @@ export class AnalysisController implements PanelActions {
     const { engine, panel, store } = this.services;
     this.subject = input;
     panel.show('attributions');
-    const title = compareWith ? `ONNX Lens: comparing ${settings.method} and ${compareWith}` : `ONNX Lens: explaining with ${settings.method}`;
+    const title = compareWith ? `ONNX Lens: comparing ${settings.method} and ${compareWith}` : `ONNX Lens: explaining ${input.pair ? 'the sentence pair ' : ''}with ${settings.method}`;
+    const textPair = input.pair?.text;
     try {
       const item = await this.runCancellable(title, async (signal, report) => {
-        const prediction = await engine.request('predict', { text: input.text, topK: 10 }, { label: 'Predicting', signal });
+        const prediction = await engine.request('predict', { text: input.text, textPair, topK: 10 }, { label: 'Predicting', signal });
         store.setPrediction(input.text, prediction);
         panel.post({ type: 'prediction', prediction });
         const onProgress = (label: string) => (p: ProgressEvent) => {
@@ -180,16 +211,16 @@ export class AnalysisController implements PanelActions {
           panel.post({ type: 'progress', label: estimate ? `${label} · ${estimate}` : label, done: p.done, total: p.total, partial: partialFeatures(p) });
         };
         const label = `Explaining (${settings.method}, budget ${settings.budget})`;
-        const result = await engine.request('explain', explainParams(input.text, settings), { label, signal, onProgress: onProgress(label) });
+        const result = await engine.request('explain', explainParams(input.text, settings, settings.method, textPair), { label, signal, onProgress: onProgress(label) });
         let secondary;
         let agreement;
         if (compareWith) {
           const label2 = `Explaining (${compareWith}, budget ${settings.budget})`;
-          secondary = await engine.request('explain', explainParams(input.text, settings, compareWith), { label: label2, signal, onProgress: onProgress(label2) });
+          secondary = await engine.request('explain', explainParams(input.text, settings, compareWith, textPair), { label: label2, signal, onProgress: onProgress(label2) });
           const aligned = alignFeatures(result.features, secondary.features);
           agreement = rankAgreement(aligned.a, aligned.b);
         }
-        return store.add({ uri: input.uri, offset: input.offset, result, settings, secondary, agreement });
+        return store.add({ uri: input.uri, offset: input.offset, ...(input.pair ? { pairOffset: input.pair.offset } : {}), result, settings, secondary, agreement });
       });
       this.services.log.info(`Explained "${snippet(input.text)}": ${item.result.target.label}, ${item.result.features.length} features, ${item.result.evaluations} evaluations, convergence ${item.result.convergence.max.toPrecision(3)}`);
       void vscode.commands.executeCommand('setContext', ContextKeys.hasExplanation, true);
@@ -204,25 +235,26 @@ export class AnalysisController implements PanelActions {
   }
 
   /**
-   * Attention and hidden states of a text by the open model, fetched once and kept for the views
-   * and the hover. Callers asking for the same text while it is being read share one request.
+   * Attention and hidden states of a text (or a sentence pair) by the open model, fetched once and kept
+   * for the views and the hover. Callers asking for the same text while it is being read share one request.
    */
   async ensureAttention(input: TextInput, signal?: AbortSignal): Promise<AttentionResult> {
     const { engine, store } = this.services;
     const sha = engine.card?.sha256;
-    const kept = store.attentionFor(input.text, sha);
+    const key = attentionKey(input.text, input.pair?.text);
+    const kept = store.attentionFor(key, sha);
     if (kept) return kept;
-    const key = `${sha}\u0000${input.text}`;
-    let pending = this.attentionInFlight.get(key);
+    const flight = `${sha}\u0000${key}`;
+    let pending = this.attentionInFlight.get(flight);
     if (!pending) {
       pending = engine
-        .request('attention', { text: input.text, hidden: true }, { label: 'Reading attention and hidden states', signal })
+        .request('attention', { text: input.text, textPair: input.pair?.text, hidden: true }, { label: 'Reading attention and hidden states', signal })
         .then((result) => {
-          if (sha !== undefined) store.setAttention(input.text, sha, result, { offset: input.offset, uri: input.uri });
+          if (sha !== undefined) store.setAttention(key, sha, result, { offset: input.offset, uri: input.uri });
           return result;
         })
-        .finally(() => this.attentionInFlight.delete(key));
-      this.attentionInFlight.set(key, pending);
+        .finally(() => this.attentionInFlight.delete(flight));
+      this.attentionInFlight.set(flight, pending);
     }
     return pending;
   }
@@ -247,7 +279,7 @@ export class AnalysisController implements PanelActions {
       // Another model was opened meanwhile: this attention no longer describes the open one.
       if (this.services.engine.card?.sha256 !== model) return;
       this.level = level;
-      this.services.panel.post({ type: 'attention', overview: attentionOverview(result, input.text, level) });
+      this.services.panel.post({ type: 'attention', overview: { ...attentionOverview(result, input.text, level), ...pairAttentionView(result, level) } });
       if (result.attentions.length === 0) {
         const note = result.note ?? this.services.engine.card?.attention.note ?? 'This model does not expose its attention probabilities.';
         this.services.panel.post({ type: 'error', message: note });
@@ -278,7 +310,7 @@ export class AnalysisController implements PanelActions {
     if (current) messages.push({ type: 'explanation', primary: current.result, secondary: current.secondary, agreement: current.agreement });
     const attention = store.attention;
     if (attention) {
-      messages.push({ type: 'attention', overview: attentionOverview(attention.result, attention.text, this.level) });
+      messages.push({ type: 'attention', overview: { ...attentionOverview(attention.result, attention.text.split('\u0000')[0], this.level), ...pairAttentionView(attention.result, this.level) } });
       const views = activationViews(attention.result);
       if (views.length) messages.push({ type: 'activations', views });
     }
@@ -316,7 +348,7 @@ export class AnalysisController implements PanelActions {
       try {
         const settings = this.services.runSettings.current;
         const result = await this.runCancellable(`ONNX Lens: attention ${method}`, (signal, report) =>
-          this.services.engine.request('explain', { text: input.text, method, layer, level: settings.level }, { label: `Attention ${method}`, signal, onProgress: report }),
+          this.services.engine.request('explain', { text: input.text, textPair: input.pair?.text, method, layer, level: settings.level }, { label: `Attention ${method}`, signal, onProgress: report }),
         );
         this.services.panel.post({ type: 'rollout', result });
       } catch (error) {
@@ -364,13 +396,14 @@ export class AnalysisController implements PanelActions {
     void saveImage(format, name, data, exportGuard(this.services));
   }
 
-  revealText(start: number, end: number): void {
+  revealText(start: number, end: number, segment?: 0 | 1): void {
     const input = this.subject;
     if (!input?.uri) return;
+    const offset = segment === 1 && input.pair ? input.pair.offset : input.offset;
     void (async () => {
       const document = await vscode.workspace.openTextDocument(vscode.Uri.parse(input.uri!));
       const editor = await vscode.window.showTextDocument(document, { preserveFocus: false, viewColumn: vscode.ViewColumn.One });
-      const range = new vscode.Range(document.positionAt(input.offset + start), document.positionAt(input.offset + end));
+      const range = new vscode.Range(document.positionAt(offset + start), document.positionAt(offset + end));
       editor.selection = new vscode.Selection(range.start, range.end);
       editor.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
     })();
@@ -380,6 +413,12 @@ export class AnalysisController implements PanelActions {
     const kept = this.services.store.attention;
     if (!kept) throw new Error('No attention has been read yet.');
     return attentionMatrixView(kept.result, params);
+  }
+
+  segmentBlock(params: HostRequests['segmentBlock']['params']): SegmentBlockView {
+    const kept = this.services.store.attention;
+    if (!kept) throw new Error('No attention has been read yet.');
+    return segmentBlockView(kept.result, params);
   }
 
   topNeurons(params: HostRequests['topNeurons']['params']): NeuronValue[] {

@@ -1,9 +1,13 @@
 import type { ExplainParams, MethodName, ProgressEvent, FeatureValue } from '../../protocol/engineApi';
 import type { RunSettings } from '../../protocol/webviewMessages';
 
-/** The engine request for explaining `text` with the run settings (`auto` removal left to the engine). */
-export function explainParams(text: string, settings: RunSettings, method: MethodName = settings.method): ExplainParams {
+/**
+ * The engine request for explaining `text` (and `textPair`, the second text of a sentence pair) with the run
+ * settings (`auto` removal left to the engine).
+ */
+export function explainParams(text: string, settings: RunSettings, method: MethodName = settings.method, textPair?: string): ExplainParams {
   const params: ExplainParams = { text, method, budget: settings.budget, level: settings.level };
+  if (textPair !== undefined) params.textPair = textPair;
   if (settings.removal !== 'auto') params.removal = settings.removal;
   if (settings.punctuation === 'omit') params.punctuation = 'omit';
   if (settings.target !== undefined && settings.target !== '') params.target = settings.target;

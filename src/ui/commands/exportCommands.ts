@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { modelFileRefusal } from '../../engine/model/modelOwnFiles';
 import { buildHtmlReport, jsonForScriptTag } from '../../render/htmlReport';
 import { Commands } from '../ids';
+import { attentionKey } from '../results/explanationStore';
 import type { Services } from '../services';
 import { notices } from '../notices';
 
@@ -67,7 +68,7 @@ export async function exportData(services: Services, format: 'json' | 'html', ta
     return saveBytes(`${base}.json`, { JSON: ['json'] }, encoder.encode(json), exportGuard(services), target);
   }
   const version = String((services.context.extension.packageJSON as { version?: string }).version ?? '');
-  const html = buildHtmlReport(item.result, services.store.attentionFor(item.result.text, item.result.provenance.modelSha256), { comparison: item.secondary, generator: version });
+  const html = buildHtmlReport(item.result, services.store.attentionFor(attentionKey(item.result.text, item.result.textPair), item.result.provenance.modelSha256), { comparison: item.secondary, generator: version });
   return saveBytes(`${base}.html`, { 'HTML report': ['html'] }, encoder.encode(html), exportGuard(services), target);
 }
 

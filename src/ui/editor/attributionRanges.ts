@@ -22,17 +22,21 @@ export interface HighlightRange {
   bucket: number;
 }
 
-/** The ranges to paint for an explanation whose text starts at `offset` in the document. */
-export function highlightRanges(result: Pick<ExplanationResult, 'features'>, offset: number, buckets = ATTRIBUTION_BUCKETS): HighlightRange[] {
+/**
+ * The ranges to paint for an explanation whose text starts at `offset` in the document (a sentence pair's
+ * second text at `pairOffset`).
+ */
+export function highlightRanges(result: Pick<ExplanationResult, 'features'>, offset: number, buckets = ATTRIBUTION_BUCKETS, pairOffset = offset): HighlightRange[] {
   const values = result.features.map((f) => f.value);
   const scale = maxAbs(values);
   const ranks = ranksByMagnitude(values);
   return result.features
     .map((f, i) => {
       const b = bucketOf(f.value, scale, buckets);
+      const at = f.segment === 1 ? pairOffset : offset;
       return {
-        start: offset + f.start,
-        end: offset + f.end,
+        start: at + f.start,
+        end: at + f.end,
         text: f.text,
         value: f.value,
         rank: ranks[i],

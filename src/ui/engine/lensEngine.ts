@@ -20,6 +20,8 @@ export interface LensRequestOptions {
   label: string;
   signal?: AbortSignal;
   onProgress?: (progress: ProgressEvent) => void;
+  /** Work the user did not start by hand (live mode): not shown as busy in the status bar and sidebar, and logged by the caller. */
+  background?: boolean;
 }
 
 /**
@@ -52,6 +54,8 @@ export class LensEngine implements vscode.Disposable {
   /** Key of the model the results on screen belong to; a restart reopening it keeps it. */
   private openedKey: string | undefined;
   private lastProgressEmit = 0;
+  /** The status and error the views were last told about. */
+  private shownStatus = '';
   /** Fires when the model, the engine status or the last error changes. */
   readonly onDidChange = this.changed.event;
   /**
@@ -135,21 +139,22 @@ export class LensEngine implements vscode.Disposable {
   /** Sends one request to the engine, logging it and reflecting it in the status. */
   async request<M extends EngineMethod>(method: M, params: EngineApi[M]['params'], options: LensRequestOptions): Promise<EngineApi[M]['result']> {
     const client = this.ensureClient();
-    this.setStatus({ state: 'busy', label: options.label });
+    if (!options.background) this.setStatus({ state: 'busy', label: options.label });
     try {
-      const result = await this.log.timed(options.label, () =>
+      const send = () =>
         client.request(method, params, {
           signal: options.signal,
           onProgress: (p) => {
             options.onProgress?.(p);
             const now = Date.now();
-            if (now - this.lastProgressEmit > 250) {
+            if (!options.background && now - this.lastProgressEmit > 250) {
               this.lastProgressEmit = now;
               this.setStatus({ state: 'busy', label: options.label, done: p.done, total: p.total });
             }
           },
-        }),
-      );
+        });
+      // Background work (one request per pause in typing) is logged by its caller, once, with what it showed.
+      const result = options.background ? await send() : await this.log.timed(options.label, send);
       this.lastErrorValue = undefined;
       return result;
     } catch (error) {
@@ -218,6 +223,10 @@ export class LensEngine implements vscode.Disposable {
   }
 
   private setStatus(status: EngineStatus): void {
+    // Live mode sends a request per pause in typing: an unchanged status (and error) does not redraw the views.
+    const key = JSON.stringify([status, this.lastErrorValue]);
+    if (key === this.shownStatus) return;
+    this.shownStatus = key;
     this.statusValue = status;
     this.changed.fire();
   }

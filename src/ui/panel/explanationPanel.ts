@@ -11,6 +11,7 @@ import {
   PANEL_TABS,
   PanelToHost,
   RunSettings,
+  SegmentBlockView,
   validHeadPairs,
   WebviewRequests,
 } from '../../protocol/webviewMessages';
@@ -30,7 +31,8 @@ export interface PanelActions {
   cancel(): void;
   exportData(format: 'json' | 'html'): void;
   saveImage(format: 'png' | 'svg', name: string, data: string): void;
-  revealText(start: number, end: number): void;
+  revealText(start: number, end: number, segment?: 0 | 1): void;
+  segmentBlock(params: HostRequests['segmentBlock']['params']): SegmentBlockView;
   attentionMatrix(params: HostRequests['attentionMatrix']['params']): AttentionMatrixView;
   topNeurons(params: HostRequests['topNeurons']['params']): NeuronValue[];
 }
@@ -170,6 +172,7 @@ export class ExplanationPanel implements vscode.Disposable {
       case 'request':
         if (m.method === 'attentionMatrix') void channel.answer(m.id, () => a?.attentionMatrix(m.params));
         else if (m.method === 'topNeurons') void channel.answer(m.id, () => a?.topNeurons(m.params));
+        else if (m.method === 'segmentBlock') void channel.answer(m.id, () => a?.segmentBlock(m.params));
         return;
       case 'tabChanged':
         if (PANEL_TABS.includes(m.tab)) this.currentTab = m.tab;
@@ -201,7 +204,7 @@ export class ExplanationPanel implements vscode.Disposable {
         if ((m.format === 'png' || m.format === 'svg') && typeof m.data === 'string') a?.saveImage(m.format, String(m.name), m.data);
         return;
       case 'revealText':
-        if (Number.isInteger(m.start) && Number.isInteger(m.end)) a?.revealText(m.start, m.end);
+        if (Number.isInteger(m.start) && Number.isInteger(m.end)) a?.revealText(m.start, m.end, m.segment === 1 ? 1 : 0);
         return;
       default:
         this.onInsideMessage(m);

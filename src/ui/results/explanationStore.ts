@@ -9,6 +9,8 @@ export interface ExplainedSelection {
   uri?: string;
   /** Document offset of the first character of `result.text`. */
   offset: number;
+  /** A sentence pair: document offset of the first character of `result.textPair`. */
+  pairOffset?: number;
   result: ExplanationResult;
   settings: RunSettings;
   /** A second method on the same text (Compare Methods) and how far the two agree. */
@@ -16,7 +18,14 @@ export interface ExplainedSelection {
   agreement?: RankAgreement;
 }
 
+/** The key the attention of a text, or of a sentence pair, is kept under (a pair never matches a single text). */
+export function attentionKey(text: string, textPair?: string): string {
+  return textPair === undefined ? text : `${text}\u0000${textPair}`;
+}
+
 const RECENT_LIMIT = 12;
+/** Live explanations kept for their highlights' hovers (one per line explained recently). */
+const LIVE_LIMIT = 64;
 
 /** The attention kept for the views and the hover, with the text and model it was computed for. */
 export interface KeptAttention {
@@ -31,6 +40,7 @@ export interface KeptAttention {
 /** The explanations of this window: the current one and the recent ones the sidebar lists. */
 export class ExplanationStore implements vscode.Disposable {
   private readonly items: ExplainedSelection[] = [];
+  private readonly liveItems = new Map<string, ExplainedSelection>();
   private currentId: string | undefined;
   private predictionValue: { text: string; prediction: Prediction } | undefined;
   private attentionValue: KeptAttention | undefined;
@@ -101,7 +111,24 @@ export class ExplanationStore implements vscode.Disposable {
   }
 
   get(id: string): ExplainedSelection | undefined {
-    return this.items.find((i) => i.id === id);
+    return this.items.find((i) => i.id === id) ?? this.liveItems.get(id);
+  }
+
+  /**
+   * Keeps a live-mode explanation, so the hover over its words can read it, without listing it among the
+   * recent explanations (live mode makes one per pause in typing) and without telling the views (live mode
+   * sets the latest prediction itself, once per text).
+   */
+  addLive(entry: Omit<ExplainedSelection, 'id'>): ExplainedSelection {
+    const item: ExplainedSelection = { ...entry, id: `live${Date.now().toString(36)}${(this.counter++).toString(36)}` };
+    this.liveItems.set(item.id, item);
+    while (this.liveItems.size > LIVE_LIMIT) this.liveItems.delete(this.liveItems.keys().next().value as string);
+    return item;
+  }
+
+  /** True for the id of a live-mode explanation. */
+  isLive(id: string): boolean {
+    return id.startsWith('live');
   }
 
   select(id: string): ExplainedSelection | undefined {

@@ -31,6 +31,7 @@ const ACTION_COMMANDS: Record<SidebarAction, string> = {
   showPanel: Commands.showPanel,
   showLog: Commands.showLog,
   clearHighlights: Commands.clearHighlights,
+  toggleLiveMode: Commands.toggleLiveMode,
 };
 
 export interface InspectorHandlers {

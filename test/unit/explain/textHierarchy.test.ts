@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { flattenTree } from '../../../src/engine/explain/featureTree';
-import { buildTextHierarchy, type TextWord } from '../../../src/engine/explain/textHierarchy';
+import { buildPairHierarchy, buildTextHierarchy, type TextWord } from '../../../src/engine/explain/textHierarchy';
 
 function words(text: string): TextWord[] {
   return [...text.matchAll(/\S+/g)].map((m) => ({ text: m[0], start: m.index as number, end: (m.index as number) + m[0].length }));
@@ -41,5 +41,22 @@ describe('text hierarchy', () => {
     measure(0, 0);
     assert.ok(depth <= 10, `depth ${depth}`);
     assert.ok(flat.children.every((c) => c.length === 0 || c.length === 2), 'binary');
+  });
+
+  test('a sentence pair: the two texts are the root\'s groups, each with its own structure', () => {
+    const a = 'the man went home.';
+    const b = 'he slept, then ate';
+    const ws = [...words(a).map((w) => ({ ...w, segment: 0 as const })), ...words(b).map((w) => ({ ...w, segment: 1 as const }))];
+    const expected = pair(
+      pair(pair(leaf(0), leaf(1)), pair(leaf(2), leaf(3))),
+      // "he slept," | "then ate": the comma of text B splits it, offsets read in text B.
+      pair(pair(leaf(4), leaf(5)), pair(leaf(6), leaf(7))),
+    );
+    assert.deepEqual(buildPairHierarchy(ws, a, b), expected);
+    // Words given out of segment order still land in their own text's group.
+    const mixed = [ws[4], ws[0], ws[5], ws[1]];
+    assert.deepEqual(buildPairHierarchy(mixed, a, b), pair(pair(leaf(1), leaf(3)), pair(leaf(0), leaf(2))));
+    // One text without words: the other text's tree alone.
+    assert.deepEqual(buildPairHierarchy(ws.slice(4), a, b), buildTextHierarchy(ws.slice(4), b));
   });
 });

@@ -304,6 +304,25 @@ describe('truncation', () => {
   }
 });
 
+describe('truncation of sentence pairs', () => {
+  test('BERT: a pair is cut longest first, with the lengths Hugging Face keeps', () => {
+    const { ours } = tokenizersFor(CASES[0]);
+    const text = (n: number) => 'abcdefghijklmnop'.slice(0, n).split('').join(' ');
+    // [first, second] lengths in tokens → what tokenizers' truncate_encodings keeps at 7 (its own test table).
+    const table: [number, number, number, number][] = [
+      [0, 2, 0, 2], [0, 8, 0, 7], [2, 2, 2, 2], [2, 4, 2, 4], [2, 8, 2, 5], [4, 2, 4, 2], [4, 4, 3, 4],
+      [4, 8, 3, 4], [8, 0, 7, 0], [8, 2, 5, 2], [8, 4, 4, 3], [8, 8, 3, 4],
+    ];
+    for (const [n1, n2, k1, k2] of table) {
+      const e = ours.encode(text(n1), { pair: text(n2), maxLength: 7 + 3 });
+      const kept = [0, 1].map((s) => e.tokens.filter((t) => !t.special && t.sequence === s).length);
+      assert.deepEqual(kept, [k1, k2], `${n1} + ${n2} tokens`);
+      assert.equal(e.ids.length, Math.min(n1 + n2, 7) + 3);
+      assert.equal(e.truncation?.droppedTokens, n1 + n2 > 7 ? n1 + n2 - 7 : undefined);
+    }
+  });
+});
+
 describe('long input', () => {
   test('a 100,000-character text encodes with every tokenizer', () => {
     let text = '';

@@ -33,20 +33,24 @@ for (const c of CASES) {
       const pairs: Array<[string, string]> = [
         ['Is the food good?', 'The food was really good.'],
         ['naïve 👍🏽', 'Ｈｅｌｌｏ tokenization'],
+        ['[MASK] is here', 'the [MASK]'],
       ];
+      // 100 pairs of consecutive review sentences, and the hard strings paired with their neighbours.
+      for (let i = 0; i + 1 < SENTENCES.length; i += 2) pairs.push([SENTENCES[i], SENTENCES[i + 1]]);
+      for (let i = 0; i + 1 < HARD_STRINGS.length; i++) if (HARD_STRINGS[i].trim() && HARD_STRINGS[i + 1].trim()) pairs.push([HARD_STRINGS[i], HARD_STRINGS[i + 1]]);
       for (const [a, b] of pairs) {
         const mine = ours.encode(a, { pair: b });
         if (c.kind === 'bpe-byte-level') {
           // GPT-2 has no pair template: Hugging Face concatenates both texts with type 0. The reference
           // library's ByteLevel post-processor drops the second text, so compare with each text alone.
           const ids = [...reference.encode(a).ids, ...reference.encode(b).ids];
-          assert.deepEqual(mine.ids, ids);
+          assert.deepEqual(mine.ids, ids, `${JSON.stringify(a)} ‖ ${JSON.stringify(b)}`);
           assert.deepEqual(mine.typeIds, ids.map(() => 0));
           continue;
         }
         const ref = reference.encode(a, { text_pair: b, return_token_type_ids: true });
-        assert.deepEqual(mine.ids, ref.ids);
-        assert.deepEqual(mine.typeIds, ref.token_type_ids);
+        assert.deepEqual(mine.ids, ref.ids, `${JSON.stringify(a)} ‖ ${JSON.stringify(b)}`);
+        assert.deepEqual(mine.typeIds, ref.token_type_ids, `${JSON.stringify(a)} ‖ ${JSON.stringify(b)}`);
       }
     });
 

@@ -28,6 +28,17 @@ describe('attribution buckets', () => {
     assert.equal(divergingRgba(0), 'rgba(239, 68, 68, 0)');
     assert.match(divergingRgba(-1), /^rgba\(59, 130, 246, 0\.8\)$/);
   });
+  test('highlight ranges of a sentence pair: the second text\'s words at its own document offset, one colour scale', () => {
+    const features = [
+      { text: 'man', start: 2, end: 5, value: 1, tokenIndices: [2], segment: 0 as const },
+      { text: 'asleep', start: 9, end: 15, value: -2, tokenIndices: [6], segment: 1 as const },
+    ];
+    const ranges = highlightRanges({ features }, 100, undefined, 300);
+    assert.deepEqual(ranges.map((r) => [r.start, r.end]), [[102, 105], [309, 315]]);
+    assert.deepEqual(ranges.map((r) => r.bucket), [3, -5]);
+    // Without a second offset (a single text) every feature counts from the first.
+    assert.deepEqual(highlightRanges({ features: [features[0]] }, 100).map((r) => r.start), [102]);
+  });
   test('highlight ranges: document offsets, colour ids following attribution order', () => {
     const features = [
       { text: 'great', start: 4, end: 9, value: 0.9, tokenIndices: [1] },

@@ -9,6 +9,7 @@ import { legendElement, themePalette } from '../shared/svgScene';
 import type { ThemeColors } from '../shared/theme';
 import { drawCells, heatColor, heatLookup, toRgb, VirtualCanvas, Viewport } from '../shared/virtualCanvas';
 import { coloredText } from './attributionsTab';
+import { PairAttentionView } from './pairAttentionView';
 import type { PanelChannel, TabView } from './tabView';
 
 type AttentionMode = 'model' | 'head' | 'matrix' | 'rollout';
@@ -68,6 +69,7 @@ export class AttentionTab implements TabView {
   private gap = 8;
   private stageWidth = 0;
   private readonly resize = new ResizeObserver(() => this.onResize());
+  private readonly pairView: PairAttentionView;
 
   constructor(
     private readonly channel: PanelChannel,
@@ -85,7 +87,8 @@ export class AttentionTab implements TabView {
     // The keyboard cursor is drawn only while the canvas has the focus.
     c.addEventListener('focus', () => this.canvas.schedule());
     c.addEventListener('blur', () => this.canvas.schedule());
-    this.element.append(this.toolbar, this.info, this.legendBox, this.stage, this.focusLine, this.textAlternative);
+    this.pairView = new PairAttentionView(channel, theme);
+    this.element.append(this.toolbar, this.info, this.legendBox, this.stage, this.focusLine, this.textAlternative, this.pairView.element);
     this.stage.append(el('p', { className: 'empty', text: 'Select text and run "ONNX Lens: Show Attention".' }));
     this.resize.observe(this.stage);
   }
@@ -99,6 +102,7 @@ export class AttentionTab implements TabView {
     const grid = this.grid();
     if (grid && !grid.layers.includes(this.layer)) this.layer = grid.layers[grid.layers.length - 1];
     if (grid) this.cursor = { layerIndex: Math.min(this.cursor.layerIndex, grid.layers.length - 1), head: Math.min(this.cursor.head, grid.heads - 1), row: -1, col: -1 };
+    this.pairView.set(overview.pair, overview.level);
     this.render();
   }
 
@@ -781,7 +785,11 @@ export class AttentionTab implements TabView {
   // --- TabView ----------------------------------------------------------------------------------
 
   describe(): Pick<DrawnSummary, 'cells' | 'labels' | 'counts' | 'legends'> {
-    return { ...this.drawn, counts: { ...this.drawn.counts, textRows: this.textAlternative.hidden ? 0 : this.textAlternative.querySelectorAll('tr').length - 1 }, legends: this.legends };
+    return {
+      ...this.drawn,
+      counts: { ...this.drawn.counts, textRows: this.textAlternative.hidden ? 0 : this.textAlternative.querySelectorAll('tr').length - 1, ...this.pairView.describe() },
+      legends: this.legends,
+    };
   }
 
   async snapshot(format: 'png' | 'svg') {
@@ -814,6 +822,7 @@ export class AttentionTab implements TabView {
     this.lut = heatLookup(toRgb(theme.background), theme.heat);
     if (this.overview) this.render();
     else this.canvas.schedule();
+    this.pairView.setTheme(theme);
   }
 
   shown(): void {

@@ -4,15 +4,15 @@ import { attributionDirections, divergingRgba, explainedQuantity, maxAbs } from 
 import { ChartScene, legendScene, sceneToSvg } from '../../../src/render/chartScene';
 import { attributionBarsScene, divergingLegend } from '../../../src/render/svgCharts';
 import { visibleToken } from '../../../src/render/tokenText';
+import { textParts } from '../../../src/render/pairText';
 import { button, clear, el, fmt, select } from '../shared/dom';
 import { sceneElement, scenePng } from '../shared/svgScene';
 import type { ThemeColors } from '../shared/theme';
 import type { PanelChannel, TabView } from './tabView';
 
-/** The text with each feature's span painted by its value; spans are clickable. */
-export function coloredText(text: string, features: readonly FeatureValue[], onClick?: (f: FeatureValue) => void): { node: HTMLElement; words: number } {
+/** The text with each feature's span painted by its value (scaled to `scale`, default its largest); spans are clickable. */
+export function coloredText(text: string, features: readonly FeatureValue[], onClick?: (f: FeatureValue) => void, scale = maxAbs(features.map((f) => f.value)) || 1): { node: HTMLElement; words: number } {
   const node = el('p', { className: 'colored-text' });
-  const scale = maxAbs(features.map((f) => f.value)) || 1;
   let pos = 0;
   let words = 0;
   for (const f of [...features].sort((a, b) => a.start - b.start)) {
@@ -55,6 +55,30 @@ export function directionsLine(words: { positive: string; negative: string }, th
   );
 }
 
+/**
+ * The text of a result painted by its features: one paragraph, or for a sentence pair one per text, marked
+ * A and B, on one colour scale.
+ */
+export function coloredTexts(r: { text: string; textPair?: string; features: readonly FeatureValue[] }, onClick?: (f: FeatureValue) => void): { node: HTMLElement; words: number } {
+  const parts = textParts(r);
+  if (parts.length === 1) return coloredText(r.text, r.features, onClick);
+  const scale = maxAbs(r.features.map((f) => f.value)) || 1;
+  const node = el('div', { className: 'pair-text' });
+  let words = 0;
+  for (const part of parts) {
+    const c = coloredText(part.text, part.features, onClick, scale);
+    c.node.prepend(el('b', { className: 'segment-label', text: `${part.label} ` }));
+    node.append(c.node);
+    words += c.words;
+  }
+  return { node, words };
+}
+
+/** A feature's label in charts: the word, marked with its text (A or B) in a sentence pair. */
+function featureLabel(f: FeatureValue): string {
+  return f.segment === undefined ? f.text : `${f.segment === 1 ? 'B' : 'A'} ${f.text}`;
+}
+
 /** One explanation: its coloured text with its colour legend, the bar chart and the trust numbers. */
 class ExplanationBlock {
   readonly element = el('div', { className: 'explanation-block' });
@@ -80,7 +104,7 @@ class ExplanationBlock {
     this.legendTitle = `Word colour: contribution to ${explainedQuantity(r.target)}`;
     this.renderKey();
     this.element.append(this.key);
-    const colored = coloredText(r.text, r.features, onWord);
+    const colored = coloredTexts(r, onWord);
     this.words = colored.words;
     this.element.append(colored.node);
     const trust = el('table', { className: 'trust' });
@@ -121,7 +145,7 @@ class ExplanationBlock {
   /** The bar chart, as the figure exports draw it too. */
   chartScene(width = this.drawnWidth || 640): ChartScene {
     const r = this.result;
-    return attributionBarsScene(r.features, {
+    return attributionBarsScene(r.features.map((f) => ({ ...f, text: featureLabel(f) })), {
       title: `Attribution per ${r.provenance.level} toward ${r.target.contrastLabel ? `${r.target.label} − ${r.target.contrastLabel}` : r.target.label} (${r.provenance.method})`,
       axisTitle: `contribution to ${explainedQuantity(r.target)}`,
       legend: this.directions(),
@@ -243,8 +267,7 @@ export class AttributionsTab implements TabView {
       this.blocks = [];
       this.primary = undefined;
       clear(this.body);
-      const text = this.prediction.encoded.text;
-      const colored = coloredText(text, partial);
+      const colored = coloredTexts({ text: this.prediction.encoded.text, textPair: this.prediction.encoded.textPair, features: partial });
       this.partialWords = colored.words;
       this.body.append(el('p', { className: 'muted', text: `${label} — partial estimate` }), colored.node);
     }
@@ -257,7 +280,7 @@ export class AttributionsTab implements TabView {
     this.primary = primary;
     clear(this.body);
     if (primary.encoded.truncation) this.body.append(el('p', { className: 'notice', text: primary.encoded.truncation.message }));
-    const reveal = (f: FeatureValue) => this.channel.post({ type: 'revealText', start: f.start, end: f.end });
+    const reveal = (f: FeatureValue) => this.channel.post({ type: 'revealText', start: f.start, end: f.end, segment: f.segment });
     const first = new ExplanationBlock(primary, this.theme, reveal, secondary ? primary.provenance.method : undefined);
     this.blocks.push(first);
     if (!secondary) {

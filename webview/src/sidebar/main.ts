@@ -122,6 +122,25 @@ function recentSection(s: SidebarState): HTMLElement {
   return section;
 }
 
+/** Live mode: a switch (aria-pressed), what it follows, and the latest prediction or error it met. */
+function liveSection(s: SidebarState): HTMLElement {
+  const live = s.live ?? { on: false };
+  const toggle = button(live.on ? 'Live mode: on' : 'Live mode: off', () => channel.post({ type: 'action', action: 'toggleLiveMode' }), {
+    secondary: !live.on,
+    title: 'Explain the line being edited (or the selection) again as you type',
+  });
+  toggle.setAttribute('aria-pressed', String(live.on));
+  const section = el('section', { className: 'card live' }, el('h2', { text: 'Live mode' }), el('div', { className: 'actions' }, toggle));
+  if (live.on) {
+    section.append(el('p', { className: 'muted', text: live.region === 'selection' ? 'Following the selection it was switched on with.' : 'Following the line being edited.' }));
+    if (live.last) section.append(el('p', { className: 'live-last', text: `${live.last.label} ${(live.last.probability * 100).toFixed(1)}% — ${live.last.text}` }));
+    if (live.error) section.append(el('p', { className: 'error-text', text: live.error }));
+  }
+  drawn.labels.push(toggle.textContent ?? '');
+  drawn.counts.liveOn = live.on ? 1 : 0;
+  return section;
+}
+
 /** Inside the model: the analyses' quick actions and one line per latest result (click opens its tab). */
 function insideSection(s: SidebarState): HTMLElement {
   const actions = el(
@@ -180,6 +199,7 @@ function render(): void {
         action('Cached Models', 'manageCachedModels'),
       ),
     ),
+    liveSection(state),
     insideSection(state),
     settingsSection(state),
     recentSection(state),
