@@ -50,12 +50,12 @@ describe('the repository stands alone', () => {
   });
 
   test('the check itself catches each kind of outside reference', () => {
-    assert.equal(outsideReferences('test/unit/x.test.ts', "path.join(ROOT, '..', 'shared', 'tokenizers')").length, 2);
-    assert.equal(outsideReferences('scripts/a.py', 'open("../shared/data/x")', () => false).length, 1);
-    assert.equal(outsideReferences('webview/src/panel/a.ts', "import { el } from '../shared/dom';", () => true).length, 0);
+    assert.equal(outsideReferences('test/unit/x.test.ts', "path.join(ROOT, '..', 'shared', 'tokenizers')").length, 2); // hostile-path
+    assert.equal(outsideReferences('scripts/a.py', 'open("../shared/data/x")', () => false).length, 1); // hostile-path
+    assert.equal(outsideReferences('webview/src/panel/a.ts', "import { el } from '../shared/dom';", () => true).length, 0); // hostile-path
     assert.equal(outsideReferences('test/unit/hub/a.test.ts', "const evil = '../../../../x.onnx'; // hostile-path").length, 0);
-    assert.equal(outsideReferences('README.md', 'see /home/someone/models').length, 1);
-    assert.equal(outsideReferences('src/a.ts', "import x from '../../../../elsewhere'").length, 1);
+    assert.equal(outsideReferences('README.md', 'see /home/someone/models').length, 1); // hostile-path
+    assert.equal(outsideReferences('src/a.ts', "import x from '../../../../elsewhere'").length, 1); // hostile-path
     assert.equal(outsideReferences('src/ui/a.ts', "import x from '../../protocol/engineApi'").length, 0);
     assert.equal(outsideReferences('scripts/run.sh', 'exec /usr/bin/python3 x.py').length, 0);
   });
