@@ -10,7 +10,7 @@ import { buildTextHierarchy } from '../src/engine/explain/textHierarchy';
 import type { LoadedModel, PreparedInput } from '../src/engine/model/loadedModel';
 import { EngineService } from '../src/engine/process/engineService';
 import type { BatchedEvaluator } from '../src/engine/run/batchedEvaluator';
-import { applyRemoval, rowKey, type InputRow } from '../src/engine/run/inputVariants';
+import { coalitionRow, rowKey, type InputRow } from '../src/engine/run/inputVariants';
 import { scalarExtractor } from '../src/engine/run/outputReaders';
 import type { ExplanationResult } from '../src/protocol/engineApi';
 import { bertBaseModel, type BenchModel, collect, cpuNow, describe, fmt, log, mean, median, now, PlainSession, printTable, QUIET, sentences, smallModel, textOfWords } from './common';
@@ -107,13 +107,7 @@ class Subject {
     const extractor = scalarExtractor(input.readSpec(undefined), this.positive);
     const removal = this.model.tokenizer.special.mask !== undefined ? 'mask' : 'delete';
     const f: ValueFunction = async (coalitions) => {
-      const rows = coalitions.map((c) => {
-        const keep = new Uint8Array(base.ids.length).fill(1);
-        features.forEach((feature, j) => {
-          if (c[j] === 0) for (const t of feature.tokenIndices) keep[t] = 0;
-        });
-        return applyRemoval(base, keep, removal);
-      });
+      const rows = coalitions.map((c) => coalitionRow(base, features, c, removal));
       return Float64Array.from((await this.evaluator.evaluate(rows, extractor)).values);
     };
     return { n: features.length, f, input, hierarchy: buildTextHierarchy(features, input.text) };

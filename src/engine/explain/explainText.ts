@@ -9,7 +9,7 @@ import type {
 import { BadInputError } from '../process/engineErrors';
 import type { RequestContext } from '../process/requestContext';
 import type { LoadedModel, PreparedInput } from '../model/loadedModel';
-import { applyRemoval } from '../run/inputVariants';
+import { coalitionRow } from '../run/inputVariants';
 import { scalarExtractor } from '../run/outputReaders';
 import { predictPrepared, resolveTarget } from '../run/predict';
 import { attentionFlow } from './attentionFlow';
@@ -100,13 +100,7 @@ export async function explainText(model: LoadedModel, params: ExplainParams, ctx
   let evaluations = 0;
   const progressTotal = params.budget ?? DEFAULT_BUDGET[method];
   const f: ValueFunction = async (coalitions) => {
-    const rows = coalitions.map((c) => {
-      const keep = new Uint8Array(base.ids.length).fill(1);
-      features.forEach((feature, j) => {
-        if (c[j] === 0) for (const t of feature.tokenIndices) keep[t] = 0;
-      });
-      return applyRemoval(base, keep, removal);
-    });
+    const rows = coalitions.map((c) => coalitionRow(base, features, c, removal));
     const r = await evaluator.evaluate(rows, extractor, {
       isCancelled: ctx.isCancelled,
       onProgress: (done) => ctx.progress({ done: evaluations + done, total: Math.max(progressTotal, evaluations + done), message: `${method}: ${evaluations + done} evaluations` }),

@@ -252,6 +252,15 @@ export class LoadedModel {
     return out;
   }
 
+  /**
+   * Most rows one run may hold. Dynamic quantization scales each activation tensor by its range over the
+   * whole batch, padding included, so batching would make a row's outputs depend on its neighbours (the same
+   * text gave 0.5749–0.5926 in batches and 0.5936 alone): such models run one row at a time, as `predict` does.
+   */
+  get maxBatchRows(): number | undefined {
+    return this.inspected.dynamicQuantization ? 1 : undefined;
+  }
+
   /** The batched evaluator for variants of this input (seq2seq: per decoder prefix). */
   evaluatorFor(input: PreparedInput): BatchedEvaluator {
     const decoderIds = input.decoderIds;
@@ -263,7 +272,7 @@ export class LoadedModel {
     const tokenWidth = perPositionLogits ? vocab * 4 * (decoderIds ? decoderIds.length : 1) : 0;
     const maxBatchTokens = Math.max(64, Math.min(8192, tokenWidth ? Math.floor(LOGITS_BUDGET_BYTES / tokenWidth) : 8192));
     const runner = decoderIds ? (b: PaddedBatch) => this.runSeq2seq(b, decoderIds) : (b: PaddedBatch) => this.runMain(b);
-    evaluator = new BatchedEvaluator(runner, { padId: this.tokenizer.special.pad ?? 0, maxBatchTokens });
+    evaluator = new BatchedEvaluator(runner, { padId: this.tokenizer.special.pad ?? 0, maxBatchTokens, maxBatchRows: this.maxBatchRows });
     if (this.evaluators.size > 8) this.evaluators.clear();
     this.evaluators.set(key, evaluator);
     return evaluator;

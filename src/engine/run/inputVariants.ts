@@ -80,6 +80,27 @@ export function applyRemoval(base: BaseInput, keep: Uint8Array, removal: Removal
   return { ids, typeIds, attention, positionOf };
 }
 
+/** Something removable from the input (a word or a token): the original tokens it stands for. */
+export interface TokenGroup {
+  tokenIndices: readonly number[];
+}
+
+/**
+ * The input row for one coalition of features (coalition[j] = 1 keeps feature j, 0 removes it): every token of
+ * a removed feature goes by the removal strategy. The one place where a coalition becomes model input, for
+ * explanations, robustness, dataset runs and benchmarks alike.
+ */
+export function coalitionRow(base: BaseInput, features: readonly TokenGroup[], coalition: ArrayLike<number>, removal: RemovalStrategy): InputRow {
+  if (coalition.length !== features.length) {
+    throw new Error(`coalition has ${coalition.length} entries for ${features.length} features`);
+  }
+  const keep = new Uint8Array(base.ids.length).fill(1);
+  features.forEach((feature, j) => {
+    if (coalition[j] === 0) for (const t of feature.tokenIndices) keep[t] = 0;
+  });
+  return applyRemoval(base, keep, removal);
+}
+
 /** A key that is equal for rows the model would see identically (so each runs once). */
 export function rowKey(row: InputRow): string {
   return `${row.ids.join(',')}|${row.typeIds.join(',')}|${row.attention.join('')}`;
