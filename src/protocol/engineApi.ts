@@ -199,6 +199,7 @@ export interface Faithfulness {
   bins: { fraction: number; k: number; comprehensiveness: number; sufficiency: number }[];
   deletion: CurveView;
   insertion: CurveView;
+  /** Coalitions the curves needed beyond those the method had already evaluated. */
   evaluations: number;
 }
 
@@ -226,8 +227,22 @@ export interface ExplanationResult {
   baseValue: number;
   outputValue: number;
   fullOutput: Prediction;
+  /** Distinct coalitions the method evaluated (at most the budget); the faithfulness scores' own are in `faithfulness`. */
   evaluations: number;
+  /**
+   * How far the values may still move: kind 'exact' (exact Shapley values, occlusion), 'exact-owen' (the exact
+   * Owen values of the text's hierarchy, not Shapley values), 'std-error' or 'change-between-rounds' (estimates,
+   * `max` the largest per feature), 'not-estimated' (`max` NaN).
+   */
   convergence: { max: number; kind: string; final: boolean };
+  /**
+   * What the values are: Shapley values (exact or KernelSHAP's estimate), Owen values of the text's hierarchy
+   * (Partition SHAP; they equal Shapley values only when the hierarchy is flat), LIME's surrogate weights,
+   * occlusion differences, or attention shares (rollout, flow).
+   */
+  valueKind?: 'shapley' | 'owen' | 'lime' | 'occlusion' | 'attention';
+  /** Time: the estimate said before the method started, the time taken, and the model rows run (after the cache). */
+  timing?: { estimatedMs: number; elapsedMs: number; modelRows: number };
   fit?: { r2: number; intercept: number };
   faithfulness?: Faithfulness;
   provenance: Provenance;
@@ -563,6 +578,10 @@ export interface ProgressEvent {
   done: number;
   total: number;
   message?: string;
+  /** The engine's estimate of the whole request's time (ms), said before the work starts and refined as it runs. */
+  estimatedMs?: number;
+  /** Time since the request started (ms). */
+  elapsedMs?: number;
   /** A partial result, when the method has one (explanations: `{ features: FeatureValue[]; final: boolean }`). */
   partial?: unknown;
 }

@@ -1,6 +1,6 @@
 /**
  * An independent reference for the engine's numbers: a plain onnxruntime session on the model file, one
- * unpadded row per run, and its own word removal and Shapley enumeration. Nothing here goes through the
+ * unpadded row per run, and its own word removal. Nothing here goes through the
  * engine's evaluator, its batching and caching, its graph rewrites or its input filling, so tests can hold
  * the engine to it.
  */
@@ -66,37 +66,6 @@ export function removeWords(
   // when the tokenizer names none).
   if (out.length === 0 && removal.kind === 'delete') out.push(removal.emptyId);
   return { ids: out, watched };
-}
-
-/**
- * Shapley values by their definition: each player's marginal contribution averaged over all n! orders in
- * which the players can join. `value(mask)` is the game's value for the players whose bits are set.
- */
-export function shapleyByPermutations(n: number, value: (mask: number) => number): Float64Array {
-  if (n > 9) throw new Error(`${n}! orders are too many for the reference`);
-  const phi = new Float64Array(n);
-  const order = Array.from({ length: n }, (_, i) => i);
-  let count = 0;
-  const visit = (k: number) => {
-    if (k === n) {
-      let mask = 0;
-      for (const j of order) {
-        const before = value(mask);
-        mask |= 1 << j;
-        phi[j] += value(mask) - before;
-      }
-      count++;
-      return;
-    }
-    for (let i = k; i < n; i++) {
-      [order[k], order[i]] = [order[i], order[k]];
-      visit(k + 1);
-      [order[k], order[i]] = [order[i], order[k]];
-    }
-  };
-  visit(0);
-  for (let j = 0; j < n; j++) phi[j] /= count;
-  return phi;
 }
 
 /** Evaluates `f` on all 2^n masks (bit j = word j present), one at a time. */

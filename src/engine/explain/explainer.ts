@@ -4,7 +4,8 @@ import { exactShapley, MAX_EXACT_FEATURES } from './exactShapley';
 import { kernelShap } from './kernelShap';
 import { lime, type LimeOptions } from './lime';
 import { occlusion, occlusionWindow } from './occlusion';
-import { partitionShap } from './partitionShap';
+import { balancedTree, flattenTree } from './featureTree';
+import { fullExpansionCost, partitionShap } from './partitionShap';
 
 import type { Estimate, ExplainOptions, MethodEstimate, MethodName, ValueFunction } from './estimate';
 
@@ -124,5 +125,27 @@ export function budgetFor(method: MethodName, n: number, requested: number, wind
     }
     default:
       throw new Error(`unknown explanation method '${String(method)}'`);
+  }
+}
+
+/**
+ * The most distinct evaluations a run will make: the resolved budget, or less where the method needs less
+ * (exact Shapley: 2^n; occlusion: n + 2; Partition SHAP: the full expansion of its hierarchy).
+ */
+export function plannedEvaluations(method: MethodName, n: number, options: ExplainCallOptions): number {
+  if (n === 1) return 2;
+  const windowSize = options.window ?? DEFAULT_OCCLUSION_WINDOW;
+  const budget = budgetFor(method, n, options.budget, windowSize).budget;
+  switch (method) {
+    case 'exact-shapley':
+      return coalitionCount(n);
+    case 'occlusion':
+      return n + 2;
+    case 'occlusion-window':
+      return Math.min(coalitionCount(n), Math.max(1, n - windowSize + 1) + 2);
+    case 'partition-shap':
+      return Math.min(budget, fullExpansionCost(flattenTree(options.hierarchy ?? balancedTree(n), n)));
+    default:
+      return budget;
   }
 }

@@ -98,6 +98,10 @@ export function generateEdits(text: string, words: SpanWord[], kinds: readonly P
           return;
         }
         case 'insert': {
+          // Only before a word that starts a written word (after a space, an opening bracket or quote, or at the
+          // start): before punctuation or inside "don't" the inserted word would be glued on ("timestill ,").
+          const before = w.start > 0 ? text[w.start - 1] : ' ';
+          if (!alpha[i] || !/[\s([{"“«„‘]/u.test(before)) return;
           const word = NEUTRAL_WORDS[rng.nextInt(NEUTRAL_WORDS.length)];
           const capital = i === 0 && /\p{Lu}/u.test(w.text[0] ?? '');
           const insert = capital ? `${word[0].toUpperCase()}${word.slice(1)} ${w.text[0].toLowerCase()}${w.text.slice(1)}` : `${word} ${w.text}`;

@@ -74,7 +74,7 @@ export class BatchedEvaluator {
   private readonly cache = new Map<string, unknown>();
   readonly options: EvaluatorOptions;
   /** Totals since creation, for logs and benchmarks. */
-  readonly stats = { rowsRequested: 0, rowsRun: 0, batches: 0 };
+  readonly stats = { rowsRequested: 0, rowsRun: 0, batches: 0, runMs: 0 };
 
   constructor(
     private readonly runner: BatchRunner,
@@ -115,7 +115,9 @@ export class BatchedEvaluator {
       if (control.isCancelled?.()) throw new CancelledError();
       const slice = work.slice(from, to);
       const padded = padRows(slice.map(([, w]) => w.row), this.options.padId);
+      const started = performance.now();
       const outputs = await this.runner(padded);
+      this.stats.runMs += performance.now() - started;
       for (let r = 0; r < slice.length; r++) {
         const [key, w] = slice[r];
         const v = extractor.extract(outputs, r, w.row);
@@ -128,6 +130,11 @@ export class BatchedEvaluator {
       control.onProgress?.(done, work.length);
     }
     return { values, distinctRuns: work.length, batches: batches.length };
+  }
+
+  /** Mean model time per row run so far (ms), or undefined before the first run. */
+  get msPerRow(): number | undefined {
+    return this.stats.rowsRun > 0 ? this.stats.runMs / this.stats.rowsRun : undefined;
   }
 
   clearCache(): void {

@@ -11,7 +11,8 @@ import { EngineService } from '../../../src/engine/process/engineService';
 import type { RequestContext } from '../../../src/engine/process/requestContext';
 import type { ExplanationResult, MethodName } from '../../../src/protocol/engineApi';
 import { DEMO_MODEL, fixtureModel } from '../../support/fixtureModels';
-import { PlainModel, removeWords, shapleyByPermutations, valueTable, type PlainRemoval } from '../../support/plainOnnx';
+import { PlainModel, removeWords, valueTable, type PlainRemoval } from '../../support/plainOnnx';
+import { shapleyByPermutations } from './valueFunctions';
 
 const ctx: RequestContext = { isCancelled: () => false, progress: () => undefined };
 const sum = (xs: ArrayLike<number>) => Array.from(xs).reduce((a, b) => a + b, 0);
@@ -100,7 +101,7 @@ describe('explanations against an independent reference (plain onnxruntime, one 
       const r = await o.service.handle('explain', { text: c.text, method: 'exact-shapley' }, ctx);
       const n = r.features.length;
       const table = await referenceTable(o, c.text, r);
-      const reference = shapleyByPermutations(n, (m) => table[m]);
+      const reference = shapleyByPermutations(n, (z) => table[z.reduce((m, bit, j) => m | (bit << j), 0)]);
       const full = table[(1 << n) - 1];
       const empty = table[0];
       assert.ok(Math.abs(r.outputValue - full) < TOLERANCE, `f(x): engine ${r.outputValue}, reference ${full}`);
