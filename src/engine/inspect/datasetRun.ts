@@ -6,7 +6,7 @@ import type { RequestContext } from '../process/requestContext';
 import { type RowExtractor } from '../run/batchedEvaluator';
 import { CancelledError } from '../run/cancellation';
 import { applyRemoval, coalitionRow, type InputRow } from '../run/inputVariants';
-import { rowLogits, softmax, type ReadSpec } from '../run/outputReaders';
+import { readPosition, rowLogits, softmax, type ReadSpec } from '../run/outputReaders';
 import { detectFormat, readDataset, type ByteCounter } from './datasetReader';
 import { wordAttributions, wordFeatures, type PerturbationMethod } from './wordAttributions';
 
@@ -40,6 +40,7 @@ interface Compact {
 function compactExtractor(specs: Map<InputRow, ReadSpec>, keepLogits: boolean): RowExtractor<Compact> {
   return {
     key: `dataset:${keepLogits ? 'logits' : 'top'}`,
+    readPosition: (row) => readPosition(specs.get(row) as ReadSpec, row),
     extract(outputs, b, row) {
       const spec = specs.get(row) as ReadSpec;
       const l = rowLogits(outputs, b, spec, row);

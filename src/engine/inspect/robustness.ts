@@ -7,7 +7,7 @@ import type { RequestContext } from '../process/requestContext';
 import { type RowExtractor } from '../run/batchedEvaluator';
 import { CancelledError } from '../run/cancellation';
 import { applyRemoval, type InputRow } from '../run/inputVariants';
-import { rowLogits, softmax, type ReadSpec } from '../run/outputReaders';
+import { readPosition, rowLogits, softmax, type ReadSpec } from '../run/outputReaders';
 import { predictPrepared, resolveTarget } from '../run/predict';
 import { throttledProgress } from './progress';
 import { NEUTRAL_WORDS, synonymOf } from './synonyms';
@@ -162,6 +162,7 @@ async function probabilities(model: LoadedModel, items: { input: PreparedInput; 
   // Rows of different texts carry their own read position (the [MASK] index differs between variants).
   const extractor: RowExtractor<Float64Array> = {
     key: 'robustness:probabilities',
+    readPosition: (row) => readPosition(specs.get(row) as ReadSpec, row),
     extract: (outputs, b, row) => {
       const spec = specs.get(row) as ReadSpec;
       return softmax(rowLogits(outputs, b, spec, row));

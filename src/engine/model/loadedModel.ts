@@ -11,14 +11,16 @@ import type {
   TokenView,
 } from '../../protocol/engineApi';
 import { BadInputError } from '../process/engineErrors';
-import { BatchedEvaluator, BatchOutputs, PaddedBatch } from '../run/batchedEvaluator';
+import { BatchedEvaluator, BatchOutputs, DEFAULT_EVALUATOR_OPTIONS, OutputTensor, PaddedBatch } from '../run/batchedEvaluator';
 import type { BaseInput } from '../run/inputVariants';
 import type { ReadSpec } from '../run/outputReaders';
 import { Encoding, loadTokenizerFromFolder, Tokenizer } from '../text/tokenizer';
 import { checkTokenizerFits, inspectModel, ModelCard as InspectedCard } from './modelCard';
+import { READ_ROWS_INPUT, readPositionGraph } from './graphCut';
 import { ModelError } from './modelError';
 import { findModelFiles, GraphRole, loadGraphFile, ModelFiles } from './modelFolder';
 import { ModelSession, TensorData } from './modelSession';
+import { parseOnnxModel } from './onnxProto';
 
 /** Longest text accepted, in UTF-16 units: past this, tokenizing alone would stall the engine. */
 export const MAX_TEXT_CHARS = 20_000;
@@ -54,6 +56,30 @@ function tensor(dims: number[], data: BigInt64Array): TensorData {
   return { dims, data };
 }
 
+/** The main graph's text inputs for a padded batch. */
+function mainFeeds(session: ModelSession, b: PaddedBatch): Record<string, TensorData> {
+  const feeds: Record<string, TensorData> = {
+    input_ids: tensor([b.batch, b.seqLen], b.inputIds),
+    attention_mask: tensor([b.batch, b.seqLen], b.attentionMask),
+  };
+  if (session.inputNames.includes('token_type_ids')) feeds.token_type_ids = tensor([b.batch, b.seqLen], b.tokenTypeIds);
+  return feeds;
+}
+
+/** Rows [from, to) of a padded batch (same padded length). */
+function sliceBatch(b: PaddedBatch, from: number, to: number): PaddedBatch {
+  const s = b.seqLen;
+  return {
+    batch: to - from,
+    seqLen: s,
+    inputIds: b.inputIds.subarray(from * s, to * s),
+    attentionMask: b.attentionMask.subarray(from * s, to * s),
+    tokenTypeIds: b.tokenTypeIds.subarray(from * s, to * s),
+    rows: b.rows.slice(from, to),
+    readPositions: b.readPositions?.slice(from, to),
+  };
+}
+
 function sha256Bytes(file: string): string {
   return crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 }
@@ -65,6 +91,8 @@ function sha256Bytes(file: string): string {
 export class LoadedModel {
   private readonly sessions = new Map<string, Promise<ModelSession>>();
   private readonly evaluators = new Map<string, BatchedEvaluator>();
+  private readHeadSession: Promise<ModelSession | undefined> | undefined;
+  private readHeadChecked = false;
 
   private constructor(
     readonly card: ModelCard,
@@ -268,25 +296,96 @@ export class LoadedModel {
     let evaluator = this.evaluators.get(key);
     if (evaluator) return evaluator;
     const vocab = Math.max(1, this.card.vocabSize.value);
-    const perPositionLogits = this.card.task === 'masked-lm' || this.card.task === 'causal-lm' || this.card.task === 'seq2seq';
-    const tokenWidth = perPositionLogits ? vocab * 4 * (decoderIds ? decoderIds.length : 1) : 0;
-    const maxBatchTokens = Math.max(64, Math.min(8192, tokenWidth ? Math.floor(LOGITS_BUDGET_BYTES / tokenWidth) : 8192));
+    // A seq2seq decoder's logits are [batch, output positions, vocabulary] for every row; a masked or causal LM's
+    // are read at one position per row (see runMain), so they bound the rows of a batch, not its tokens.
+    const decoderWidth = decoderIds ? vocab * 4 * decoderIds.length : 0;
+    const maxBatchTokens = Math.max(64, Math.min(8192, decoderWidth ? Math.floor(LOGITS_BUDGET_BYTES / decoderWidth) : 8192));
+    const headRows = this.readsOnePosition ? Math.max(1, Math.floor(LOGITS_BUDGET_BYTES / (vocab * 4))) : undefined;
+    const maxBatchRows = Math.min(this.maxBatchRows ?? Infinity, headRows ?? Infinity, DEFAULT_EVALUATOR_OPTIONS.maxBatchRows);
     const runner = decoderIds ? (b: PaddedBatch) => this.runSeq2seq(b, decoderIds) : (b: PaddedBatch) => this.runMain(b);
-    evaluator = new BatchedEvaluator(runner, { padId: this.tokenizer.special.pad ?? 0, maxBatchTokens, maxBatchRows: this.maxBatchRows });
+    evaluator = new BatchedEvaluator(runner, { padId: this.tokenizer.special.pad ?? 0, maxBatchTokens, maxBatchRows });
     if (this.evaluators.size > 8) this.evaluators.clear();
     this.evaluators.set(key, evaluator);
     return evaluator;
   }
 
+  /** A masked or causal LM: its logits are per position, and a prediction reads one of them. */
+  private get readsOnePosition(): boolean {
+    return this.card.task === 'masked-lm' || this.card.task === 'causal-lm';
+  }
+
+  /**
+   * The main graph with its output head applied at the read positions only ({@link readPositionGraph}), or
+   * undefined when the head cannot be cut or the cut graph did not give the whole graph's logits.
+   */
+  private readHead(): Promise<ModelSession | undefined> {
+    if (!this.readHeadSession) {
+      this.readHeadSession = (async () => {
+        if (!this.readsOnePosition) return undefined;
+        const graph = loadGraphFile(this.files.graphs[this.mainRole]!, this.files.folder);
+        const bytes = readPositionGraph(graph.bytes, graph.model);
+        if (!bytes) return undefined;
+        return ModelSession.create(bytes, parseOnnxModel(bytes, 'read-position head'), {
+          expose: false,
+          executionProviders: this.options.executionProviders,
+          intraOpNumThreads: this.options.threads,
+        });
+      })();
+    }
+    return this.readHeadSession;
+  }
+
   private async runMain(b: PaddedBatch): Promise<BatchOutputs> {
     const session = await this.session(this.mainRole, false);
-    const feeds: Record<string, TensorData> = {
-      input_ids: tensor([b.batch, b.seqLen], b.inputIds),
-      attention_mask: tensor([b.batch, b.seqLen], b.attentionMask),
-    };
-    if (session.inputNames.includes('token_type_ids')) feeds.token_type_ids = tensor([b.batch, b.seqLen], b.tokenTypeIds);
-    const out = await session.run(feeds);
+    if (b.readPositions && this.readsOnePosition) {
+      const head = await this.readHead();
+      if (head) {
+        const rows = BigInt64Array.from(b.readPositions, (p, r) => BigInt(r * b.seqLen + p));
+        const out = await head.run({ ...mainFeeds(session, b), [READ_ROWS_INPUT]: tensor([b.batch], rows) });
+        const logits = { dims: out.logits.dims, data: out.logits.data as Float32Array };
+        if (this.readHeadChecked || (await this.sameAsWholeGraph(session, b, logits))) return { logits };
+        this.readHeadSession = Promise.resolve(undefined);
+        void head.release();
+      }
+      return this.runWholeAtPositions(session, b);
+    }
+    const out = await session.run(mainFeeds(session, b));
     return { logits: { dims: out.logits.dims, data: out.logits.data as Float32Array } };
+  }
+
+  /**
+   * Once per model: the cut graph's logits for the first row of a batch against the whole graph's at the same
+   * position. Relative differences up to 1e-4 are float round-off of a smaller matrix product.
+   */
+  private async sameAsWholeGraph(session: ModelSession, b: PaddedBatch, logits: OutputTensor): Promise<boolean> {
+    const whole = await this.runWholeAtPositions(session, sliceBatch(b, 0, 1));
+    const v = whole.logits.dims[2];
+    const a = whole.logits.data;
+    let same = logits.dims.length === 3 && logits.dims[1] === 1 && logits.dims[2] === v;
+    for (let i = 0; same && i < v; i++) same = Math.abs(a[i] - logits.data[i]) <= 1e-4 * Math.max(1, Math.abs(a[i]));
+    this.readHeadChecked = same;
+    return same;
+  }
+
+  /** The whole graph's logits at the read positions, [batch, 1, V], run in chunks whose full logits fit the budget. */
+  private async runWholeAtPositions(session: ModelSession, b: PaddedBatch): Promise<BatchOutputs> {
+    const positions = b.readPositions!;
+    const vocab = Math.max(1, this.card.vocabSize.value);
+    const chunk = Math.max(1, Math.floor(LOGITS_BUDGET_BYTES / (b.seqLen * vocab * 4)));
+    let data: Float32Array | undefined;
+    let v = 0;
+    for (let from = 0; from < b.batch; from += chunk) {
+      const part = sliceBatch(b, from, Math.min(b.batch, from + chunk));
+      const out = (await session.run(mainFeeds(session, part))).logits;
+      v = out.dims[2];
+      data ??= new Float32Array(b.batch * v);
+      const all = out.data as Float32Array;
+      for (let r = 0; r < part.batch; r++) {
+        const o = (r * b.seqLen + positions[from + r]) * v;
+        data.set(all.subarray(o, o + v), (from + r) * v);
+      }
+    }
+    return { logits: { dims: [b.batch, 1, v], data: data! } };
   }
 
   private async runSeq2seq(b: PaddedBatch, decoderIds: number[]): Promise<BatchOutputs> {
@@ -354,6 +453,8 @@ export class LoadedModel {
 
   dispose(): void {
     for (const s of this.sessions.values()) void s.then((x) => x.release()).catch(() => undefined);
+    void this.readHeadSession?.then((x) => x?.release()).catch(() => undefined);
+    this.readHeadSession = undefined;
     this.sessions.clear();
     this.evaluators.clear();
   }
