@@ -530,6 +530,8 @@ export interface EngineOptions {
   executionProviders?: string[];
   threads?: number;
   maxTokens?: number;
+  /** Memory a request may plan to hold (MB); larger requests are refused with the estimate (default: half the machine's memory). */
+  memoryLimitMb?: number;
 }
 
 /** The engine's methods: request params → result. */

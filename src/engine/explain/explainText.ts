@@ -11,6 +11,7 @@ import { BadInputError } from '../process/engineErrors';
 import type { RequestContext } from '../process/requestContext';
 import type { LoadedModel, PreparedInput } from '../model/loadedModel';
 import { coalitionRow } from '../run/inputVariants';
+import { explanationBytes, refuseOverMemory } from '../run/memoryBudget';
 import { scalarExtractor } from '../run/outputReaders';
 import { predictPrepared, resolveTarget } from '../run/predict';
 import { attentionFlow } from './attentionFlow';
@@ -162,6 +163,12 @@ export async function explainText(model: LoadedModel, params: ExplainParams, ctx
 
   // Say how long this will take before it starts: the rows planned times this input's time for one row.
   const planned = attention ? 2 : plannedEvaluations(method as ExplainMethod, n, options) + 2 * n;
+  refuseOverMemory(
+    `${method} with a budget of ${requested.toLocaleString('en-US')} over ${n} ${level}s (${input.encoding.ids.length} tokens)`,
+    explanationBytes(planned, input.encoding.ids.length, n, evaluator.options.cacheEntries),
+    model.memoryLimit,
+    'Lower the budget or select a shorter passage.',
+  );
   const firstRun = performance.now();
   const [fullValue] = await f([full]);
   const singleRowMs = modelRows > 0 ? performance.now() - firstRun : (evaluator.msPerRow ?? 0);

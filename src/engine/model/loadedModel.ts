@@ -14,6 +14,7 @@ import { BadInputError } from '../process/engineErrors';
 import { BatchedEvaluator, BatchOutputs, DEFAULT_EVALUATOR_OPTIONS, OutputTensor, PaddedBatch } from '../run/batchedEvaluator';
 import type { BaseInput } from '../run/inputVariants';
 import type { ReadSpec } from '../run/outputReaders';
+import { memoryLimitBytes, refuseOverMemory } from '../run/memoryBudget';
 import { Encoding, loadTokenizerFromFolder, Tokenizer } from '../text/tokenizer';
 import { checkTokenizerFits, inspectModel, ModelCard as InspectedCard } from './modelCard';
 import { READ_ROWS_INPUT, readPositionGraph } from './graphCut';
@@ -117,6 +118,27 @@ export class LoadedModel {
 
   get isSeq2seq(): boolean {
     return this.card.task === 'seq2seq';
+  }
+
+  /** Bytes one request may plan to hold (the `memoryLimitMb` option, or half of the machine's memory). */
+  get memoryLimit(): number {
+    return memoryLimitBytes(this.options.memoryLimitMb);
+  }
+
+  /**
+   * Refuses, before the run, an input whose exposed attention and hidden states would not fit the memory limit
+   * (they are copied once more to cross to the caller).
+   */
+  checkExposedMemory(input: PreparedInput): void {
+    const s = input.encoding.ids.length + (input.decoderIds?.length ?? 0);
+    const layers = this.card.layers.value + (this.card.decoderLayers?.value ?? 0);
+    const bytes = 2 * 4 * (layers * this.card.heads.value * s * s + (layers + 2) * s * this.card.hiddenSize.value);
+    refuseOverMemory(
+      `The attention and hidden states of ${s} tokens × ${layers} layers × ${this.card.heads.value} heads`,
+      bytes,
+      this.memoryLimit,
+      'Select a shorter passage, or lower the maxTokens setting.',
+    );
   }
 
   /** The most tokens one input may have (the setting, capped by the model's positions). */
@@ -402,6 +424,7 @@ export class LoadedModel {
 
   /** Runs one input with every attention matrix and hidden state exposed. */
   async runExposed(input: PreparedInput): Promise<ExposedRun> {
+    this.checkExposedMemory(input);
     const n = input.encoding.ids.length;
     const ids = tensor([1, n], BigInt64Array.from(input.encoding.ids.map(BigInt)));
     const mask = tensor([1, n], new BigInt64Array(n).fill(1n));
