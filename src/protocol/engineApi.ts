@@ -360,7 +360,7 @@ export interface CompareParams extends TargetSpec {
   method?: MethodName;
   budget?: number;
   seed?: number;
-  /** k of the top-k overlap (default 3, at most the number of matched words). */
+  /** k of the top-k overlap (default half the matched words, between 1 and 5). */
   topK?: number;
   /** Repetitions of the timed predict (default 5). */
   timingRuns?: number;

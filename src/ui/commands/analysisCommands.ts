@@ -12,7 +12,7 @@ import {
 import { activationViews, topNeurons } from '../../render/activationViews';
 import { attentionMatrixView, attentionOverview } from '../../render/attentionViews';
 import { explainParams, partialFeatures, progressMessage } from './explainParams';
-import { alignFeatures, rankAgreement } from '../results/rankAgreement';
+import { alignBySpan, rankAgreement } from '../../engine/explain/agreement';
 import { showLensError } from '../errorMessages';
 import { Commands, ContextKeys } from '../ids';
 import type { PanelActions } from '../panel/explanationPanel';
@@ -176,7 +176,7 @@ export class AnalysisController implements PanelActions {
         if (compareWith) {
           const label2 = `Explaining (${compareWith}, budget ${settings.budget})`;
           secondary = await engine.request('explain', explainParams(input.text, settings, compareWith), { label: label2, signal, onProgress: onProgress(label2) });
-          const aligned = alignFeatures(result.features, secondary.features);
+          const aligned = alignBySpan(result.features, secondary.features);
           agreement = rankAgreement(aligned.a, aligned.b);
         }
         return store.add({ uri: input.uri, offset: input.offset, result, settings, secondary, agreement });
