@@ -101,8 +101,8 @@ export async function explainFinal(method: MethodName, nFeatures: number, f: Val
 
 /**
  * The budget each method works under. Methods that need a fixed number of evaluations (exact, occlusion) are
- * raised to it; sampling methods get at least enough for a determined regression (2n + 2, or 2^n when that is
- * smaller) and at most MAX_BUDGET.
+ * raised to it; Kernel SHAP and LIME get at least enough for a determined regression (2n + 2, or 2^n when that is
+ * smaller), Partition SHAP at least f(∅) and f(full); all at most MAX_BUDGET.
  */
 export function budgetFor(method: MethodName, n: number, requested: number, windowSize = DEFAULT_OCCLUSION_WINDOW): ResolvedBudget {
   const all = coalitionCount(n);
@@ -118,11 +118,14 @@ export function budgetFor(method: MethodName, n: number, requested: number, wind
       return resolveBudget(requested, need, Math.max(need, MAX_BUDGET), 'occlusion-window');
     }
     case 'kernel-shap':
-    case 'partition-shap':
     case 'lime': {
       const minimum = Math.min(all, 2 * n + 2);
       return resolveBudget(requested, minimum, Math.max(minimum, MAX_BUDGET), method);
     }
+    case 'partition-shap':
+      // No regression to determine: f(∅) and f(full) already give an estimate (the difference spread evenly),
+      // and every further evaluation refines it.
+      return resolveBudget(requested, Math.min(all, 2), MAX_BUDGET, method);
     default:
       throw new Error(`unknown explanation method '${String(method)}'`);
   }

@@ -167,6 +167,19 @@ describe('explanations of transformer fixtures', () => {
     }
   });
 
+  test('Partition SHAP keeps to a budget below 2n + 2 (it fits no regression), and says nothing was raised', async () => {
+    const text = Array.from({ length: 40 }, (_, i) => ['good', 'film', 'not', 'bad', 'plot'][i % 5]).join(' ');
+    const r = await explain('bert-cls-op14', { text, method: 'partition-shap', budget: 30 });
+    assert.equal(r.features.length, 40);
+    assert.equal(r.provenance.budget, 30);
+    assert.equal(r.provenance.budgetNote, undefined);
+    assert.ok(r.evaluations <= 30 && r.evaluations >= 20, `${r.evaluations} evaluations`);
+    assert.ok(Math.abs(sum(r.features.map((f) => f.value)) - (r.outputValue - r.baseValue)) < 1e-5);
+    const kernel = await explain('bert-cls-op14', { text, method: 'kernel-shap', budget: 30 });
+    assert.equal(kernel.provenance.budget, 82);
+    assert.match(kernel.provenance.budgetNote ?? '', /raised to 82, the fewest evaluations kernel-shap needs/);
+  });
+
   test('Partition SHAP labels Owen values as Owen values, and says when they are Shapley values', async () => {
     const text = 'one two three four five six seven eight nine ten eleven twelve';
     const owen = await explain('bert-cls-op14', { text, method: 'partition-shap', budget: 4000 });
