@@ -1,5 +1,5 @@
 /**
- * Runs the benchmarks: `node out/bench/index.js [--only core|explanations|inspect|ui] [--small-only]`
+ * Runs the benchmarks: `node out/bench/index.js [--only core|explanations|inspect|rows|ui] [--small-only]`
  * (--small-only: the explanations benchmark without the BERT-base-sized model). Without --only: core,
  * explanations and inspect; `ui` needs code-server and Chromium (scripts/vscode/installTools.sh) and runs
  * bench/uiLatency.mjs in a child process.
@@ -12,12 +12,14 @@ import { REPO_ROOT } from './common';
 import { runEngineCore } from './engineCore';
 import { runExplanations } from './explanations';
 import { runInspect } from './inspect';
+import { runModelRows } from './modelRows';
 
 const SMALL_ONLY = process.argv.includes('--small-only');
 const SUITES = {
   core: () => runEngineCore(),
   explanations: () => runExplanations({ large: !SMALL_ONLY }),
   inspect: () => runInspect(),
+  rows: () => runModelRows(),
   ui: () => runUiLatency(),
 } as const;
 type Suite = keyof typeof SUITES;
