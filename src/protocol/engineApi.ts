@@ -183,8 +183,10 @@ export interface FeatureValue {
 }
 
 export interface CurveView {
-  /** f after each step: values[0] before any step, values[n] after all n. */
+  /** f after each step: values[0] before any step, the last after all n features. */
   values: number[];
+  /** Features removed or added at each value, when a step takes several (more than 100 features); else 0, 1, …, n. */
+  counts?: number[];
   area: number;
   /** Area with f rescaled so f(all removed) = 0 and f(all present) = 1. */
   normalizedArea: number;

@@ -19,7 +19,7 @@ import { attentionRollout } from './attentionRollout';
 import { coalitionKey } from './coalitionCache';
 import type { Estimate, MethodName as ExplainMethod, ValueFunction } from './estimate';
 import { explain, plannedEvaluations } from './explainer';
-import { faithfulness } from './faithfulness';
+import { faithfulness, faithfulnessCost, MAX_CURVE_STEPS } from './faithfulness';
 import { buildTextHierarchy } from './textHierarchy';
 import { describeDuration, TimeEstimate } from './timeEstimate';
 
@@ -162,7 +162,7 @@ export async function explainText(model: LoadedModel, params: ExplainParams, ctx
   };
 
   // Say how long this will take before it starts: the rows planned times this input's time for one row.
-  const planned = attention ? 2 : plannedEvaluations(method as ExplainMethod, n, options) + 2 * n;
+  const planned = attention ? 2 : plannedEvaluations(method as ExplainMethod, n, options) + faithfulnessCost(n);
   refuseOverMemory(
     `${method} with a budget of ${requested.toLocaleString('en-US')} over ${n} ${level}s (${input.encoding.ids.length} tokens)`,
     explanationBytes(planned, input.encoding.ids.length, n, evaluator.options.cacheEntries),
@@ -239,7 +239,12 @@ export async function explainText(model: LoadedModel, params: ExplainParams, ctx
 
   const report = await faithfulness(values, f, { fullValue: outputValue, baseValue, isCancelled: ctx.isCancelled });
   const faithfulnessEvaluations = coalitions.size - methodEvaluations;
-  const curve = (c: typeof report.deletion) => ({ values: Array.from(c.values), area: c.area, normalizedArea: c.normalizedArea });
+  const curve = (c: typeof report.deletion) => ({
+    values: Array.from(c.values),
+    ...(c.counts.length !== n + 1 ? { counts: Array.from(c.counts) } : {}),
+    area: c.area,
+    normalizedArea: c.normalizedArea,
+  });
   const faith = {
     comprehensiveness: report.comprehensiveness,
     sufficiency: report.sufficiency,
@@ -251,7 +256,7 @@ export async function explainText(model: LoadedModel, params: ExplainParams, ctx
   if (!attention && methodEvaluations + faithfulnessEvaluations > budgetUsed && faithfulnessEvaluations > 0) {
     notes.push(
       `The faithfulness scores took ${faithfulnessEvaluations.toLocaleString('en-US')} evaluations beyond the budget of ${budgetUsed.toLocaleString('en-US')} ` +
-        `(their deletion and insertion curves remove and add the ${n} ${level}s one at a time): ${(methodEvaluations + faithfulnessEvaluations).toLocaleString('en-US')} in all, ` +
+        `(their deletion and insertion curves remove and add the ${n} ${level}s ${n > MAX_CURVE_STEPS ? `${Math.ceil(n / MAX_CURVE_STEPS)} at a time` : 'one at a time'}): ${(methodEvaluations + faithfulnessEvaluations).toLocaleString('en-US')} in all, ` +
         `${methodEvaluations.toLocaleString('en-US')} of them for ${method}.`,
     );
   }
