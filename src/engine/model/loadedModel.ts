@@ -11,7 +11,7 @@ import type {
   TokenView,
 } from '../../protocol/engineApi';
 import { BadInputError } from '../process/engineErrors';
-import { BatchedEvaluator, BatchOutputs, DEFAULT_EVALUATOR_OPTIONS, OutputTensor, PaddedBatch } from '../run/batchedEvaluator';
+import { BatchedEvaluator, BatchOutputs, DEFAULT_EVALUATOR_OPTIONS, PaddedBatch } from '../run/batchedEvaluator';
 import type { BaseInput } from '../run/inputVariants';
 import type { ReadSpec } from '../run/outputReaders';
 import { memoryLimitBytes, refuseOverMemory } from '../run/memoryBudget';
@@ -93,7 +93,6 @@ export class LoadedModel {
   private readonly sessions = new Map<string, Promise<ModelSession>>();
   private readonly evaluators = new Map<string, BatchedEvaluator>();
   private readHeadSession: Promise<ModelSession | undefined> | undefined;
-  private readHeadChecked = false;
 
   private constructor(
     readonly card: ModelCard,
@@ -337,56 +336,60 @@ export class LoadedModel {
   }
 
   /**
-   * The main graph with its output head applied at the read positions only ({@link readPositionGraph}), or
-   * undefined when the head cannot be cut or the cut graph did not give the whole graph's logits.
+   * The main graph with its output head applied only at the read positions ({@link readPositionGraph}), checked
+   * once against the whole graph on the first batch's first row (relative differences up to 1e-4 are the float
+   * round-off of a smaller matrix product); undefined when the head cannot be cut or the check fails. Once the cut
+   * head is in use the whole graph's session is released, so the weights are not held twice; it is made again
+   * when something needs every position (the logit lens).
    */
-  private readHead(): Promise<ModelSession | undefined> {
+  private readHead(first: PaddedBatch): Promise<ModelSession | undefined> {
     if (!this.readHeadSession) {
       this.readHeadSession = (async () => {
         if (!this.readsOnePosition) return undefined;
         const graph = loadGraphFile(this.files.graphs[this.mainRole]!, this.files.folder);
         const bytes = readPositionGraph(graph.bytes, graph.model);
         if (!bytes) return undefined;
-        return ModelSession.create(bytes, parseOnnxModel(bytes, 'read-position head'), {
+        const one = sliceBatch(first, 0, 1);
+        const whole = (await this.runWholeAtPositions(await this.session(this.mainRole, false), one)).logits;
+        this.releaseSession(this.mainRole, false);
+        const head = await ModelSession.create(bytes, parseOnnxModel(bytes, 'read-position head'), {
           expose: false,
           executionProviders: this.options.executionProviders,
           intraOpNumThreads: this.options.threads,
         });
+        const cut = (await this.runReadPositions(head, one)).logits;
+        const v = whole.dims[2];
+        let same = cut.dims.length === 3 && cut.dims[1] === 1 && cut.dims[2] === v;
+        for (let i = 0; same && i < v; i++) same = Math.abs(whole.data[i] - cut.data[i]) <= 1e-4 * Math.max(1, Math.abs(whole.data[i]));
+        if (same) return head;
+        await head.release();
+        return undefined;
       })();
     }
     return this.readHeadSession;
   }
 
-  private async runMain(b: PaddedBatch): Promise<BatchOutputs> {
-    const session = await this.session(this.mainRole, false);
-    if (b.readPositions && this.readsOnePosition) {
-      const head = await this.readHead();
-      if (head) {
-        const rows = BigInt64Array.from(b.readPositions, (p, r) => BigInt(r * b.seqLen + p));
-        const out = await head.run({ ...mainFeeds(session, b), [READ_ROWS_INPUT]: tensor([b.batch], rows) });
-        const logits = { dims: out.logits.dims, data: out.logits.data as Float32Array };
-        if (this.readHeadChecked || (await this.sameAsWholeGraph(session, b, logits))) return { logits };
-        this.readHeadSession = Promise.resolve(undefined);
-        void head.release();
-      }
-      return this.runWholeAtPositions(session, b);
-    }
-    const out = await session.run(mainFeeds(session, b));
+  private releaseSession(role: GraphRole, expose: boolean): void {
+    const key = `${role}:${expose}`;
+    void this.sessions.get(key)?.then((x) => x.release()).catch(() => undefined);
+    this.sessions.delete(key);
+  }
+
+  private async runReadPositions(head: ModelSession, b: PaddedBatch): Promise<BatchOutputs> {
+    const rows = BigInt64Array.from(b.readPositions!, (p, r) => BigInt(r * b.seqLen + p));
+    const out = await head.run({ ...mainFeeds(head, b), [READ_ROWS_INPUT]: tensor([b.batch], rows) });
     return { logits: { dims: out.logits.dims, data: out.logits.data as Float32Array } };
   }
 
-  /**
-   * Once per model: the cut graph's logits for the first row of a batch against the whole graph's at the same
-   * position. Relative differences up to 1e-4 are float round-off of a smaller matrix product.
-   */
-  private async sameAsWholeGraph(session: ModelSession, b: PaddedBatch, logits: OutputTensor): Promise<boolean> {
-    const whole = await this.runWholeAtPositions(session, sliceBatch(b, 0, 1));
-    const v = whole.logits.dims[2];
-    const a = whole.logits.data;
-    let same = logits.dims.length === 3 && logits.dims[1] === 1 && logits.dims[2] === v;
-    for (let i = 0; same && i < v; i++) same = Math.abs(a[i] - logits.data[i]) <= 1e-4 * Math.max(1, Math.abs(a[i]));
-    this.readHeadChecked = same;
-    return same;
+  private async runMain(b: PaddedBatch): Promise<BatchOutputs> {
+    if (b.readPositions && this.readsOnePosition) {
+      const head = await this.readHead(b);
+      if (head) return this.runReadPositions(head, b);
+      return this.runWholeAtPositions(await this.session(this.mainRole, false), b);
+    }
+    const session = await this.session(this.mainRole, false);
+    const out = await session.run(mainFeeds(session, b));
+    return { logits: { dims: out.logits.dims, data: out.logits.data as Float32Array } };
   }
 
   /** The whole graph's logits at the read positions, [batch, 1, V], run in chunks whose full logits fit the budget. */
