@@ -290,7 +290,7 @@ async function agreementWithExact(subject: Subject): Promise<(string | number)[]
   }
   const stat = (xs: number[]) => (xs.length ? [fmt(median(xs), 3), fmt(Math.min(...xs), 3), fmt(Math.max(...xs), 3)] : ['–', '–', '–']);
   return [
-    ['Spearman, partition-shap at budget 500 (a flat hierarchy: Shapley values)', rhoPartition.length, ...stat(rhoPartition)],
+    ['Spearman, partition-shap at budget 500 (Shapley values up to 8 words, Owen values beyond)', rhoPartition.length, ...stat(rhoPartition)],
     ['Spearman, kernel-shap at budget 512', rhoKernel.length, ...stat(rhoKernel)],
     ['relative RMS, Owen values of the text hierarchy vs Shapley values', rhoOwen.length, ...stat(rhoOwen)],
   ];
