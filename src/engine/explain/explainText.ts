@@ -170,7 +170,7 @@ export async function explainText(model: LoadedModel, params: ExplainParams, ctx
     'Lower the budget or select a shorter passage.',
   );
   const firstRun = performance.now();
-  const [fullValue] = await f([full]);
+  await f([full]);
   const singleRowMs = modelRows > 0 ? performance.now() - firstRun : (evaluator.msPerRow ?? 0);
   clock = new TimeEstimate(planned, singleRowMs);
   clock.rowsRun(modelRows);
