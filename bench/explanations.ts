@@ -1,7 +1,7 @@
 /**
  * Explanations you can trust: how fast the explanation methods are next to the model itself, how Partition
- * SHAP's cost grows with the text, how close the sampling methods get to exact Shapley values at a budget,
- * and a comparison with the figures of the shap and lime libraries on a small sentiment classifier.
+ * SHAP's cost grows with the text, and how close the sampling methods get to exact Shapley values at a budget.
+ * The comparison with the shap and lime libraries on the same model is bench/shap_lime_side_by_side.py.
  */
 import { spearman } from '../src/engine/explain/agreement';
 import type { MethodName, ValueFunction } from '../src/engine/explain/estimate';
@@ -10,13 +10,10 @@ import { buildTextHierarchy } from '../src/engine/explain/textHierarchy';
 import type { LoadedModel, PreparedInput } from '../src/engine/model/loadedModel';
 import { EngineService } from '../src/engine/process/engineService';
 import type { BatchedEvaluator } from '../src/engine/run/batchedEvaluator';
-import { applyRemoval, rowKey, type InputRow } from '../src/engine/run/inputVariants';
+import { coalitionRow, rowKey, type InputRow } from '../src/engine/run/inputVariants';
 import { scalarExtractor } from '../src/engine/run/outputReaders';
 import type { ExplanationResult } from '../src/protocol/engineApi';
 import { bertBaseModel, type BenchModel, collect, cpuNow, describe, fmt, log, mean, median, now, PlainSession, printTable, QUIET, sentences, smallModel, textOfWords } from './common';
-
-/** Peer figures (shap 0.4x Partition explainer, lime 0.2 LimeTextExplainer) for a 2-layer, 64-wide BERT sentiment classifier. */
-const PEER = { shapSeconds: 0.161, shapRows: 312, limeSeconds: 1.04, limeRows: 5000, rawShapMs: 14, rawLimeMs: 224 };
 
 /** Most rows one floor batch holds (bounded so [batch, seq, 4·hidden] activations stay small). */
 const FLOOR_BATCH_ROWS = 512;
@@ -107,13 +104,7 @@ class Subject {
     const extractor = scalarExtractor(input.readSpec(undefined), this.positive);
     const removal = this.model.tokenizer.special.mask !== undefined ? 'mask' : 'delete';
     const f: ValueFunction = async (coalitions) => {
-      const rows = coalitions.map((c) => {
-        const keep = new Uint8Array(base.ids.length).fill(1);
-        features.forEach((feature, j) => {
-          if (c[j] === 0) for (const t of feature.tokenIndices) keep[t] = 0;
-        });
-        return applyRemoval(base, keep, removal);
-      });
+      const rows = coalitions.map((c) => coalitionRow(base, features, c, removal));
       return Float64Array.from((await this.evaluator.evaluate(rows, extractor)).values);
     };
     return { n: features.length, f, input, hierarchy: buildTextHierarchy(features, input.text) };
@@ -212,7 +203,7 @@ async function throughput(
         res.encoded.tokens.length,
         method,
         res.provenance.budget,
-        res.evaluations - (res.faithfulness?.evaluations ?? 0),
+        res.evaluations,
         run!.rowsRun,
         run!.batches,
         fmt(wall / 1000, 2),
@@ -272,87 +263,37 @@ async function errorVsBudget(subject: Subject, rows: (string | number)[][]): Pro
   for (const method of methods) rows.push([method, ...budgets.map((b) => fmt(mean(errors.get(`${method}@${b}`)!), 3))]);
 }
 
-/** The 20 review sentences of 10–45 tokens, spread evenly over that range. */
-function peerSentences(subject: Subject): string[] {
-  const candidates = sentences()
-    .map((s) => ({ text: s.text, tokens: subject.model.tokenizer.encode(s.text).ids.length }))
-    .filter((s) => s.tokens >= 10 && s.tokens <= 45)
-    .sort((a, b) => a.tokens - b.tokens || (a.text < b.text ? -1 : 1));
-  return spread(candidates, 20).map((s) => s.text);
+/** The review sentences of at most 12 words. */
+function shortSentences(subject: Subject): string[] {
+  return sentences()
+    .map((s) => s.text)
+    .filter((t) => subject.model.tokenizer.encode(t).words.length <= 12)
+    .slice(0, 7);
 }
 
-async function peerComparison(subject: Subject): Promise<{ rows: (string | number)[][]; agreement: (string | number)[][]; notes: string[] }> {
-  const texts = peerSentences(subject);
-  const shap = { s: [] as number[], cpu: [] as number[], rows: [] as number[], total: [] as number[], calls: [] as number[], floor: [] as number[] };
-  const lime = { s: [] as number[], cpu: [] as number[], rows: [] as number[], total: [] as number[], calls: [] as number[], floor: [] as number[] };
+/** Spearman of Partition SHAP (budget 500) and Kernel SHAP (budget 512) with exact Shapley values. */
+async function agreementWithExact(subject: Subject): Promise<(string | number)[][]> {
   const rhoPartition: number[] = [];
   const rhoKernel: number[] = [];
-  const tokens: number[] = [];
-  let i = 0;
-  await subject.explain(texts[0], 'partition-shap', 500); // warm-up
-  for (const text of texts) {
+  const rhoOwen: number[] = [];
+  for (const text of shortSentences(subject)) {
+    const { n, f, hierarchy } = await subject.valueFunction(text);
+    const exact = (await explainFinal('exact-shapley', n, f, { budget: 2 ** n, seed: 0 })).values;
     const p = await subject.explain(text, 'partition-shap', 500);
-    const pFloor = (await subject.floorPerRow(p.rows)).ms;
-    const l = await subject.explain(text, 'lime', 5001);
-    const lFloor = (await subject.floorPerRow(l.rows, 1024)).ms;
-    tokens.push(p.result.encoded.tokens.length);
-    shap.s.push(p.ms / 1000);
-    shap.cpu.push(p.cpu / 1000);
-    shap.calls.push(p.batches);
-    shap.rows.push(p.result.evaluations - (p.result.faithfulness?.evaluations ?? 0));
-    shap.total.push(p.rowsRun);
-    shap.floor.push(p.ms / (p.rowsRun * pFloor));
-    lime.s.push(l.ms / 1000);
-    lime.cpu.push(l.cpu / 1000);
-    lime.calls.push(l.batches);
-    lime.rows.push(l.result.evaluations - (l.result.faithfulness?.evaluations ?? 0));
-    lime.total.push(l.rowsRun);
-    lime.floor.push(l.ms / (l.rowsRun * lFloor));
-    const n = p.result.features.length;
-    if (n <= 12) {
-      const { n: m, f } = await subject.valueFunction(text);
-      const exact = (await explainFinal('exact-shapley', m, f, { budget: 2 ** m, seed: 0 })).values;
-      const k = await subject.explain(text, 'kernel-shap', 512);
-      rhoPartition.push(spearman(p.result.features.map((x) => x.value), exact));
-      rhoKernel.push(spearman(k.result.features.map((x) => x.value), exact));
-      subject.clearCache();
-    }
-    log(`peer ${++i}/20: ${n} words, ${tokens[tokens.length - 1]} tokens: partition ${fmt(p.ms / 1000, 3)} s, lime ${fmt(l.ms / 1000, 3)} s`);
-    collect();
+    const k = await subject.explain(text, 'kernel-shap', 512);
+    // Owen values over the text hierarchy, as Partition SHAP gives them when the budget does not cover every coalition.
+    const owen = (await explainFinal('partition-shap', n, f, { budget: 100_000, seed: 0, hierarchy })).values;
+    rhoPartition.push(spearman(p.result.features.map((x) => x.value), exact));
+    rhoKernel.push(spearman(k.result.features.map((x) => x.value), exact));
+    rhoOwen.push(relativeRms(owen, exact));
+    subject.clearCache();
   }
-  const rows: (string | number)[][] = [
-    [
-      'Partition SHAP, budget 500',
-      fmt(median(shap.s), 3),
-      fmt(median(shap.rows), 0),
-      fmt(median(shap.total), 0),
-      fmt(median(shap.calls), 0),
-      `${PEER.shapSeconds} s / ${PEER.shapRows} rows`,
-      `${fmt(PEER.shapSeconds / median(shap.s), 1)}×`,
-      `${fmt(PEER.shapSeconds / median(shap.cpu), 1)}×`,
-      fmt(median(shap.floor), 2),
-      fmt((PEER.shapSeconds * 1000) / PEER.rawShapMs, 1),
-    ],
-    [
-      'LIME, 5,000 samples',
-      fmt(median(lime.s), 3),
-      fmt(median(lime.rows), 0),
-      fmt(median(lime.total), 0),
-      fmt(median(lime.calls), 0),
-      `${PEER.limeSeconds} s / ${PEER.limeRows.toLocaleString('en-US')} samples`,
-      `${fmt(PEER.limeSeconds / median(lime.s), 1)}×`,
-      `${fmt(PEER.limeSeconds / median(lime.cpu), 1)}×`,
-      fmt(median(lime.floor), 2),
-      fmt((PEER.limeSeconds * 1000) / PEER.rawLimeMs, 1),
-    ],
+  const stat = (xs: number[]) => (xs.length ? [fmt(median(xs), 3), fmt(Math.min(...xs), 3), fmt(Math.max(...xs), 3)] : ['–', '–', '–']);
+  return [
+    ['Spearman, partition-shap at budget 500 (Shapley values up to 8 words, Owen values beyond)', rhoPartition.length, ...stat(rhoPartition)],
+    ['Spearman, kernel-shap at budget 512', rhoKernel.length, ...stat(rhoKernel)],
+    ['relative RMS, Owen values of the text hierarchy vs Shapley values', rhoOwen.length, ...stat(rhoOwen)],
   ];
-  const stat = (xs: number[]) => (xs.length ? [fmt(median(xs), 3), fmt(Math.min(...xs), 3)] : ['–', '–']);
-  const agreement: (string | number)[][] = [
-    ['partition-shap, budget 500', rhoPartition.length, ...stat(rhoPartition)],
-    ['kernel-shap, budget 512', rhoKernel.length, ...stat(rhoKernel)],
-  ];
-  const notes = [`Sentences: ${texts.length}, ${Math.min(...tokens)}–${Math.max(...tokens)} tokens (median ${median(tokens)}): the review sentences of 10–45 tokens at 20 evenly spaced quantiles of length (few are longer than 35 tokens).`];
-  return { rows, agreement, notes };
 }
 
 /* ----------------------------------------------------------------- run */
@@ -367,7 +308,7 @@ export async function runExplanations(options: { large?: boolean } = {}): Promis
   await partitionCost(subject, costRows);
   const errorRows: (string | number)[][] = [];
   await errorVsBudget(subject, errorRows);
-  const peer = await peerComparison(subject);
+  const agreement = await agreementWithExact(subject);
   const smallDescription = `${describe(small)}, model SHA-256 ${subject.model.card.sha256.slice(0, 12)}…`;
   await subject.close();
   collect();
@@ -413,32 +354,12 @@ export async function runExplanations(options: { large?: boolean } = {}): Promis
     ],
   );
   printTable(
-    `Explanations — against the shap and lime libraries (${small.name}, 20 sentences)`,
+    `Explanations — agreement with exact Shapley values (review sentences of ≤ 12 words, ${small.name})`,
+    ['figure', 'sentences', 'median', 'minimum', 'maximum'],
+    agreement,
     [
-      'ours',
-      'median s / sentence',
-      'median rows (method)',
-      'median rows run (request)',
-      'median model calls',
-      'theirs',
-      'speed-up (theirs ÷ ours)',
-      'speed-up on CPU time (theirs ÷ our CPU s)',
-      'ours ÷ our raw model for those rows',
-      'theirs ÷ their raw model',
+      'Exact Shapley values by enumerating all 2^n coalitions of the same value function. At budget 500 a sentence of ≤ 8 words gets a flat hierarchy (all coalitions fit), so Partition SHAP returns Shapley values; longer ones get Owen values of the text hierarchy, whose distance from the Shapley values is the last row.',
+      'The comparison with the shap and lime libraries on the same model is `bench/shap_lime_side_by_side.py` (it needs shap and lime installed).',
     ],
-    peer.rows,
-    [
-      ...peer.notes,
-      'Theirs: shap Partition explainer (max_evals 500) and lime LimeTextExplainer (5,000 samples) on a 2-layer, 64-wide BERT sentiment classifier, 20 review sentences of 10–45 tokens, POSITIVE logit, medians per sentence; their raw model took ≈ 14 ms and ≈ 224 ms for those rows.',
-      'Ours: the whole explain request (prediction, explanation, faithfulness scores) from a cold cache. The raw-model figure is our request time over rows run × the plain session\'s batched per-row time on those rows (LIME: timed on 1,024 of them).',
-      'Their times are wall times; ours are wall times on 2 cores shared with other work (see the load in the heading), which inflates them. The CPU-time speed-up divides their time by our process\'s CPU time (all threads), which contention inflates far less and which is at least our wall time on an idle machine: a conservative stand-in for an unloaded run.',
-      small.isDemo ? '' : 'The demo model was not there: these are the fixture\'s figures (2 layers, 32 wide), not the demo model\'s.',
-    ].filter((n) => n),
-  );
-  printTable(
-    `Explanations — rank agreement with exact Shapley (sentences of ≤ 12 words, ${small.name})`,
-    ['method', 'sentences', 'median Spearman', 'minimum Spearman'],
-    peer.agreement,
-    ['Exact Shapley by enumerating all 2^n coalitions of the same value function (aim ≥ 0.95).'],
   );
 }

@@ -1,5 +1,5 @@
 /**
- * Runs the benchmarks: `node out/bench/index.js [--only core|explanations|inspect|generation|cli|ui|live] [--small-only]`
+ * Runs the benchmarks: `node out/bench/index.js [--only core|explanations|inspect|generation|cli|rows|ui|live] [--small-only]`
  * (--small-only: the explanations benchmark without the BERT-base-sized model). Without --only: core,
  * explanations, inspect, generation and cli; `ui` and `live` need code-server and Chromium
  * (scripts/vscode/installTools.sh) and run bench/uiLatency.mjs and bench/liveMode.mjs in a child process.
@@ -14,6 +14,7 @@ import { runEngineCore } from './engineCore';
 import { runExplanations } from './explanations';
 import { runGeneration } from './generation';
 import { runInspect } from './inspect';
+import { runModelRows } from './modelRows';
 
 const SMALL_ONLY = process.argv.includes('--small-only');
 const SUITES = {
@@ -22,6 +23,7 @@ const SUITES = {
   inspect: () => runInspect(),
   generation: () => runGeneration(),
   cli: () => runCli(),
+  rows: () => runModelRows(),
   ui: () => runScript('uiLatency.mjs'),
   live: () => runScript('liveMode.mjs'),
 } as const;

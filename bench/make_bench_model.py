@@ -1,9 +1,12 @@
-"""Writes a BERT-base-sized sentiment classifier with random weights for the benchmarks.
+"""Writes a BERT-base-sized sentiment classifier (or, with --family gpt2, a GPT-2-sized causal LM) with random
+weights for the benchmarks.
 
-12 layers, hidden 768, 12 heads, intermediate 3072, the full bert-base-uncased vocabulary (30,522),
-512 positions: the size of the models people ship. Generated when the benchmark runs, never committed.
+BERT: 12 layers, hidden 768, 12 heads, intermediate 3072, the full bert-base-uncased vocabulary (30,522),
+512 positions. GPT-2: 12 layers, hidden 768, 12 heads, the full gpt2 vocabulary (50,257), 1,024 positions, the
+output head tied to the embeddings. The sizes of the models people ship. Generated when the benchmark runs,
+never committed.
 
-    /usr/bin/python3 bench/make_bench_model.py OUT_DIR [--layers 12 --hidden 768 --heads 12]
+    /usr/bin/python3 bench/make_bench_model.py OUT_DIR [--family bert|gpt2] [--layers 12 --hidden 768 --heads 12]
 """
 import argparse
 import json
@@ -25,9 +28,14 @@ def main() -> None:
     ap.add_argument("--layers", type=int, default=12)
     ap.add_argument("--hidden", type=int, default=768)
     ap.add_argument("--heads", type=int, default=12)
-    ap.add_argument("--vocab", type=int, default=30522)
+    ap.add_argument("--vocab", type=int, default=None)
+    ap.add_argument("--family", choices=["bert", "gpt2"], default="bert")
     args = ap.parse_args()
     torch.manual_seed(0)
+    if args.family == "gpt2":
+        write_gpt2(args)
+        return
+    args.vocab = args.vocab or 30522
     cfg = hf.BertConfig(vocab_size=args.vocab, hidden_size=args.hidden, num_hidden_layers=args.layers,
                         num_attention_heads=args.heads, intermediate_size=4 * args.hidden,
                         max_position_embeddings=512, num_labels=2)
@@ -46,6 +54,32 @@ def main() -> None:
     with open(os.path.join(args.out, "config.json"), "w") as f:
         json.dump(config, f, indent=2)
     shared = os.path.join(ROOT, "test", "fixtures", "tokenizers", "bert-base-uncased")
+    for name in ["tokenizer.json", "tokenizer_config.json"]:
+        shutil.copyfile(os.path.join(shared, name), os.path.join(args.out, name))
+    print(f"wrote {args.out} ({sum(p.numel() for p in model.parameters()) / 1e6:.1f} M parameters)")
+
+
+def write_gpt2(args) -> None:
+    vocab = args.vocab or 50257
+    cfg = hf.GPT2Config(vocab_size=vocab, n_embd=args.hidden, n_layer=args.layers, n_head=args.heads,
+                        n_inner=4 * args.hidden, n_positions=1024)
+    model = hf.GPT2LMHeadModel(cfg).eval()
+    with torch.no_grad():
+        for p in model.parameters():
+            p.normal_(0.0, 0.02)
+    ids = torch.randint(1000, 2000, (2, 8))
+    axes = {0: "batch_size", 1: "sequence_length"}
+    onnx_model = export_onnx(model, (ids, torch.ones_like(ids)), ["input_ids", "attention_mask"], ["logits"],
+                             {"input_ids": axes, "attention_mask": axes, "logits": axes}, 14)
+    os.makedirs(os.path.join(args.out, "onnx"), exist_ok=True)
+    with open(os.path.join(args.out, "onnx", "model.onnx"), "wb") as f:
+        f.write(onnx_model.SerializeToString())
+    config = {"architectures": ["GPT2LMHeadModel"], "model_type": "gpt2", "n_embd": args.hidden, "n_layer": args.layers,
+              "n_head": args.heads, "n_inner": 4 * args.hidden, "n_positions": 1024, "n_ctx": 1024, "vocab_size": vocab,
+              "activation_function": "gelu_new", "layer_norm_epsilon": 1e-5, "tie_word_embeddings": True}
+    with open(os.path.join(args.out, "config.json"), "w") as f:
+        json.dump(config, f, indent=2)
+    shared = os.path.join(ROOT, "test", "fixtures", "tokenizers", "gpt2")
     for name in ["tokenizer.json", "tokenizer_config.json"]:
         shutil.copyfile(os.path.join(shared, name), os.path.join(args.out, name))
     print(f"wrote {args.out} ({sum(p.numel() for p in model.parameters()) / 1e6:.1f} M parameters)")

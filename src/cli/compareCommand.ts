@@ -4,7 +4,7 @@
  * size and time.
  */
 import type { CompareResult, ExplanationResult, ModelCard, Prediction } from '../protocol/engineApi';
-import { kendallTauB, spearman, topKOverlap } from '../engine/explain/agreement';
+import { alignBySpan, defaultTopK, rankAgreement } from '../engine/explain/agreement';
 import { CommandContext, CommandDefinition } from './commandSpec';
 import { EngineRunner } from './engineRunner';
 import { CliError, ExitCode } from './exitCodes';
@@ -32,9 +32,9 @@ export interface ComparedModel {
 /** The numbers `compare` reports; also the `--json` document (with `text` and `models`). */
 export interface Comparison {
   drift: {
-    /** Largest |p_A − p_B| over the labels both predictions list. */
+    /** Largest |p_A − p_B| over the labels compared (NaN when the engine could not pair the models). */
     maxAbsProbabilityDelta: number;
-    /** Labels compared (classes of a classifier; candidates both top lists share otherwise). */
+    /** Labels compared (classes of a classifier; the tokens either top list names otherwise). */
     comparedLabels: number;
     sameTopLabel: boolean;
     topLabels: [string, string];
@@ -79,17 +79,13 @@ export function engineComparison(r: CompareResult): EngineComparison {
 
 const finiteOrNull = (v: number): number | null => (Number.isFinite(v) ? v : null);
 
-/** Compares two models' results on the same text. Pure; `k` is the top-k of the overlap. */
-export function compareModels(a: ComparedModel, b: ComparedModel, k?: number): Comparison {
-  const pa = new Map(a.prediction.candidates.map((c) => [c.label, c.probability]));
-  let maxDelta = 0;
-  let compared = 0;
-  for (const c of b.prediction.candidates) {
-    const p = pa.get(c.label);
-    if (p === undefined) continue;
-    compared++;
-    maxDelta = Math.max(maxDelta, Math.abs(p - c.probability));
-  }
+/**
+ * Compares two models' results on the same text. Pure; `k` is the top-k of the overlap. The prediction drift is
+ * the engine's (both models held by one engine, over their full outputs); without it (models the engine cannot
+ * pair) only the top labels are compared. The attribution agreement is the engine's one comparison of two
+ * attributions (`rankAgreement` over words matched by span), the one Compare Methods uses.
+ */
+export function compareModels(a: ComparedModel, b: ComparedModel, k?: number, engineDrift?: CompareResult['drift']): Comparison {
   const topA = a.prediction.candidates[0]?.label ?? '';
   const topB = b.prediction.candidates[0]?.label ?? '';
 
@@ -97,27 +93,30 @@ export function compareModels(a: ComparedModel, b: ComparedModel, k?: number): C
   const fb = b.explanation.features;
   const sameTarget = a.explanation.target.label === b.explanation.target.label && a.explanation.target.contrastLabel === b.explanation.target.contrastLabel;
   let agreement: Comparison['agreement'];
-  const sameWords = fa.length === fb.length && fa.every((f, i) => f.text === fb[i].text && f.start === fb[i].start && f.end === fb[i].end);
-  if (fa.length === 0 || !sameWords) {
+  const aligned = alignBySpan(fa, fb);
+  if (fa.length === 0 || aligned.a.length !== fa.length || aligned.a.length !== fb.length) {
     agreement = {
       comparable: false,
       reason: `The explanations are over different ${a.explanation.provenance.level}s (${fa.length} and ${fb.length}); the models split the text differently, so their attributions cannot be matched one to one.`,
       sameTarget,
     };
   } else {
-    const va = fa.map((f) => f.value);
-    const vb = fb.map((f) => f.value);
-    const kk = Math.min(va.length, Math.max(1, k ?? Math.min(5, Math.ceil(va.length / 2))));
+    const r = rankAgreement(aligned.a, aligned.b, k === undefined ? defaultTopK(fa.length) : Math.min(fa.length, Math.max(1, k)));
     agreement = {
       comparable: true,
-      spearman: va.length > 1 ? finiteOrNull(spearman(va, vb)) : null,
-      kendallTauB: va.length > 1 ? finiteOrNull(kendallTauB(va, vb)) : null,
-      topK: { k: kk, overlap: topKOverlap(va, vb, kk) },
+      spearman: finiteOrNull(r.spearman),
+      kendallTauB: finiteOrNull(r.kendall),
+      topK: { k: r.topK.k, overlap: r.topK.overlap },
       sameTarget,
     };
   }
   return {
-    drift: { maxAbsProbabilityDelta: maxDelta, comparedLabels: compared, sameTopLabel: topA === topB, topLabels: [topA, topB] },
+    drift: {
+      maxAbsProbabilityDelta: engineDrift?.maxAbsProbabilityDiff ?? Number.NaN,
+      comparedLabels: engineDrift?.perLabel.length ?? 0,
+      sameTopLabel: topA === topB,
+      topLabels: [topA, topB],
+    },
     agreement,
     size: { bytesA: a.bytes, bytesB: b.bytes, ratio: a.bytes > 0 ? b.bytes / a.bytes : Number.NaN },
     speed: {
@@ -202,7 +201,7 @@ export function renderComparison(a: ComparedModel, b: ComparedModel, c: Comparis
   const top = (m: ComparedModel) => m.prediction.candidates.slice(0, 3).map((x) => `${printable(x.label)} ${percent(x.probability)}`).join(', ');
   out.push(table([[style.dim('A'), top(a)], [style.dim('B'), top(b)]]));
   const same = c.drift.sameTopLabel ? style.green('same top label') : style.red(`different top labels (${c.drift.topLabels.join(' vs ')})`);
-  out.push(`  ${same}; max |Δprobability| ${c.drift.maxAbsProbabilityDelta.toFixed(4)} over ${c.drift.comparedLabels} labels`);
+  out.push(`  ${same}; max |Δprobability| ${fmt(c.drift.maxAbsProbabilityDelta, 4)} over ${c.drift.comparedLabels} labels`);
   if (extra?.klDivergence !== undefined || extra?.maxAbsLogitDiff !== undefined) {
     const parts = [];
     if (extra.klDivergence !== undefined) parts.push(`KL(A‖B) ${fmt(extra.klDivergence, 5)} nats over the full output`);
@@ -280,12 +279,15 @@ export const compareCommand: CommandDefinition = {
     // The engine's comparison holds both models in one engine: it adds the full-output divergence and the
     // per-head attention difference. Models it cannot pair (other tasks) still get the comparison below.
     let extra: EngineComparison | undefined;
+    let drift: CompareResult['drift'] | undefined;
     const extraNotes: string[] = [];
     const a = await withEngine(ctx, async (r) => {
       const one = await runOne(r, pathA, variantA, 'A', params, text, false);
       try {
         const other = pathB === pathA && variantB !== undefined && variantB !== one.card.variant ? { otherVariant: variantB } : { otherPath: pathB, otherVariant: variantB };
-        extra = engineComparison(await r.request('compareModels', { text, ...other, explain: false, timingRuns: 1 }, 'Comparing attention'));
+        const engineResult = await r.request('compareModels', { text, ...other, explain: false, timingRuns: 1 }, 'Comparing attention');
+        extra = engineComparison(engineResult);
+        drift = engineResult.drift;
       } catch (err) {
         if (ctx.signal.aborted || !(err instanceof CliError) || err.exitCode === ExitCode.interrupted) throw err;
         extraNotes.push(`No attention or full-output comparison: ${err.message}`);
@@ -294,7 +296,7 @@ export const compareCommand: CommandDefinition = {
     });
     const paramsB = params.target === undefined ? { ...params, target: a.model.explanation.target.label, contrast: a.model.explanation.target.contrastLabel } : params;
     const b = await withEngine(ctx, (r) => runOne(r, pathB, variantB, 'B', paramsB, text, params.target === undefined));
-    const comparison = compareModels(a.model, b.model, k);
+    const comparison = compareModels(a.model, b.model, k, drift);
     const notes = [...a.notes, ...b.notes, ...extraNotes];
     if (args.options.json) {
       ctx.stdout.write(toJson({ text, models: [a.model, b.model], ...comparison, ...(extra ?? {}), notes }) + '\n');

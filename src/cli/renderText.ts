@@ -184,7 +184,7 @@ export function renderExplanation(r: ExplanationResult, style: Style): string {
     );
   }
   const c = r.convergence;
-  const conv = c.kind === 'exact' ? 'exact' : `${c.kind} ±${c.max.toFixed(4)}`;
+  const conv = c.kind === 'exact' ? 'exact' : c.kind === 'exact-owen' ? 'exact (Owen values)' : Number.isFinite(c.max) ? `${c.kind} ±${c.max.toFixed(4)}` : c.kind;
   out.push(`${style.bold('Convergence:')} ${conv}${c.final ? '' : style.yellow(' (not final: raise --budget for a closer estimate)')}${r.fit ? `, surrogate fit R² ${r.fit.r2.toFixed(3)}` : ''}`);
   for (const n of r.notes) out.push(style.yellow(`note: ${n}`));
   return out.join('\n');

@@ -228,8 +228,10 @@ export interface FeatureValue {
 }
 
 export interface CurveView {
-  /** f after each step: values[0] before any step, values[n] after all n. */
+  /** f after each step: values[0] before any step, the last after all n features. */
   values: number[];
+  /** Features removed or added at each value, when a step takes several (more than 100 features); else 0, 1, …, n. */
+  counts?: number[];
   area: number;
   /** Area with f rescaled so f(all removed) = 0 and f(all present) = 1. */
   normalizedArea: number;
@@ -244,6 +246,7 @@ export interface Faithfulness {
   bins: { fraction: number; k: number; comprehensiveness: number; sufficiency: number }[];
   deletion: CurveView;
   insertion: CurveView;
+  /** Coalitions the curves needed beyond those the method had already evaluated. */
   evaluations: number;
 }
 
@@ -275,8 +278,22 @@ export interface ExplanationResult {
   baseValue: number;
   outputValue: number;
   fullOutput: Prediction;
+  /** Distinct coalitions the method evaluated (at most the budget); the faithfulness scores' own are in `faithfulness`. */
   evaluations: number;
+  /**
+   * How far the values may still move: kind 'exact' (exact Shapley values, occlusion), 'exact-owen' (the exact
+   * Owen values of the text's hierarchy, not Shapley values), 'std-error' or 'change-between-rounds' (estimates,
+   * `max` the largest per feature), 'not-estimated' (`max` NaN).
+   */
   convergence: { max: number; kind: string; final: boolean };
+  /**
+   * What the values are: Shapley values (exact or KernelSHAP's estimate), Owen values of the text's hierarchy
+   * (Partition SHAP; they equal Shapley values only when the hierarchy is flat), LIME's surrogate weights,
+   * occlusion differences, or attention shares (rollout, flow).
+   */
+  valueKind?: 'shapley' | 'owen' | 'lime' | 'occlusion' | 'attention';
+  /** Time: the estimate said before the method started, the time taken, and the model rows run (after the cache). */
+  timing?: { estimatedMs: number; elapsedMs: number; modelRows: number };
   fit?: { r2: number; intercept: number };
   faithfulness?: Faithfulness;
   provenance: Provenance;
@@ -394,7 +411,7 @@ export interface CompareParams extends TargetSpec {
   method?: MethodName;
   budget?: number;
   seed?: number;
-  /** k of the top-k overlap (default 3, at most the number of matched words). */
+  /** k of the top-k overlap (default half the matched words, between 1 and 5). */
   topK?: number;
   /** Repetitions of the timed predict (default 5). */
   timingRuns?: number;
@@ -717,6 +734,8 @@ export interface EngineOptions {
   executionProviders?: string[];
   threads?: number;
   maxTokens?: number;
+  /** Memory a request may plan to hold (MB); larger requests are refused with the estimate (default: half the machine's memory). */
+  memoryLimitMb?: number;
 }
 
 /** The engine's methods: request params → result. */
@@ -770,6 +789,10 @@ export interface ProgressEvent {
   done: number;
   total: number;
   message?: string;
+  /** The engine's estimate of the whole request's time (ms), said before the work starts and refined as it runs. */
+  estimatedMs?: number;
+  /** Time since the request started (ms). */
+  elapsedMs?: number;
   /** A partial result, when the method has one (explanations: `{ features: FeatureValue[]; final: boolean }`). */
   partial?: unknown;
 }

@@ -96,3 +96,71 @@ function checkPair(a: ArrayLike<number>, b: ArrayLike<number>): void {
   if (a.length !== b.length) throw new Error(`the two value vectors differ in length (${a.length} and ${b.length})`);
   if (a.length === 0) throw new Error('the value vectors are empty');
 }
+
+/** A feature's place in the text and its value (a word of an explanation). */
+export interface SpanValue {
+  text?: string;
+  start: number;
+  end: number;
+  value: number;
+}
+
+/**
+ * The values of two attributions of the same text on the features both have, matched by character span: the
+ * same word wherever each tokenizer (or level, or truncation) put it. Features only one side has are left out.
+ */
+export function alignBySpan(a: readonly SpanValue[], b: readonly SpanValue[]): { a: number[]; b: number[]; words: { text: string; start: number; end: number }[] } {
+  const bySpan = new Map(b.map((f) => [`${f.start}:${f.end}`, f.value]));
+  const out = { a: [] as number[], b: [] as number[], words: [] as { text: string; start: number; end: number }[] };
+  for (const f of a) {
+    const v = bySpan.get(`${f.start}:${f.end}`);
+    if (v === undefined) continue;
+    out.a.push(f.value);
+    out.b.push(v);
+    out.words.push({ text: f.text ?? '', start: f.start, end: f.end });
+  }
+  return out;
+}
+
+/** How far two value lists over the same features agree: on the order, on the top k by |value|, on the signs. */
+export interface RankAgreementSummary {
+  /** NaN when either list is constant or has fewer than two features. */
+  spearman: number;
+  kendall: number;
+  /** The top k of each by |value| (ties by position), the share they have in common and which those are. */
+  topK: { k: number; overlap: number; shared: number[] };
+  /** Share of the features where both are non-zero that have the same sign (NaN when there are none). */
+  signAgreement: number;
+  features: number;
+}
+
+/** The default k of the top-k overlap: half the features, between 1 and 5. */
+export function defaultTopK(n: number): number {
+  return Math.min(5, Math.max(1, Math.ceil(n / 2)));
+}
+
+/**
+ * The one comparison of two attributions, for two methods on one model (Compare Methods) and for one method on
+ * two models (Compare Models, `onnx-lens compare`).
+ */
+export function rankAgreement(a: readonly number[], b: readonly number[], k = defaultTopK(a.length)): RankAgreementSummary {
+  if (a.length !== b.length) throw new RangeError(`the two attributions cover different features (${a.length} vs ${b.length})`);
+  const kk = Math.max(0, Math.min(k, a.length));
+  const top = (v: readonly number[]) => v.map((_x, i) => i).sort((x, y) => Math.abs(v[y]) - Math.abs(v[x]) || x - y).slice(0, kk);
+  const tb = new Set(top(b));
+  const shared = top(a).filter((i) => tb.has(i));
+  let sameSign = 0;
+  let signed = 0;
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] === 0 || b[i] === 0) continue;
+    signed++;
+    if (Math.sign(a[i]) === Math.sign(b[i])) sameSign++;
+  }
+  return {
+    spearman: a.length < 2 ? Number.NaN : spearman(a, b),
+    kendall: a.length < 2 ? Number.NaN : kendallTauB(a, b),
+    topK: { k: kk, overlap: kk === 0 ? Number.NaN : shared.length / kk, shared },
+    signAgreement: signed === 0 ? Number.NaN : sameSign / signed,
+    features: a.length,
+  };
+}

@@ -1,8 +1,14 @@
 import { checkPosition, layerRange, residualAttention, type AttentionLayer, type RolloutOptions } from './attentionRollout';
 
 export interface FlowResult {
-  /** Max-flow from each input token (before `fromLayer`) to the output position (after `toLayer`). */
+  /** Max-flow from each input token (before `fromLayer`) to the output position (after `toLayer`), each on its own. */
   flow: Float64Array;
+  /**
+   * Each token's max-flow divided by the sum over the tokens, as Abnar & Zuidema's code normalises them: these
+   * sum to 1. The flows themselves do not: each is computed as if its token were the only source, so paths
+   * are shared (each is at most 1, their sum up to the number of tokens).
+   */
+  shares: Float64Array;
   size: number;
 }
 
@@ -12,7 +18,8 @@ const EPS = 1e-12;
 /**
  * Attention flow (Abnar & Zuidema 2020): the layered graph has a node per (layer boundary, token); the edge
  * from token j below layer l to token i above it has capacity Ã_l[i,j] (the residual-adjusted, head-averaged
- * attention). A token's score is the maximum flow from it to the output position at the top.
+ * attention). A token's score is the maximum flow from it to the output position at the top, and its share is
+ * that flow over the sum of all tokens' flows.
  *
  * Dinic's algorithm, once per input token, on a graph built once: V = (L+1)·S nodes, E = L·S² edges, so the
  * worst case is O(S · V²E); in practice the layered structure keeps the number of phases small (a few per
@@ -110,5 +117,7 @@ export function attentionFlow(layers: AttentionLayer[], outputPosition: number, 
     }
     flow[token] = total;
   }
-  return { flow, size: s };
+  const sum = flow.reduce((a, x) => a + x, 0);
+  const shares = sum > 0 ? flow.map((x) => x / sum) : new Float64Array(s);
+  return { flow, shares, size: s };
 }

@@ -29,15 +29,7 @@ export class CoalitionCache {
 
   /** Key of a coalition: 16 membership bits per UTF-16 code unit. */
   key(coalition: Uint8Array): string {
-    const n = this.nFeatures;
-    const codes: number[] = new Array(Math.ceil(n / 16));
-    for (let c = 0, base = 0; base < n; c++, base += 16) {
-      let word = 0;
-      const end = Math.min(n, base + 16);
-      for (let j = base; j < end; j++) if (coalition[j]) word |= 1 << (j - base);
-      codes[c] = word;
-    }
-    return String.fromCharCode(...codes);
+    return coalitionKey(coalition, this.nFeatures);
   }
 
   has(coalition: Uint8Array): boolean {
@@ -96,6 +88,18 @@ export class CoalitionCache {
     for (let i = 0; i < keys.length; i++) result[i] = this.values.get(keys[i]) as number;
     return result;
   }
+}
+
+/** A string equal for equal coalitions of n features: 16 membership bits per UTF-16 code unit. */
+export function coalitionKey(coalition: ArrayLike<number>, n = coalition.length): string {
+  const codes: number[] = new Array(Math.ceil(n / 16));
+  for (let c = 0, base = 0; base < n; c++, base += 16) {
+    let word = 0;
+    const end = Math.min(n, base + 16);
+    for (let j = base; j < end; j++) if (coalition[j]) word |= 1 << (j - base);
+    codes[c] = word;
+  }
+  return String.fromCharCode(...codes);
 }
 
 /** A coalition with every feature present. */

@@ -24,7 +24,12 @@ export interface Estimate {
   /** Distinct coalitions evaluated so far. */
   evaluations: number;
   final: boolean;
-  error?: { perFeature?: Float64Array; max: number; kind: 'exact' | 'std-error' | 'change-between-rounds' };
+  /**
+   * How far the values may still be from what the method converges to. 'exact': nothing left to estimate
+   * (exact Shapley values, occlusion); 'exact-owen': the exact Owen values of the hierarchy, which are not
+   * Shapley values unless the hierarchy is flat; 'std-error' and 'change-between-rounds': estimates.
+   */
+  error?: { perFeature?: Float64Array; max: number; kind: 'exact' | 'exact-owen' | 'std-error' | 'change-between-rounds' };
   /** LIME's surrogate: weighted R² and intercept. */
   fit?: { r2: number; intercept: number };
   /** The budget the run worked under, after clamping (evaluations never exceed it). */

@@ -5,6 +5,7 @@ import type {
   FeatureValue,
   Level,
   MethodName,
+  ProgressEvent,
   PunctuationMode,
   RemovalStrategy,
   Segment,
@@ -12,16 +13,20 @@ import type {
 import { BadInputError } from '../process/engineErrors';
 import type { RequestContext } from '../process/requestContext';
 import type { LoadedModel, PreparedInput } from '../model/loadedModel';
+import { coalitionKeep } from '../run/inputVariants';
+import { explanationBytes, refuseOverMemory } from '../run/memoryBudget';
 import { predictPrepared, resolveTarget } from '../run/predict';
 import { targetReading } from '../run/targetReading';
 import { isPunctuationWord } from '../text/wordGrouping';
 import { attentionFlow } from './attentionFlow';
 import { attentionRollout } from './attentionRollout';
-import type { Estimate, ValueFunction } from './estimate';
-import { explain } from './explainer';
-import { faithfulness } from './faithfulness';
+import { coalitionKey } from './coalitionCache';
+import type { Estimate, MethodName as ExplainMethod, ValueFunction } from './estimate';
+import { explain, plannedEvaluations } from './explainer';
+import { faithfulness, faithfulnessCost, MAX_CURVE_STEPS } from './faithfulness';
 import type { FeatureTree } from './featureTree';
 import { buildPairHierarchy, buildTextHierarchy } from './textHierarchy';
+import { describeDuration, TimeEstimate } from './timeEstimate';
 
 export const ENGINE_VERSION = '0.1.0';
 
@@ -36,6 +41,31 @@ const DEFAULT_BUDGET: Record<MethodName, number> = {
   rollout: 0,
   flow: 0,
 };
+
+/** What each method's values are (Partition SHAP's are Owen values unless its hierarchy is flat). */
+const VALUE_KIND: Record<ExplainMethod, NonNullable<ExplanationResult['valueKind']>> = {
+  'exact-shapley': 'shapley',
+  'kernel-shap': 'shapley',
+  'partition-shap': 'shapley',
+  lime: 'lime',
+  occlusion: 'occlusion',
+  'occlusion-window': 'occlusion',
+};
+
+/** Above this many words the Owen note does not offer 2^n evaluations as a budget. */
+const MAX_FLAT_NOTE = 16;
+
+/** A progress event of an explanation: model rows run against those planned, with the time estimate. */
+function progressOf(method: MethodName, clock: TimeEstimate, rows: number): ProgressEvent {
+  const left = Math.max(0, clock.estimatedMs - clock.elapsedMs);
+  return {
+    done: Math.min(rows, clock.plannedRows),
+    total: clock.plannedRows,
+    message: `${method}: ${rows.toLocaleString('en-US')} of up to ${clock.plannedRows.toLocaleString('en-US')} evaluations, about ${describeDuration(left)} left`,
+    estimatedMs: clock.estimatedMs,
+    elapsedMs: clock.elapsedMs,
+  };
+}
 
 /** A feature: a word (or token) and the original tokens it stands for. */
 interface Feature {
@@ -126,68 +156,93 @@ export async function explainText(model: LoadedModel, params: ExplainParams, ctx
 
   const { extractor, evaluator } = reading;
   const tokenCount = input.encoding.ids.length;
+  const n = features.length;
+  const full = new Uint8Array(n).fill(1);
+  const empty = new Uint8Array(n);
+  const attention = method === 'rollout' || method === 'flow';
+  if (attention && model.card.task === 'seq2seq') {
+    throw new BadInputError(
+      'Attention rollout and flow follow one stack of self-attention to one output position; a text-to-text model reads the source through cross-attention. Use a Shapley method or LIME to attribute its output tokens, and the Attention tab for its cross-attention.',
+    );
+  }
 
-  let evaluations = 0;
-  const progressTotal = params.budget ?? DEFAULT_BUDGET[method];
-  const f: ValueFunction = async (coalitions) => {
-    const rows = coalitions.map((c) => {
-      const keep = new Uint8Array(tokenCount).fill(1);
-      features.forEach((feature, j) => {
-        if (c[j] === 0) for (const t of feature.tokenIndices) keep[t] = 0;
-      });
-      return reading.row(keep, removal);
-    });
+  // The text's hierarchy exists to make Partition SHAP affordable. When the budget covers every coalition,
+  // a flat hierarchy costs the same and its Owen values are the exact Shapley values.
+  const requested = params.budget ?? DEFAULT_BUDGET[method];
+  const flat = method === 'partition-shap' && 2 ** n <= requested;
+  const hierarchy = method !== 'partition-shap' ? undefined : flat ? { children: features.map((_, feature) => ({ feature })) } : hierarchyOf(input, features);
+  const options = { budget: requested, seed, isCancelled: ctx.isCancelled, hierarchy, window: params.window };
+
+  // Every coalition the request asks for, by key: the method's count is the budget's; the faithfulness curves add theirs.
+  const coalitions = new Set<string>();
+  let modelRows = 0;
+  let clock: TimeEstimate | undefined;
+  const f: ValueFunction = async (asked) => {
+    for (const c of asked) coalitions.add(coalitionKey(c));
+    const rows = asked.map((c) => reading.row(coalitionKeep(tokenCount, features, c), removal));
     const r = await evaluator.evaluate(rows, extractor, {
       isCancelled: ctx.isCancelled,
-      onProgress: (done) => ctx.progress({ done: evaluations + done, total: Math.max(progressTotal, evaluations + done), message: `${method}: ${evaluations + done} evaluations` }),
+      onProgress: (done) => {
+        if (!clock) return;
+        clock.rowsRun(modelRows + done);
+        ctx.progress(progressOf(method, clock, modelRows + done));
+      },
     });
-    evaluations += r.distinctRuns;
+    modelRows += r.distinctRuns;
     return Float64Array.from(r.values);
   };
 
-  const full = new Uint8Array(features.length).fill(1);
-  const empty = new Uint8Array(features.length);
+  // Say how long this will take before it starts: the rows planned times this input's time for one row.
+  const withFaithfulness = params.faithfulness !== false;
+  const planned = attention ? 2 : plannedEvaluations(method as ExplainMethod, n, options) + (withFaithfulness ? faithfulnessCost(n) : 0);
+  refuseOverMemory(
+    `${method} with a budget of ${requested.toLocaleString('en-US')} over ${n} ${level}s (${input.encoding.ids.length} tokens)`,
+    explanationBytes(planned, input.encoding.ids.length, n, evaluator.options.cacheEntries),
+    model.memoryLimit,
+    'Lower the budget or select a shorter passage.',
+  );
+  const firstRun = performance.now();
+  await f([full]);
+  const singleRowMs = modelRows > 0 ? performance.now() - firstRun : (evaluator.msPerRow ?? 0);
+  clock = new TimeEstimate(planned, singleRowMs);
+  clock.rowsRun(modelRows);
+  ctx.progress({
+    ...progressOf(method, clock, modelRows),
+    estimatedMs: clock.initialMs,
+    message: `${method}: about ${describeDuration(clock.initialMs)} for up to ${planned.toLocaleString('en-US')} model evaluations`,
+  });
+
   let values: Float64Array;
   let baseValue: number;
   let outputValue: number;
-  let convergence = { max: 0, kind: 'exact', final: true };
+  let convergence = { max: Number.NaN, kind: 'not-estimated', final: true };
   let fit: { r2: number; intercept: number } | undefined;
   let budgetUsed = 0;
   let budgetNote: string | undefined;
+  let valueKind: ExplanationResult['valueKind'];
 
-  if (method === 'rollout' || method === 'flow') {
-    if (model.card.task === 'seq2seq') {
-      throw new BadInputError(
-        'Attention rollout and flow follow one stack of self-attention to one output position; a text-to-text model reads the source through cross-attention. Use a Shapley method or LIME to attribute its output tokens, and the Attention tab for its cross-attention.',
-      );
-    }
+  if (attention) {
     const [fv, bv] = await f([full, empty]);
     outputValue = fv;
     baseValue = bv;
-    values = await attentionScores(model, input, features, method, params.layer, target.position ?? readPositionForAttention(model, input));
+    const scores = await attentionScores(model, input, features, method, params.layer, target.position ?? readPositionForAttention(model, input));
+    values = scores.words;
     convergence = { max: 0, kind: 'exact', final: true };
-    notes.push(`${method === 'rollout' ? 'Attention rollout' : 'Attention flow'} scores are shares of attention reaching the output position, not contributions to the logit; they sum to about 1.`);
+    valueKind = 'attention';
+    const words = values.reduce((a, v) => a + v, 0);
+    notes.push(
+      `${method === 'rollout' ? 'Attention rollout' : 'Attention flow'} scores are shares of the attention reaching the output position, not contributions to the logit. ` +
+        `Over all ${scores.tokens} tokens they sum to 1${method === 'flow' ? ' (each token\'s maximum flow, divided by the total, as Abnar & Zuidema\'s code does)' : ''}; ` +
+        `these ${n} ${level}s hold ${words.toFixed(3)}, the special tokens the rest.`,
+    );
   } else {
-    const requested = params.budget ?? DEFAULT_BUDGET[method];
-    // The text's hierarchy exists to make Partition SHAP affordable. When the budget covers every coalition,
-    // a flat hierarchy costs the same and its Owen values are the exact Shapley values.
-    const flat = method === 'partition-shap' && 2 ** features.length <= requested;
-    const hierarchy =
-      method !== 'partition-shap' ? undefined : flat ? { children: features.map((_, feature) => ({ feature })) } : hierarchyOf(input, features);
-    if (flat) notes.push(`Partition SHAP used a flat hierarchy: the budget covers all ${2 ** features.length} coalitions, so its Owen values are the exact Shapley values.`);
+    if (flat) notes.push(`Partition SHAP used a flat hierarchy: the budget covers all ${2 ** n} coalitions, so its Owen values are the exact Shapley values.`);
     let last: Estimate | undefined;
-    for await (const estimate of explain(method, features.length, f, {
-      budget: requested,
-      seed,
-      isCancelled: ctx.isCancelled,
-      hierarchy,
-      window: params.window,
-    })) {
+    for await (const estimate of explain(method, n, f, options)) {
       last = estimate;
+      clock.rowsRun(modelRows);
       ctx.progress({
-        done: Math.min(estimate.evaluations, estimate.budgetUsed || estimate.evaluations),
-        total: Math.max(estimate.budgetUsed, estimate.evaluations, 1),
-        message: `${method}: ${estimate.evaluations} evaluations`,
+        ...progressOf(method, clock, modelRows),
         partial: {
           features: features.map((feature, j) => featureValue(feature, estimate.values[j])),
           final: estimate.final,
@@ -198,14 +253,32 @@ export async function explainText(model: LoadedModel, params: ExplainParams, ctx
     values = last.values;
     baseValue = last.baseValue;
     outputValue = last.fullValue;
-    convergence = { max: last.error?.max ?? 0, kind: last.error?.kind ?? 'exact', final: last.final };
+    convergence = last.error ? { max: last.error.max, kind: last.error.kind, final: last.final } : { max: Number.NaN, kind: 'not-estimated', final: last.final };
     fit = last.fit;
     budgetUsed = last.budgetUsed;
     budgetNote = last.budgetClamped;
     if (budgetNote) notes.push(budgetNote);
+    valueKind = VALUE_KIND[method as ExplainMethod];
+    if (method === 'partition-shap' && !flat) {
+      valueKind = 'owen';
+      notes.push(
+        `These are Owen values over the text's hierarchy (sentences, clauses, neighbouring words)${convergence.kind === 'exact-owen' ? ', computed exactly' : ''}: ` +
+          `they equal Shapley values only where words do not interact across groups. A budget of ${(2 ** n).toLocaleString('en-US')} (every coalition) gives exact Shapley values${n > MAX_FLAT_NOTE ? ', too many here; Kernel SHAP estimates them' : ''}.`,
+      );
+    }
   }
+  const methodEvaluations = coalitions.size;
 
-  const faith = params.faithfulness === false ? undefined : await faithfulnessOf(values, f, outputValue, baseValue, ctx);
+  const faith = withFaithfulness ? await faithfulnessOf(values, f, { outputValue, baseValue, n, ctx }) : undefined;
+  const faithfulnessEvaluations = coalitions.size - methodEvaluations;
+  if (faith) faith.evaluations = faithfulnessEvaluations;
+  if (faith && !attention && methodEvaluations + faithfulnessEvaluations > budgetUsed && faithfulnessEvaluations > 0) {
+    notes.push(
+      `The faithfulness scores took ${faithfulnessEvaluations.toLocaleString('en-US')} evaluations beyond the budget of ${budgetUsed.toLocaleString('en-US')} ` +
+        `(their deletion and insertion curves remove and add the ${n} ${level}s ${n > MAX_CURVE_STEPS ? `${Math.ceil(n / MAX_CURVE_STEPS)} at a time` : 'one at a time'}): ${(methodEvaluations + faithfulnessEvaluations).toLocaleString('en-US')} in all, ` +
+        `${methodEvaluations.toLocaleString('en-US')} of them for ${method}.`,
+    );
+  }
 
   const featureValues: FeatureValue[] = features.map((feature, j) => featureValue(feature, values[j]));
 
@@ -218,8 +291,10 @@ export async function explainText(model: LoadedModel, params: ExplainParams, ctx
     baseValue,
     outputValue,
     fullOutput: prediction,
-    evaluations,
+    evaluations: methodEvaluations,
     convergence,
+    valueKind,
+    timing: { estimatedMs: clock.initialMs, elapsedMs: clock.elapsedMs, modelRows },
     fit,
     ...(faith ? { faithfulness: faith } : {}),
     provenance: {
@@ -243,9 +318,18 @@ export async function explainText(model: LoadedModel, params: ExplainParams, ctx
 }
 
 /** ERASER comprehensiveness and sufficiency, and the deletion and insertion curves, of the values. */
-async function faithfulnessOf(values: Float64Array, f: ValueFunction, fullValue: number, baseValue: number, ctx: RequestContext): Promise<Faithfulness> {
-  const report = await faithfulness(values, f, { fullValue, baseValue, isCancelled: ctx.isCancelled });
-  const curve = (c: typeof report.deletion) => ({ values: Array.from(c.values), area: c.area, normalizedArea: c.normalizedArea });
+async function faithfulnessOf(
+  values: Float64Array,
+  f: ValueFunction,
+  o: { outputValue: number; baseValue: number; n: number; ctx: RequestContext },
+): Promise<Faithfulness> {
+  const report = await faithfulness(values, f, { fullValue: o.outputValue, baseValue: o.baseValue, isCancelled: o.ctx.isCancelled });
+  const curve = (c: typeof report.deletion) => ({
+    values: Array.from(c.values),
+    ...(c.counts.length !== o.n + 1 ? { counts: Array.from(c.counts) } : {}),
+    area: c.area,
+    normalizedArea: c.normalizedArea,
+  });
   return {
     comprehensiveness: report.comprehensiveness,
     sufficiency: report.sufficiency,
@@ -269,7 +353,7 @@ async function attentionScores(
   method: 'rollout' | 'flow',
   layer: number | undefined,
   position: number,
-): Promise<Float64Array> {
+): Promise<{ words: Float64Array; tokens: number }> {
   const exposed = await model.runExposed(input);
   const selfAttention = exposed.attentions.filter((a) => a.kind === 'self');
   if (selfAttention.length === 0) {
@@ -283,6 +367,6 @@ async function attentionScores(
     throw new BadInputError(`Layer ${layer} does not exist: this model has layers 0–${selfAttention.length - 1}.`);
   }
   const layers = selfAttention.slice(0, last + 1).map((a) => ({ data: a.data, heads: a.shape[1], size: a.shape[2] }));
-  const tokenScores = method === 'rollout' ? attentionRollout(layers, position).row : attentionFlow(layers, position).flow;
-  return Float64Array.from(features.map((f) => f.tokenIndices.reduce((s, t) => s + tokenScores[t], 0)));
+  const tokenScores = method === 'rollout' ? attentionRollout(layers, position).row : attentionFlow(layers, position).shares;
+  return { words: Float64Array.from(features.map((f) => f.tokenIndices.reduce((s, t) => s + tokenScores[t], 0))), tokens: tokenScores.length };
 }

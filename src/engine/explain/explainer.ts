@@ -4,7 +4,8 @@ import { exactShapley, MAX_EXACT_FEATURES } from './exactShapley';
 import { kernelShap } from './kernelShap';
 import { lime, type LimeOptions } from './lime';
 import { occlusion, occlusionWindow } from './occlusion';
-import { partitionShap } from './partitionShap';
+import { balancedTree, flattenTree } from './featureTree';
+import { fullExpansionCost, partitionShap } from './partitionShap';
 
 import type { Estimate, ExplainOptions, MethodEstimate, MethodName, ValueFunction } from './estimate';
 
@@ -100,8 +101,8 @@ export async function explainFinal(method: MethodName, nFeatures: number, f: Val
 
 /**
  * The budget each method works under. Methods that need a fixed number of evaluations (exact, occlusion) are
- * raised to it; sampling methods get at least enough for a determined regression (2n + 2, or 2^n when that is
- * smaller) and at most MAX_BUDGET.
+ * raised to it; Kernel SHAP and LIME get at least enough for a determined regression (2n + 2, or 2^n when that is
+ * smaller), Partition SHAP at least f(∅) and f(full); all at most MAX_BUDGET.
  */
 export function budgetFor(method: MethodName, n: number, requested: number, windowSize = DEFAULT_OCCLUSION_WINDOW): ResolvedBudget {
   const all = coalitionCount(n);
@@ -117,12 +118,37 @@ export function budgetFor(method: MethodName, n: number, requested: number, wind
       return resolveBudget(requested, need, Math.max(need, MAX_BUDGET), 'occlusion-window');
     }
     case 'kernel-shap':
-    case 'partition-shap':
     case 'lime': {
       const minimum = Math.min(all, 2 * n + 2);
       return resolveBudget(requested, minimum, Math.max(minimum, MAX_BUDGET), method);
     }
+    case 'partition-shap':
+      // No regression to determine: f(∅) and f(full) already give an estimate (the difference spread evenly),
+      // and every further evaluation refines it.
+      return resolveBudget(requested, Math.min(all, 2), MAX_BUDGET, method);
     default:
       throw new Error(`unknown explanation method '${String(method)}'`);
+  }
+}
+
+/**
+ * The most distinct evaluations a run will make: the resolved budget, or less where the method needs less
+ * (exact Shapley: 2^n; occlusion: n + 2; Partition SHAP: the full expansion of its hierarchy).
+ */
+export function plannedEvaluations(method: MethodName, n: number, options: ExplainCallOptions): number {
+  if (n === 1) return 2;
+  const windowSize = options.window ?? DEFAULT_OCCLUSION_WINDOW;
+  const budget = budgetFor(method, n, options.budget, windowSize).budget;
+  switch (method) {
+    case 'exact-shapley':
+      return coalitionCount(n);
+    case 'occlusion':
+      return n + 2;
+    case 'occlusion-window':
+      return Math.min(coalitionCount(n), Math.max(1, n - windowSize + 1) + 2);
+    case 'partition-shap':
+      return Math.min(budget, fullExpansionCost(flattenTree(options.hierarchy ?? balancedTree(n), n)));
+    default:
+      return budget;
   }
 }

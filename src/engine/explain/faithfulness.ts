@@ -11,7 +11,15 @@ export interface FaithfulnessOptions {
   fullValue?: number;
   baseValue?: number;
   isCancelled?: () => boolean;
+  /** Most steps per curve (default MAX_CURVE_STEPS): longer inputs remove or add several features a step. */
+  maxSteps?: number;
 }
+
+/**
+ * Most steps of a deletion or insertion curve. Each step is an evaluation, so a 500-word text would otherwise
+ * spend 1,000 on its curves alone; past 100 features a step takes ⌈n / 100⌉ of them.
+ */
+export const MAX_CURVE_STEPS = 100;
 
 export interface FaithfulnessBin {
   fraction: number;
@@ -24,8 +32,10 @@ export interface FaithfulnessBin {
 }
 
 export interface Curve {
-  /** f after each step: values[0] before any step, values[n] after all n. */
+  /** f after each step: values[0] before any step, the last after all n features. */
   values: Float64Array;
+  /** Features removed (deletion) or added (insertion) at each value: 0, 1, …, n, or every ⌈n / maxSteps⌉-th and n. */
+  counts: Int32Array;
   /** Trapezoid area under f over the fraction of steps taken (x from 0 to 1). */
   area: number;
   /** The same area with f rescaled so f(all removed) = 0 and f(all present) = 1; NaN when they are equal. */
@@ -59,23 +69,21 @@ export async function faithfulness(values: ArrayLike<number>, f: ValueFunction, 
   const bins = options.bins ?? AOPC_BINS;
   for (const b of bins) if (!(b > 0 && b <= 1)) throw new Error(`faithfulness bins must be fractions in (0, 1], got ${b}`);
   const order = rankByValue(values);
-
-  const coalitions: Uint8Array[] = [];
+  const { counts, ks, asked } = curvePoints(n, bins, options.maxSteps);
+  const at = new Map(asked.map((t, i) => [t, i]));
   const deletion: Uint8Array[] = [];
   const insertion: Uint8Array[] = [];
-  for (let step = 0; step <= n; step++) {
+  for (const t of asked) {
     const removed = fullCoalition(n);
     const added = emptyCoalition(n);
-    for (let t = 0; t < step; t++) {
-      removed[order[t]] = 0;
-      added[order[t]] = 1;
+    for (let r = 0; r < t; r++) {
+      removed[order[r]] = 0;
+      added[order[r]] = 1;
     }
     deletion.push(removed);
     insertion.push(added);
   }
-  const ks = bins.map((b) => Math.min(n, Math.max(1, Math.ceil(b * n - 1e-9))));
-  // Removing the top k is step k of the deletion curve; keeping it is step k of the insertion curve.
-  coalitions.push(...deletion, ...insertion);
+  const coalitions: Uint8Array[] = [...deletion, ...insertion];
 
   const known = new Map<number, number>();
   if (options.fullValue !== undefined) known.set(1, options.fullValue);
@@ -99,16 +107,18 @@ export async function faithfulness(values: ArrayLike<number>, f: ValueFunction, 
   };
   const cachedF = new CoalitionCache(n, known.size > 0 ? wrapped : f, options.isCancelled);
   const all = await cachedF.evaluate(coalitions);
-  const deletionValues = all.slice(0, n + 1);
-  const insertionValues = all.slice(n + 1);
-  const fullValue = deletionValues[0];
-  const baseValue = insertionValues[0];
+  const deletionAt = all.slice(0, asked.length);
+  const insertionAt = all.slice(asked.length);
+  const fullValue = deletionAt[0];
+  const baseValue = insertionAt[0];
+  const deletionValues = Float64Array.from(counts, (t) => deletionAt[at.get(t)!]);
+  const insertionValues = Float64Array.from(counts, (t) => insertionAt[at.get(t)!]);
 
   const binReports = bins.map((fraction, i) => ({
     fraction,
     k: ks[i],
-    comprehensiveness: fullValue - deletionValues[ks[i]],
-    sufficiency: fullValue - insertionValues[ks[i]],
+    comprehensiveness: fullValue - deletionAt[at.get(ks[i])!],
+    sufficiency: fullValue - insertionAt[at.get(ks[i])!],
   }));
   const mean = (xs: number[]): number => xs.reduce((s, x) => s + x, 0) / xs.length;
   return {
@@ -117,10 +127,29 @@ export async function faithfulness(values: ArrayLike<number>, f: ValueFunction, 
     bins: binReports,
     comprehensiveness: mean(binReports.map((b) => b.comprehensiveness)),
     sufficiency: mean(binReports.map((b) => b.sufficiency)),
-    deletion: curve(deletionValues, fullValue, baseValue),
-    insertion: curve(insertionValues, fullValue, baseValue),
+    deletion: curve(deletionValues, counts, fullValue, baseValue),
+    insertion: curve(insertionValues, counts, fullValue, baseValue),
     evaluations: cachedF.evaluations,
   };
+}
+
+/**
+ * How many of the top-ranked features each point of the curves removes or adds (`counts`: 0, a stride, …, n), the
+ * bins' k, and every count evaluated (both, sorted): removing the top k is a point of the deletion curve, keeping
+ * it one of the insertion curve, and a bin's k is added where the curve steps over it.
+ */
+function curvePoints(n: number, bins: readonly number[], maxSteps = MAX_CURVE_STEPS): { counts: number[]; ks: number[]; asked: number[] } {
+  const stride = Math.ceil(n / Math.max(1, Math.floor(maxSteps)));
+  const counts: number[] = [];
+  for (let t = 0; t < n; t += stride) counts.push(t);
+  counts.push(n);
+  const ks = bins.map((b) => Math.min(n, Math.max(1, Math.ceil(b * n - 1e-9))));
+  return { counts, ks, asked: [...new Set([...counts, ...ks])].sort((a, b) => a - b) };
+}
+
+/** The most evaluations `faithfulness` makes over n features, f(∅) and f(full) not counted (callers have them). */
+export function faithfulnessCost(n: number, bins: readonly number[] = AOPC_BINS): number {
+  return 2 * curvePoints(n, bins).asked.length - 2;
 }
 
 /** Feature indices by decreasing value, ties by increasing index. */
@@ -129,11 +158,11 @@ export function rankByValue(values: ArrayLike<number>): number[] {
   return idx.sort((a, b) => values[b] - values[a] || a - b);
 }
 
-function curve(values: Float64Array, fullValue: number, baseValue: number): Curve {
-  const n = values.length - 1;
+function curve(values: Float64Array, counts: number[], fullValue: number, baseValue: number): Curve {
+  const n = counts[counts.length - 1];
   let area = 0;
-  for (let t = 0; t < n; t++) area += (values[t] + values[t + 1]) / 2 / n;
+  for (let i = 0; i + 1 < counts.length; i++) area += ((values[i] + values[i + 1]) / 2) * ((counts[i + 1] - counts[i]) / n);
   const span = fullValue - baseValue;
   const normalizedArea = span === 0 ? Number.NaN : (area - baseValue) / span;
-  return { values, area, normalizedArea };
+  return { values, counts: Int32Array.from(counts), area, normalizedArea };
 }

@@ -18,6 +18,8 @@ export const LIME_DEFAULTS = { numSamples: 5000, kernelWidth: 25, alpha: 1 } as 
 
 /** Samples per round (one call to the value function each). */
 const ROUND_SAMPLES = 1000;
+/** Fewest samples in a round when the samples are split to measure convergence. */
+const MIN_ROUND_SAMPLES = 32;
 
 /**
  * LIME (Ribeiro et al. 2016) as LimeTextExplainer does it: the first sample is the original; every other
@@ -60,7 +62,8 @@ export async function* lime(
     return Math.sqrt(Math.exp(-(d * d) / (kernelWidth * kernelWidth)));
   });
 
-  const rounds = Math.max(1, Math.min(Math.ceil(numSamples / ROUND_SAMPLES), 5));
+  // At least two rounds when there are enough samples, so the change between them says how settled the fit is.
+  const rounds = numSamples < 2 * MIN_ROUND_SAMPLES ? 1 : Math.max(2, Math.min(Math.ceil(numSamples / ROUND_SAMPLES), 5));
   const sums = new WeightedRidgeSums(n);
   const y = new Float64Array(numSamples);
   let baseValue = 0;

@@ -133,9 +133,29 @@ export async function* partitionShap(
 
   const values = currentValues(tree, leafCredit, heap);
   const final: MethodEstimate = { values, baseValue, fullValue, final: true };
-  if (heap.size === 0) final.error = { perFeature: new Float64Array(n), max: 0, kind: 'exact' };
+  // Fully expanded, these are the exact Owen values of the hierarchy; only a flat one makes them Shapley values.
+  const flat = tree.children[0].every((child) => tree.feature[child] >= 0);
+  if (heap.size === 0) final.error = { perFeature: new Float64Array(n), max: 0, kind: flat ? 'exact' : 'exact-owen' };
   else if (lastYielded) final.error = changeBetween(values, lastYielded);
   yield final;
+}
+
+/**
+ * The most distinct evaluations Partition SHAP can make on a hierarchy: f(∅), f(full), and every group's
+ * 2^k − 2 child coalitions in every context its ancestors give it (a child inherits 2^(k−1) contexts from each
+ * of its parent's). Fewer when coalitions coincide.
+ */
+export function fullExpansionCost(tree: FlatTree): number {
+  const contexts = new Float64Array(tree.children.length);
+  contexts[0] = 1;
+  let cost = 2;
+  for (const node of tree.preorder) {
+    const kids = tree.children[node];
+    if (kids.length === 0) continue;
+    cost += contexts[node] * (2 ** kids.length - 2);
+    for (const child of kids) contexts[child] += contexts[node] * 2 ** (kids.length - 1);
+  }
+  return cost;
 }
 
 /** The coalitions of a group's children in its context, t = 1 … 2^k − 2 (t's bits say which children are present). */

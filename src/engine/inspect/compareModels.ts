@@ -1,5 +1,5 @@
-import type { AttentionKind, CompareParams, CompareResult, ExplanationResult, ModelSide, Prediction } from '../../protocol/engineApi';
-import { kendallTauB, spearman, topKOverlap } from '../explain/agreement';
+import type { AttentionKind, CompareParams, CompareResult, ModelSide, Prediction } from '../../protocol/engineApi';
+import { alignBySpan, defaultTopK, rankAgreement } from '../explain/agreement';
 import { explainText } from '../explain/explainText';
 import { LoadedModel, type PreparedInput } from '../model/loadedModel';
 import { BadInputError } from '../process/engineErrors';
@@ -9,7 +9,6 @@ import { logitsExtractor, softmax } from '../run/outputReaders';
 import { predictPrepared, resolveTarget } from '../run/predict';
 
 const DEFAULT_TIMING_RUNS = 5;
-const DEFAULT_TOP_K = 3;
 
 function median(values: number[]): number {
   const s = [...values].sort((a, b) => a - b);
@@ -42,18 +41,6 @@ export function klDivergence(p: ArrayLike<number>, q: ArrayLike<number>): number
   let kl = 0;
   for (let i = 0; i < p.length; i++) if (p[i] > 0) kl += p[i] * (Math.log(p[i]) - Math.log(Math.max(q[i], 1e-300)));
   return Math.max(0, kl);
-}
-
-/**
- * Words of two explanations matched by their character offsets in the text (the same word, wherever each
- * tokenizer put its sub-words). Words only one side has (tokenizers that split differently) are left out.
- */
-export function matchWordsByOffsets(a: ExplanationResult, b: ExplanationResult): { text: string; start: number; end: number; a: number; b: number }[] {
-  const byOffsets = new Map(b.features.map((f) => [`${f.start}:${f.end}`, f]));
-  return a.features.flatMap((f) => {
-    const g = byOffsets.get(`${f.start}:${f.end}`);
-    return g ? [{ text: f.text, start: f.start, end: f.end, a: f.value, b: g.value }] : [];
-  });
 }
 
 /** Mean |A_b − A_a| per head, for [1, H, Q, K] tensors of the same shape. */
@@ -192,19 +179,18 @@ export async function compareOpen(a: LoadedModel, b: LoadedModel, params: Compar
     if (eb.target.tokenIds && !ea.target.tokenIds) {
       notes.push(`The second model's vocabulary spells "${eb.target.label}" as ${eb.target.tokenIds.length} tokens: its attributions explain their summed log-probability, not one token's logit.`);
     }
-    const words = matchWordsByOffsets(ea, eb);
-    const va = words.map((w) => w.a);
-    const vb = words.map((w) => w.b);
-    const k = Math.min(params.topK ?? DEFAULT_TOP_K, words.length);
+    const aligned = alignBySpan(ea.features, eb.features);
+    const words = aligned.words.map((w, i) => ({ ...w, a: aligned.a[i], b: aligned.b[i] }));
+    const agreement = rankAgreement(aligned.a, aligned.b, params.topK ?? defaultTopK(words.length));
     result.attribution = {
       method,
       seed,
       matchedWords: words.length,
       words,
-      spearman: words.length >= 2 ? spearman(va, vb) : Number.NaN,
-      kendallTau: words.length >= 2 ? kendallTauB(va, vb) : Number.NaN,
-      topK: k,
-      topKOverlap: k >= 1 ? topKOverlap(va, vb, k) : Number.NaN,
+      spearman: agreement.spearman,
+      kendallTau: agreement.kendall,
+      topK: agreement.topK.k,
+      topKOverlap: agreement.topK.overlap,
     };
     if (words.length < ea.features.length || words.length < eb.features.length) {
       notes.push(`${words.length} words are matched by their place in the text (${ea.features.length} and ${eb.features.length} words in the two explanations).`);

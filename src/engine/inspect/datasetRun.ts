@@ -5,8 +5,8 @@ import { BadInputError } from '../process/engineErrors';
 import type { RequestContext } from '../process/requestContext';
 import { type RowExtractor } from '../run/batchedEvaluator';
 import { CancelledError } from '../run/cancellation';
-import { applyRemoval, type InputRow } from '../run/inputVariants';
-import { rowLogits, softmax, type ReadSpec } from '../run/outputReaders';
+import { applyRemoval, coalitionRow, type InputRow } from '../run/inputVariants';
+import { readPosition, rowLogits, softmax, type ReadSpec } from '../run/outputReaders';
 import { detectFormat, readDataset, type ByteCounter } from './datasetReader';
 import { wordAttributions, wordFeatures, type PerturbationMethod } from './wordAttributions';
 
@@ -40,6 +40,7 @@ interface Compact {
 function compactExtractor(specs: Map<InputRow, ReadSpec>, keepLogits: boolean): RowExtractor<Compact> {
   return {
     key: `dataset:${keepLogits ? 'logits' : 'top'}`,
+    readPosition: (row) => readPosition(specs.get(row) as ReadSpec, row),
     extract(outputs, b, row) {
       const spec = specs.get(row) as ReadSpec;
       const l = rowLogits(outputs, b, spec, row);
@@ -167,10 +168,10 @@ export async function datasetRun(model: LoadedModel, params: DatasetParams, ctx:
         const words = wordFeatures(p.input, new Set());
         const base = p.input.baseInput(new Set());
         const first = rows.length;
-        for (const w of words) {
-          const keep = new Uint8Array(base.ids.length).fill(1);
-          for (const t of w.tokenIndices) keep[t] = 0;
-          const row = applyRemoval(base, keep, removal);
+        for (let j = 0; j < words.length; j++) {
+          const leaveOneOut = new Uint8Array(words.length).fill(1);
+          leaveOneOut[j] = 0;
+          const row = coalitionRow(base, words, leaveOneOut, removal);
           specs.set(row, p.spec);
           rows.push(row);
         }

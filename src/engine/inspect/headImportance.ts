@@ -85,13 +85,15 @@ class MaskRunner {
     private readonly cases: TextCase[],
     private readonly padId: number,
     private readonly ctx: RequestContext,
+    /** Most texts per run (1 for dynamically quantized models, whose outputs depend on the batch). */
+    maxRows = Infinity,
   ) {
     this.chunks = [];
     let current: TextCase[] = [];
     let longest = 0;
     for (const c of [...cases].sort((a, b) => b.row.ids.length - a.row.ids.length)) {
       longest = Math.max(longest, c.row.ids.length);
-      if (current.length > 0 && longest * (current.length + 1) > MAX_BATCH_TOKENS) {
+      if (current.length > 0 && (longest * (current.length + 1) > MAX_BATCH_TOKENS || current.length >= maxRows)) {
         this.chunks.push(current);
         current = [];
         longest = c.row.ids.length;
@@ -185,7 +187,7 @@ export async function headImportance(model: LoadedModel, params: HeadImportanceP
     const row = applyRemoval(base, new Uint8Array(base.ids.length).fill(1), 'mask');
     cases.push({ text, input, row, spec: input.readSpec(target), target });
   }
-  const runner = new MaskRunner(hm, cases, model.tokenizer.special.pad ?? 0, ctx);
+  const runner = new MaskRunner(hm, cases, model.tokenizer.special.pad ?? 0, ctx, model.maxBatchRows);
   const maskOf = (off: [number, number][]): Float32Array => {
     const m = new Float32Array(layers * heads).fill(1);
     for (const [l, h] of off) m[l * heads + h] = 0;

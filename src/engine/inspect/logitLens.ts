@@ -2,7 +2,8 @@ import type { Candidate, LogitLensLayer, LogitLensParams, LogitLensResult } from
 import { analyzeGraph } from '../model/graphSurgery';
 import type { LoadedModel, PreparedInput } from '../model/loadedModel';
 import { ModelSession, type TensorData } from '../model/modelSession';
-import { DataType, editGraph, parseOnnxModel } from '../model/onnxProto';
+import { cutGraphAt } from '../model/graphCut';
+import { DataType, parseOnnxModel } from '../model/onnxProto';
 import { BadInputError } from '../process/engineErrors';
 import { applyRemoval } from '../run/inputVariants';
 import type { RowExtractor } from '../run/batchedEvaluator';
@@ -24,9 +25,9 @@ export interface LensSession {
 const lensSessions = new WeakMap<LoadedModel, Promise<LensSession>>();
 
 /**
- * Builds the lens graph: the model's graph with the output of its last layer (the hidden state that feeds
- * the final norm — GPT-2's ln_f, a Llama-style RMSNorm — and then the output head) cut off its producer
- * and fed from a new graph input instead. The renamed producer output is left dangling.
+ * Builds the lens graph: the model's graph cut (`cutGraphAt`) at the output of its last layer (the hidden
+ * state that feeds the final norm — GPT-2's ln_f, a Llama-style RMSNorm — and then the output head), which is
+ * fed from a new graph input instead. The renamed producer output is left dangling.
  *
  * Why this approach: it is exact by construction. The lens then runs the graph's own final-norm and head
  * nodes (decomposed or fused LayerNorm, tied wte or separate lm_head, float or quantized, bias or not)
@@ -43,13 +44,11 @@ export function buildLensGraph(bytes: Uint8Array, causal: boolean): { bytes: Uin
     throw new BadInputError(`The logit lens needs the model's hidden states, and none were found in this graph. ${analysis.notes.join(' ')}`.trim());
   }
   const last = states.reduce((a, b) => (b.index > a.index ? b : a));
-  const producer = parsed.graph.nodes.findIndex((n) => n.outputs.includes(last.output));
-  if (producer < 0) throw new BadInputError('The logit lens could not find the node that produces the last hidden state.');
-  const out = editGraph(bytes, parsed, {
-    renameOutputs: new Map([[producer, new Map([[last.output, `${last.output}/onnxLens_replaced`]])]]),
+  const out = cutGraphAt(bytes, parsed, last.output, {
     nodes: [{ opType: 'Identity', inputs: [LENS_INPUT], outputs: [last.output], name: 'onnxLens/lens_identity' }],
     inputs: [{ name: LENS_INPUT, elemType: DataType.FLOAT, shape: ['lens_rows', 'lens_positions', 'hidden'] }],
   });
+  if (!out) throw new BadInputError('The logit lens could not find the node that produces the last hidden state.');
   return { bytes: out, replaced: last.output };
 }
 

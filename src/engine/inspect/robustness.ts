@@ -7,7 +7,7 @@ import type { RequestContext } from '../process/requestContext';
 import { type RowExtractor } from '../run/batchedEvaluator';
 import { CancelledError } from '../run/cancellation';
 import { applyRemoval, type InputRow } from '../run/inputVariants';
-import { rowLogits, softmax, type ReadSpec } from '../run/outputReaders';
+import { readPosition, rowLogits, softmax, type ReadSpec } from '../run/outputReaders';
 import { predictPrepared, resolveTarget } from '../run/predict';
 import { throttledProgress } from './progress';
 import { NEUTRAL_WORDS, synonymOf } from './synonyms';
@@ -98,6 +98,10 @@ export function generateEdits(text: string, words: SpanWord[], kinds: readonly P
           return;
         }
         case 'insert': {
+          // Only before a word that starts a written word (after a space, an opening bracket or quote, or at the
+          // start): before punctuation or inside "don't" the inserted word would be glued on ("timestill ,").
+          const before = w.start > 0 ? text[w.start - 1] : ' ';
+          if (!alpha[i] || !/[\s([{"“«„‘]/u.test(before)) return;
           const word = NEUTRAL_WORDS[rng.nextInt(NEUTRAL_WORDS.length)];
           const capital = i === 0 && /\p{Lu}/u.test(w.text[0] ?? '');
           const insert = capital ? `${word[0].toUpperCase()}${word.slice(1)} ${w.text[0].toLowerCase()}${w.text.slice(1)}` : `${word} ${w.text}`;
@@ -158,6 +162,7 @@ async function probabilities(model: LoadedModel, items: { input: PreparedInput; 
   // Rows of different texts carry their own read position (the [MASK] index differs between variants).
   const extractor: RowExtractor<Float64Array> = {
     key: 'robustness:probabilities',
+    readPosition: (row) => readPosition(specs.get(row) as ReadSpec, row),
     extract: (outputs, b, row) => {
       const spec = specs.get(row) as ReadSpec;
       return softmax(rowLogits(outputs, b, spec, row));

@@ -4,7 +4,7 @@ import { explain } from '../explain/explainer';
 import { defaultRemoval } from '../explain/explainText';
 import type { LoadedModel, PreparedInput } from '../model/loadedModel';
 import { BadInputError } from '../process/engineErrors';
-import { applyRemoval } from '../run/inputVariants';
+import { coalitionRow } from '../run/inputVariants';
 import { scalarExtractor } from '../run/outputReaders';
 
 /** Methods usable for the many small explanations of robustness and dataset runs. */
@@ -57,13 +57,7 @@ export async function wordAttributions(
   const evaluator = model.evaluatorFor(input);
   let evaluations = 0;
   const f: ValueFunction = async (coalitions) => {
-    const rows = coalitions.map((c) => {
-      const keep = new Uint8Array(base.ids.length).fill(1);
-      words.forEach((w, j) => {
-        if (c[j] === 0) for (const t of w.tokenIndices) keep[t] = 0;
-      });
-      return applyRemoval(base, keep, removal);
-    });
+    const rows = coalitions.map((c) => coalitionRow(base, words, c, removal));
     const r = await evaluator.evaluate(rows, extractor, { isCancelled: options.isCancelled });
     evaluations += r.distinctRuns;
     return Float64Array.from(r.values);

@@ -10,17 +10,19 @@ import type {
   TokenView,
 } from '../../protocol/engineApi';
 import { BadInputError } from '../process/engineErrors';
-import { BatchedEvaluator, BatchOutputs, PaddedBatch } from '../run/batchedEvaluator';
+import { BatchedEvaluator, BatchOutputs, DEFAULT_EVALUATOR_OPTIONS, PaddedBatch } from '../run/batchedEvaluator';
 import type { BaseInput } from '../run/inputVariants';
 import type { ReadSpec } from '../run/outputReaders';
+import { memoryLimitBytes, refuseOverMemory } from '../run/memoryBudget';
 import { encodeLongText, MAX_TOKENIZED_CHARS } from '../text/longText';
 import type { Encoding, Tokenizer } from '../text/tokenizer';
 import { checkTokenizerFits, inspectModel, ModelCard as InspectedCard } from './modelCard';
+import { READ_ROWS_INPUT, readPositionGraph } from './graphCut';
 import { ModelError } from './modelError';
 import { MAX_JSON_BYTES, readRegularFile } from './modelFileReader';
 import { findModelFiles, GraphRole, loadGraphFile, loadModelTokenizer, ModelFiles, readModelConfig } from './modelFolder';
 import { ModelSession, TensorData } from './modelSession';
-import { dataTypeName } from './onnxProto';
+import { dataTypeName, parseOnnxModel } from './onnxProto';
 
 /** Most tokens a T5 output may have when the engine generates it. */
 const MAX_GENERATED_TOKENS = 32;
@@ -56,6 +58,30 @@ function tensor(dims: number[], data: BigInt64Array): TensorData {
   return { dims, data };
 }
 
+/** The main graph's text inputs for a padded batch. */
+function mainFeeds(session: ModelSession, b: PaddedBatch): Record<string, TensorData> {
+  const feeds: Record<string, TensorData> = {
+    input_ids: tensor([b.batch, b.seqLen], b.inputIds),
+    attention_mask: tensor([b.batch, b.seqLen], b.attentionMask),
+  };
+  if (session.inputNames.includes('token_type_ids')) feeds.token_type_ids = tensor([b.batch, b.seqLen], b.tokenTypeIds);
+  return feeds;
+}
+
+/** Rows [from, to) of a padded batch (same padded length). */
+function sliceBatch(b: PaddedBatch, from: number, to: number): PaddedBatch {
+  const s = b.seqLen;
+  return {
+    batch: to - from,
+    seqLen: s,
+    inputIds: b.inputIds.subarray(from * s, to * s),
+    attentionMask: b.attentionMask.subarray(from * s, to * s),
+    tokenTypeIds: b.tokenTypeIds.subarray(from * s, to * s),
+    rows: b.rows.slice(from, to),
+    readPositions: b.readPositions?.slice(from, to),
+  };
+}
+
 function sha256Bytes(file: string): string {
   return crypto.createHash('sha256').update(readRegularFile(file, MAX_JSON_BYTES)).digest('hex');
 }
@@ -67,6 +93,7 @@ function sha256Bytes(file: string): string {
 export class LoadedModel {
   private readonly sessions = new Map<string, Promise<ModelSession>>();
   private readonly evaluators = new Map<string, BatchedEvaluator>();
+  private readHeadSession: Promise<ModelSession | undefined> | undefined;
 
   private constructor(
     readonly card: ModelCard,
@@ -91,6 +118,27 @@ export class LoadedModel {
 
   get isSeq2seq(): boolean {
     return this.card.task === 'seq2seq';
+  }
+
+  /** Bytes one request may plan to hold (the `memoryLimitMb` option, or half of the machine's memory). */
+  get memoryLimit(): number {
+    return memoryLimitBytes(this.options.memoryLimitMb);
+  }
+
+  /**
+   * Refuses, before the run, an input whose exposed attention and hidden states would not fit the memory limit
+   * (they are copied once more to cross to the caller).
+   */
+  checkExposedMemory(input: PreparedInput): void {
+    const s = input.encoding.ids.length + (input.decoderIds?.length ?? 0);
+    const layers = this.card.layers.value + (this.card.decoderLayers?.value ?? 0);
+    const bytes = 2 * 4 * (layers * this.card.heads.value * s * s + (layers + 2) * s * this.card.hiddenSize.value);
+    refuseOverMemory(
+      `The attention and hidden states of ${s} tokens × ${layers} layers × ${this.card.heads.value} heads`,
+      bytes,
+      this.memoryLimit,
+      'Select a shorter passage, or lower the maxTokens setting.',
+    );
   }
 
   /** The most tokens one input may have (the setting, capped by the model's positions). */
@@ -299,6 +347,15 @@ export class LoadedModel {
     return out;
   }
 
+  /**
+   * Most rows one run may hold. Dynamic quantization scales each activation tensor by its range over the
+   * whole batch, padding included, so batching would make a row's outputs depend on its neighbours (the same
+   * text gave 0.5749–0.5926 in batches and 0.5936 alone): such models run one row at a time, as `predict` does.
+   */
+  get maxBatchRows(): number | undefined {
+    return this.inspected.dynamicQuantization ? 1 : undefined;
+  }
+
   /** The batched evaluator for variants of this input (seq2seq: per decoder prefix). */
   evaluatorFor(input: PreparedInput): BatchedEvaluator {
     const decoderIds = input.decoderIds;
@@ -306,25 +363,100 @@ export class LoadedModel {
     let evaluator = this.evaluators.get(key);
     if (evaluator) return evaluator;
     const vocab = Math.max(1, this.card.vocabSize.value);
-    const perPositionLogits = this.card.task === 'masked-lm' || this.card.task === 'causal-lm' || this.card.task === 'seq2seq';
-    const tokenWidth = perPositionLogits ? vocab * 4 * (decoderIds ? decoderIds.length : 1) : 0;
-    const maxBatchTokens = Math.max(64, Math.min(8192, tokenWidth ? Math.floor(LOGITS_BUDGET_BYTES / tokenWidth) : 8192));
+    // A seq2seq decoder's logits are [batch, output positions, vocabulary] for every row; a masked or causal LM's
+    // are read at one position per row (see runMain), so they bound the rows of a batch, not its tokens.
+    const decoderWidth = decoderIds ? vocab * 4 * decoderIds.length : 0;
+    const maxBatchTokens = Math.max(64, Math.min(8192, decoderWidth ? Math.floor(LOGITS_BUDGET_BYTES / decoderWidth) : 8192));
+    const headRows = this.readsOnePosition ? Math.max(1, Math.floor(LOGITS_BUDGET_BYTES / (vocab * 4))) : undefined;
+    const maxBatchRows = Math.min(this.maxBatchRows ?? Infinity, headRows ?? Infinity, DEFAULT_EVALUATOR_OPTIONS.maxBatchRows);
     const runner = decoderIds ? (b: PaddedBatch) => this.runSeq2seq(b, decoderIds) : (b: PaddedBatch) => this.runMain(b);
-    evaluator = new BatchedEvaluator(runner, { padId: this.tokenizer.special.pad ?? 0, maxBatchTokens });
+    evaluator = new BatchedEvaluator(runner, { padId: this.tokenizer.special.pad ?? 0, maxBatchTokens, maxBatchRows });
     if (this.evaluators.size > 8) this.evaluators.clear();
     this.evaluators.set(key, evaluator);
     return evaluator;
   }
 
-  private async runMain(b: PaddedBatch): Promise<BatchOutputs> {
-    const session = await this.session(this.mainRole, false);
-    const feeds: Record<string, TensorData> = {
-      input_ids: tensor([b.batch, b.seqLen], b.inputIds),
-      attention_mask: tensor([b.batch, b.seqLen], b.attentionMask),
-    };
-    if (session.inputNames.includes('token_type_ids')) feeds.token_type_ids = tensor([b.batch, b.seqLen], b.tokenTypeIds);
-    const out = await session.run(feeds);
+  /** A masked or causal LM: its logits are per position, and a prediction reads one of them. */
+  private get readsOnePosition(): boolean {
+    return this.card.task === 'masked-lm' || this.card.task === 'causal-lm';
+  }
+
+  /**
+   * The main graph with its output head applied only at the read positions ({@link readPositionGraph}), checked
+   * once against the whole graph on the first batch's first row (relative differences up to 1e-4 are the float
+   * round-off of a smaller matrix product); undefined when the head cannot be cut or the check fails. Once the cut
+   * head is in use the whole graph's session is released, so the weights are not held twice; it is made again
+   * when something needs every position (the logit lens).
+   */
+  private readHead(first: PaddedBatch): Promise<ModelSession | undefined> {
+    if (!this.readHeadSession) {
+      this.readHeadSession = (async () => {
+        if (!this.readsOnePosition) return undefined;
+        const graph = loadGraphFile(this.files.graphs[this.mainRole]!, this.files.folder);
+        const bytes = readPositionGraph(graph.bytes, graph.model);
+        if (!bytes) return undefined;
+        const one = sliceBatch(first, 0, 1);
+        const whole = (await this.runWholeAtPositions(await this.session(this.mainRole, false), one)).logits;
+        this.releaseSession(this.mainRole, false);
+        const head = await ModelSession.create(bytes, parseOnnxModel(bytes, 'read-position head'), {
+          expose: false,
+          executionProviders: this.options.executionProviders,
+          intraOpNumThreads: this.options.threads,
+        });
+        const cut = (await this.runReadPositions(head, one)).logits;
+        const v = whole.dims[2];
+        let same = cut.dims.length === 3 && cut.dims[1] === 1 && cut.dims[2] === v;
+        for (let i = 0; same && i < v; i++) same = Math.abs(whole.data[i] - cut.data[i]) <= 1e-4 * Math.max(1, Math.abs(whole.data[i]));
+        if (same) return head;
+        await head.release();
+        return undefined;
+      })();
+    }
+    return this.readHeadSession;
+  }
+
+  private releaseSession(role: GraphRole, expose: boolean): void {
+    const key = `${role}:${expose}`;
+    void this.sessions.get(key)?.then((x) => x.release()).catch(() => undefined);
+    this.sessions.delete(key);
+  }
+
+  private async runReadPositions(head: ModelSession, b: PaddedBatch): Promise<BatchOutputs> {
+    const rows = BigInt64Array.from(b.readPositions!, (p, r) => BigInt(r * b.seqLen + p));
+    const out = await head.run({ ...mainFeeds(head, b), [READ_ROWS_INPUT]: tensor([b.batch], rows) });
     return { logits: { dims: out.logits.dims, data: out.logits.data as Float32Array } };
+  }
+
+  private async runMain(b: PaddedBatch): Promise<BatchOutputs> {
+    if (b.readPositions && this.readsOnePosition) {
+      const head = await this.readHead(b);
+      if (head) return this.runReadPositions(head, b);
+      return this.runWholeAtPositions(await this.session(this.mainRole, false), b);
+    }
+    const session = await this.session(this.mainRole, false);
+    const out = await session.run(mainFeeds(session, b));
+    return { logits: { dims: out.logits.dims, data: out.logits.data as Float32Array } };
+  }
+
+  /** The whole graph's logits at the read positions, [batch, 1, V], run in chunks whose full logits fit the budget. */
+  private async runWholeAtPositions(session: ModelSession, b: PaddedBatch): Promise<BatchOutputs> {
+    const positions = b.readPositions!;
+    const vocab = Math.max(1, this.card.vocabSize.value);
+    const chunk = Math.max(1, Math.floor(LOGITS_BUDGET_BYTES / (b.seqLen * vocab * 4)));
+    let data: Float32Array | undefined;
+    let v = 0;
+    for (let from = 0; from < b.batch; from += chunk) {
+      const part = sliceBatch(b, from, Math.min(b.batch, from + chunk));
+      const out = (await session.run(mainFeeds(session, part))).logits;
+      v = out.dims[2];
+      data ??= new Float32Array(b.batch * v);
+      const all = out.data as Float32Array;
+      for (let r = 0; r < part.batch; r++) {
+        const o = (r * b.seqLen + positions[from + r]) * v;
+        data.set(all.subarray(o, o + v), (from + r) * v);
+      }
+    }
+    return { logits: { dims: [b.batch, 1, v], data: data! } };
   }
 
   private async runSeq2seq(b: PaddedBatch, decoderIds: number[]): Promise<BatchOutputs> {
@@ -341,6 +473,7 @@ export class LoadedModel {
 
   /** Runs one input with every attention matrix and hidden state exposed. */
   async runExposed(input: PreparedInput): Promise<ExposedRun> {
+    this.checkExposedMemory(input);
     const n = input.encoding.ids.length;
     const ids = tensor([1, n], BigInt64Array.from(input.encoding.ids.map(BigInt)));
     const mask = tensor([1, n], new BigInt64Array(n).fill(1n));
@@ -392,6 +525,8 @@ export class LoadedModel {
 
   dispose(): void {
     for (const s of this.sessions.values()) void s.then((x) => x.release()).catch(() => undefined);
+    void this.readHeadSession?.then((x) => x?.release()).catch(() => undefined);
+    this.readHeadSession = undefined;
     this.sessions.clear();
     this.evaluators.clear();
   }

@@ -48,6 +48,12 @@ export interface ModelCard {
   /** Elements of all initializers of all graph files (shared weights counted per file). */
   parameters: number;
   quantized: boolean;
+  /**
+   * Activations are quantized at run time with one scale per tensor (`DynamicQuantizeLinear`,
+   * `DynamicQuantizeMatMul`): that scale spans every row of a batch, so a row's outputs depend on the rows
+   * run beside it.
+   */
+  dynamicQuantization: boolean;
   inputs: OnnxValueInfo[];
   outputs: OnnxValueInfo[];
   attention: { status: 'exposed' | 'recomputed' | 'hidden' | 'none'; count: number; notes: string[] };
@@ -57,6 +63,7 @@ export interface ModelCard {
 
 const QUANT_OPS = new Set(['DynamicQuantizeLinear', 'MatMulInteger', 'DequantizeLinear', 'QuantizeLinear', 'DynamicQuantizeMatMul',
   'MatMulIntegerToFloat', 'MatMulNBits', 'ConvInteger']);
+const DYNAMIC_QUANT_OPS = new Set(['DynamicQuantizeLinear', 'DynamicQuantizeMatMul']);
 const TEXT_INPUTS = /^(input_ids|attention_mask|token_type_ids|position_ids|decoder_input_ids|decoder_attention_mask|encoder_attention_mask|encoder_hidden_states|encoder_outputs|use_cache_branch|past_key_values\..*|past\..*|cache_position|head_mask)$/;
 const NON_TEXT_INPUTS = /pixel|image|input_features|input_values|audio|spectrogram|bbox|visual|speech/i;
 
@@ -343,6 +350,7 @@ export async function inspectModel(target: string | ModelFiles, options: FindMod
   }
   const parameters = [...loaded.values()].reduce((a, g) => a + g.model.graph.initializers.reduce((b, t) => b + t.elementCount, 0), 0);
   const quantized = [...loaded.values()].some((g) => g.model.graph.nodes.some((n) => QUANT_OPS.has(n.opType) || n.opType.startsWith('QLinear')));
+  const dynamicQuantization = [...loaded.values()].some((g) => g.model.graph.nodes.some((n) => DYNAMIC_QUANT_OPS.has(n.opType)));
   const attentions = [...facts.values()].flatMap((f) => f.analysis.attentions);
   const attentionNotes = [...new Set([...facts.values()].flatMap((f) => f.analysis.notes))];
   const status = fusedNotes.some((n) => n.includes('hides')) ? 'hidden' : attentions.some((a) => a.recomputed) ? 'recomputed' : attentions.length ? 'exposed' : 'none';
@@ -363,6 +371,7 @@ export async function inspectModel(target: string | ModelFiles, options: FindMod
     opset: Math.max(...[...loaded.values()].map((g) => opsetVersion(g.model))),
     parameters,
     quantized,
+    dynamicQuantization,
     inputs: [...new Map(allInputs.map((i) => [i.name, i])).values()],
     outputs: [...new Map(outputs.map((o) => [o.name, o])).values()],
     attention: { status, count: attentions.length, notes: attentionNotes },

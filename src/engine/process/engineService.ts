@@ -10,6 +10,7 @@ import { logitLens } from '../inspect/logitLens';
 import { robustness } from '../inspect/robustness';
 import { LoadedModel } from '../model/loadedModel';
 import { applyRemoval } from '../run/inputVariants';
+import { refuseOverMemory } from '../run/memoryBudget';
 import { logitsExtractor } from '../run/outputReaders';
 import { predictPrepared } from '../run/predict';
 import { BadInputError } from './engineErrors';
@@ -71,6 +72,13 @@ export class EngineService {
       const model = this.requireModel();
       const input = await model.prepare(p.text);
       const base = input.baseInput(new Set());
+      const width = model.card.labels?.length || Math.max(1, model.card.vocabSize.value);
+      refuseOverMemory(
+        `Evaluating ${p.keep.length.toLocaleString('en-US')} variants with ${width.toLocaleString('en-US')} logits each`,
+        p.keep.length * (2 * 4 * width + 40 * input.encoding.ids.length + 200),
+        model.memoryLimit,
+        'Send fewer variants per request.',
+      );
       const rows = p.keep.map((k) => applyRemoval(base, k, p.removal));
       const r = await model.evaluatorFor(input).evaluate(rows, logitsExtractor(input.readSpec(undefined)), {
         isCancelled: ctx.isCancelled,

@@ -9,6 +9,11 @@ export interface PaddedBatch {
   attentionMask: BigInt64Array;
   tokenTypeIds: BigInt64Array;
   rows: InputRow[];
+  /**
+   * For each row, the one position whose outputs will be read, when the extractor says so: the runner may then
+   * compute per-position outputs (logits over a vocabulary) at those positions only, shaped [batch, 1, …].
+   */
+  readPositions?: number[];
 }
 
 /** A tensor as it comes back from the runtime. */
@@ -30,6 +35,8 @@ export interface RowExtractor<T> {
   /** Identifies what is extracted: cached values are shared only between equal keys. */
   key: string;
   extract(outputs: BatchOutputs, rowInBatch: number, row: InputRow): T;
+  /** The one position of a row whose per-position outputs `extract` reads, when it reads only one. */
+  readPosition?(row: InputRow): number;
 }
 
 export interface EvaluatorOptions {
@@ -74,7 +81,7 @@ export class BatchedEvaluator {
   private readonly cache = new Map<string, unknown>();
   readonly options: EvaluatorOptions;
   /** Totals since creation, for logs and benchmarks. */
-  readonly stats = { rowsRequested: 0, rowsRun: 0, batches: 0 };
+  readonly stats = { rowsRequested: 0, rowsRun: 0, batches: 0, runMs: 0 };
 
   constructor(
     private readonly runner: BatchRunner,
@@ -115,7 +122,10 @@ export class BatchedEvaluator {
       if (control.isCancelled?.()) throw new CancelledError();
       const slice = work.slice(from, to);
       const padded = padRows(slice.map(([, w]) => w.row), this.options.padId);
+      if (extractor.readPosition) padded.readPositions = slice.map(([, w]) => extractor.readPosition!(w.row));
+      const started = performance.now();
       const outputs = await this.runner(padded);
+      this.stats.runMs += performance.now() - started;
       for (let r = 0; r < slice.length; r++) {
         const [key, w] = slice[r];
         const v = extractor.extract(outputs, r, w.row);
@@ -128,6 +138,11 @@ export class BatchedEvaluator {
       control.onProgress?.(done, work.length);
     }
     return { values, distinctRuns: work.length, batches: batches.length };
+  }
+
+  /** Mean model time per row run so far (ms), or undefined before the first run. */
+  get msPerRow(): number | undefined {
+    return this.stats.rowsRun > 0 ? this.stats.runMs / this.stats.rowsRun : undefined;
   }
 
   clearCache(): void {

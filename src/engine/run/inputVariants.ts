@@ -88,6 +88,33 @@ export function truncateBase(base: BaseInput, length: number): BaseInput {
   return { ...base, ids: base.ids.slice(0, length), typeIds: base.typeIds.slice(0, length), locked: base.locked.slice(0, length) };
 }
 
+/** Something removable from the input (a word or a token): the original tokens it stands for. */
+export interface TokenGroup {
+  tokenIndices: readonly number[];
+}
+
+/**
+ * The input row for one coalition of features (coalition[j] = 1 keeps feature j, 0 removes it): every token of
+ * a removed feature goes by the removal strategy. coalitionKeep is the one place where a coalition becomes a
+ * per-token keep vector, for explanations (through their target reading), robustness, dataset runs and
+ * benchmarks alike.
+ */
+export function coalitionRow(base: BaseInput, features: readonly TokenGroup[], coalition: ArrayLike<number>, removal: RemovalStrategy): InputRow {
+  return applyRemoval(base, coalitionKeep(base.ids.length, features, coalition), removal);
+}
+
+/** The per-token keep vector of a coalition of features over an input of `tokenCount` tokens (1 = kept). */
+export function coalitionKeep(tokenCount: number, features: readonly TokenGroup[], coalition: ArrayLike<number>): Uint8Array {
+  if (coalition.length !== features.length) {
+    throw new Error(`coalition has ${coalition.length} entries for ${features.length} features`);
+  }
+  const keep = new Uint8Array(tokenCount).fill(1);
+  features.forEach((feature, j) => {
+    if (coalition[j] === 0) for (const t of feature.tokenIndices) keep[t] = 0;
+  });
+  return keep;
+}
+
 /** A key that is equal for rows the model would see identically (so each runs once). */
 export function rowKey(row: InputRow): string {
   return `${row.ids.join(',')}|${row.typeIds.join(',')}|${row.attention.join('')}`;

@@ -34,6 +34,14 @@ export function readPosition(spec: ReadSpec, row: InputRow): number {
   }
 }
 
+/**
+ * Where a masked or causal LM's logits are read, for the evaluator to pass on (the runner then computes the
+ * output head there only). Classifiers have one output per row anyway; a seq2seq decoder's positions are few.
+ */
+export function readsOnePosition(spec: ReadSpec): ((row: InputRow) => number) | undefined {
+  return spec.task === 'masked-lm' || spec.task === 'causal-lm' ? (row) => readPosition(spec, row) : undefined;
+}
+
 /** The logits vector for one row (a view, not a copy). */
 export function rowLogits(outputs: BatchOutputs, rowInBatch: number, spec: ReadSpec, row: InputRow): Float32Array {
   const logits = outputs.logits;
@@ -45,7 +53,8 @@ export function rowLogits(outputs: BatchOutputs, rowInBatch: number, spec: ReadS
   }
   if (dims.length === 3) {
     const [, s, v] = dims;
-    const p = readPosition(spec, row);
+    // One position per row: either the row has one token, or the runner computed the head at the read position only.
+    const p = s === 1 ? 0 : readPosition(spec, row);
     const o = (rowInBatch * s + p) * v;
     return logits.data.subarray(o, o + v);
   }
@@ -56,6 +65,7 @@ export function rowLogits(outputs: BatchOutputs, rowInBatch: number, spec: ReadS
 export function scalarExtractor(spec: ReadSpec, targetId: number, contrastId?: number): RowExtractor<number> {
   return {
     key: `${spec.task}:${spec.maskTokenIndex ?? ''}:${spec.decoderPosition ?? ''}:${targetId}:${contrastId ?? ''}`,
+    readPosition: readsOnePosition(spec),
     extract(outputs, b, row) {
       const l = rowLogits(outputs, b, spec, row);
       return contrastId === undefined ? l[targetId] : l[targetId] - l[contrastId];
@@ -67,6 +77,7 @@ export function scalarExtractor(spec: ReadSpec, targetId: number, contrastId?: n
 export function logitsExtractor(spec: ReadSpec): RowExtractor<Float32Array> {
   return {
     key: `logits:${spec.task}:${spec.maskTokenIndex ?? ''}:${spec.decoderPosition ?? ''}`,
+    readPosition: readsOnePosition(spec),
     extract: (outputs, b, row) => Float32Array.from(rowLogits(outputs, b, spec, row)),
   };
 }

@@ -12,9 +12,9 @@ import {
 } from '../../protocol/webviewMessages';
 import { activationViews, topNeurons } from '../../render/activationViews';
 import { attentionMatrixView, attentionOverview } from '../../render/attentionViews';
+import { alignBySpan, rankAgreement } from '../../engine/explain/agreement';
 import { pairAttentionView, segmentBlockView } from '../../render/segmentAttention';
 import { estimateText, explainParams, partialFeatures, progressMessage } from './explainParams';
-import { alignFeatures, rankAgreement } from '../results/rankAgreement';
 import { showLensError } from '../errorMessages';
 import { Commands, ContextKeys } from '../ids';
 import type { PanelActions } from '../panel/explanationPanel';
@@ -217,7 +217,7 @@ export class AnalysisController implements PanelActions {
         if (compareWith) {
           const label2 = `Explaining (${compareWith}, budget ${settings.budget})`;
           secondary = await engine.request('explain', explainParams(input.text, settings, compareWith, textPair), { label: label2, signal, onProgress: onProgress(label2) });
-          const aligned = alignFeatures(result.features, secondary.features);
+          const aligned = alignBySpan(result.features, secondary.features);
           agreement = rankAgreement(aligned.a, aligned.b);
         }
         return store.add({ uri: input.uri, offset: input.offset, ...(input.pair ? { pairOffset: input.pair.offset } : {}), result, settings, secondary, agreement });

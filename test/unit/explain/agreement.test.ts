@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { averageRanks, kendallTauB, spearman, topKOverlap } from '../../../src/engine/explain/agreement';
+import { alignBySpan, averageRanks, kendallTauB, rankAgreement, spearman, topKOverlap } from '../../../src/engine/explain/agreement';
 
 describe('rank agreement with ties', () => {
   const a = [1, 2, 2, 3];
@@ -37,5 +37,25 @@ describe('top-k overlap', () => {
   });
   test('k out of range is an error', () => {
     assert.throws(() => topKOverlap(a, b, 5), /k must be/);
+  });
+});
+
+describe('rank agreement of two attributions (two methods, or two models)', () => {
+  test('identical orders agree fully; reversed disagree', () => {
+    const same = rankAgreement([3, 2, 1, -1], [30, 20, 10, -5]);
+    assert.equal(same.spearman, 1);
+    assert.equal(same.kendall, 1);
+    assert.equal(same.signAgreement, 1);
+    assert.deepEqual(same.topK, { k: 2, overlap: 1, shared: [0, 1] });
+    const reversed = rankAgreement([1, 2, 3, 4], [4, 3, 2, 1], 2);
+    assert.equal(reversed.spearman, -1);
+    assert.equal(reversed.topK.overlap, 0);
+    const signs = rankAgreement([1, -2, 0, 4], [1, 2, 5, -4]);
+    assert.equal(signs.signAgreement, 1 / 3, 'of the three features non-zero on both sides, one has the same sign');
+  });
+  test('features are aligned by span: the same word wherever each side put it', () => {
+    const a = [{ text: 'ab', start: 0, end: 2, value: 1 }, { text: 'cd', start: 3, end: 5, value: 2 }];
+    const b = [{ start: 3, end: 5, value: 5 }, { start: 0, end: 2, value: 4 }, { start: 6, end: 7, value: 9 }];
+    assert.deepEqual(alignBySpan(a, b), { a: [1, 2], b: [4, 5], words: [{ text: 'ab', start: 0, end: 2 }, { text: 'cd', start: 3, end: 5 }] });
   });
 });

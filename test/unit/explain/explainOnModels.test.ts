@@ -152,6 +152,65 @@ describe('explanations of transformer fixtures', () => {
     assert.ok(!owen.notes.some((n) => /flat hierarchy/.test(n)), 'a budget below 2^n keeps the text hierarchy');
   });
 
+  test('each method keeps to its budget, whatever the cache holds; the faithfulness evaluations beyond it are stated', async () => {
+    const text = 'one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty';
+    for (const method of ['kernel-shap', 'partition-shap', 'lime'] as MethodName[]) {
+      const first = await explain('bert-cls-op14', { text, method, budget: 100, seed: 3 });
+      const again = await explain('bert-cls-op14', { text, method, budget: 100, seed: 3 });
+      assert.equal(again.evaluations, first.evaluations, `${method}: the count does not depend on the evaluator's cache`);
+      assert.ok(first.evaluations <= 100 && first.evaluations > 50, `${method}: ${first.evaluations} evaluations for a budget of 100`);
+      const extra = first.faithfulness!.evaluations;
+      assert.ok(extra > 0 && extra <= 2 * 20, `${method}: faithfulness ${extra}`);
+      const note = first.notes.find((n) => /beyond the budget/.test(n));
+      assert.ok(note?.includes(`took ${extra} evaluations beyond the budget of 100`) && note.includes(`${first.evaluations + extra} in all`), first.notes.join(' | '));
+      assert.ok(first.timing!.modelRows > 0 && again.timing!.modelRows === 0, 'the second request ran nothing new');
+    }
+  });
+
+  test('Partition SHAP keeps to a budget below 2n + 2 (it fits no regression), and says nothing was raised', async () => {
+    const text = Array.from({ length: 40 }, (_, i) => ['good', 'film', 'not', 'bad', 'plot'][i % 5]).join(' ');
+    const r = await explain('bert-cls-op14', { text, method: 'partition-shap', budget: 30 });
+    assert.equal(r.features.length, 40);
+    assert.equal(r.provenance.budget, 30);
+    assert.equal(r.provenance.budgetNote, undefined);
+    assert.ok(r.evaluations <= 30 && r.evaluations >= 20, `${r.evaluations} evaluations`);
+    assert.ok(Math.abs(sum(r.features.map((f) => f.value)) - (r.outputValue - r.baseValue)) < 1e-5);
+    const kernel = await explain('bert-cls-op14', { text, method: 'kernel-shap', budget: 30 });
+    assert.equal(kernel.provenance.budget, 82);
+    assert.match(kernel.provenance.budgetNote ?? '', /raised to 82, the fewest evaluations kernel-shap needs/);
+  });
+
+  test('Partition SHAP labels Owen values as Owen values, and says when they are Shapley values', async () => {
+    const text = 'one two three four five six seven eight nine ten eleven twelve';
+    const owen = await explain('bert-cls-op14', { text, method: 'partition-shap', budget: 4000 });
+    assert.equal(owen.convergence.kind, 'exact-owen');
+    assert.equal(owen.valueKind, 'owen');
+    assert.ok(owen.notes.some((n) => /Owen values over the text's hierarchy \(.*\), computed exactly/.test(n) && n.includes('4,096')), owen.notes.join(' | '));
+    const flat = await explain('bert-cls-op14', { text, method: 'partition-shap', budget: 4096 });
+    assert.equal(flat.convergence.kind, 'exact');
+    assert.equal(flat.valueKind, 'shapley');
+    const exact = await explain('bert-cls-op14', { text, method: 'exact-shapley' });
+    flat.features.forEach((f, j) => assert.ok(Math.abs(f.value - exact.features[j].value) < 1e-6));
+    assert.ok(owen.features.some((f, j) => Math.abs(f.value - exact.features[j].value) > 1e-4), 'the Owen values are not the Shapley values here');
+    const lime = await explain('bert-cls-op14', { text, method: 'lime', budget: 500, seed: 1 });
+    assert.notEqual(lime.convergence.kind, 'exact');
+    assert.equal(lime.valueKind, 'lime');
+  });
+
+  test('the first progress event says how long the explanation will take, before any of its work', async () => {
+    const service = await model('bert-cls-op14');
+    const events: { done: number; estimatedMs?: number; message?: string }[] = [];
+    const r = await service.handle('explain', { text: 'one two three four five six seven eight nine ten eleven twelve', method: 'kernel-shap', budget: 300, seed: 8 }, {
+      isCancelled: () => false,
+      progress: (p) => events.push(p),
+    });
+    assert.ok(events.length >= 2);
+    assert.match(events[0].message ?? '', /^kernel-shap: about .+ for up to 324 model evaluations$/);
+    assert.ok(events[0].estimatedMs! > 0);
+    assert.ok(events.every((e) => e.estimatedMs !== undefined));
+    assert.equal(r.timing!.estimatedMs, events[0].estimatedMs);
+  });
+
   test('a result serialises to JSON and loads back with the same numbers and its provenance', async () => {
     const r = await explain('bert-cls-op14', { text: 'this film was not good at all', method: 'kernel-shap', budget: 64, seed: 9 });
     const back = JSON.parse(JSON.stringify(r)) as ExplanationResult;
@@ -171,11 +230,15 @@ describe('explanations of transformer fixtures', () => {
     assert.equal(r.features.map((f) => f.text).join(''), 'unbelievablygood');
   });
 
-  test('rollout and flow give one share per word from the [CLS] position', async () => {
+  test('rollout and flow give one share per word from the [CLS] position; the words and special tokens share 1', async () => {
     for (const method of ['rollout', 'flow'] as MethodName[]) {
       const r = await explain('bert-cls-op14', { text: 'this film was not good at all', method });
       assert.equal(r.features.length, 7);
+      assert.equal(r.valueKind, 'attention');
       assert.ok(r.features.every((f) => f.value >= 0 && f.value <= 1));
+      const words = sum(r.features.map((f) => f.value));
+      assert.ok(words > 0.2 && words < 1, `${method}: the words hold ${words}, [CLS] and [SEP] the rest`);
+      assert.ok(r.notes.some((n) => n.includes(`hold ${words.toFixed(3)}`) && /sum to 1/.test(n)), r.notes.join(' | '));
     }
   });
 });

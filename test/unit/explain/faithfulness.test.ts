@@ -55,3 +55,32 @@ describe('faithfulness on the additive model', () => {
     assert.equal(report.fullValue, C + 0.6);
   });
 });
+
+describe('faithfulness of a long input', () => {
+  test('past 100 features the curves take several a step: closed forms at each point, the bins exact, ~2 × 100 evaluations', async () => {
+    const n = 250;
+    const w = Array.from({ length: n }, (_, j) => Math.sin(j * 1.7) * (1 + (j % 7)));
+    const rec = recording(additive(w, C));
+    const report = await faithfulness(w, rec.f);
+    const sorted = [...w].sort((a, b) => b - a);
+    const top = (k: number): number => sorted.slice(0, k).reduce((a, x) => a + x, 0);
+    const total = top(n);
+    const counts = Array.from(report.deletion.counts);
+    assert.equal(counts[0], 0);
+    assert.equal(counts[counts.length - 1], n);
+    assert.ok(counts.slice(1, -1).every((c, i) => c - counts[i] === 3), 'a step of ⌈250 / 100⌉ = 3 features');
+    assert.equal(report.deletion.values.length, counts.length);
+    counts.forEach((t, i) => {
+      assert.ok(Math.abs(report.deletion.values[i] - (C + total - top(t))) < 1e-9, `deletion after ${t}`);
+      assert.ok(Math.abs(report.insertion.values[i] - (C + top(t))) < 1e-9, `insertion after ${t}`);
+    });
+    // The bins' k (3, 13, 25, 50, 125) are evaluated exactly, on the curve or beside it.
+    assert.deepEqual(report.bins.map((b) => b.k), [3, 13, 25, 50, 125]);
+    for (const b of report.bins) assert.ok(Math.abs(b.comprehensiveness - top(b.k)) < 1e-9);
+    let area = 0;
+    for (let i = 0; i + 1 < counts.length; i++) area += ((top(counts[i]) + top(counts[i + 1])) / 2 / total) * ((counts[i + 1] - counts[i]) / n);
+    assert.ok(Math.abs(report.insertion.normalizedArea - area) < 1e-9);
+    assert.ok(report.evaluations <= 2 * counts.length + 10 && report.evaluations < 2 * n / 2, `${report.evaluations} evaluations`);
+  });
+});
+

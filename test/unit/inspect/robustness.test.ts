@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateEdits, robustness } from '../../../src/engine/inspect/robustness';
-import { SYNONYMS, synonymOf } from '../../../src/engine/inspect/synonyms';
+import { NEUTRAL_WORDS, SYNONYMS, synonymOf } from '../../../src/engine/inspect/synonyms';
 import { predictPrepared } from '../../../src/engine/run/predict';
 import { openFixture, quietContext } from './inspectSupport';
 
@@ -31,6 +31,25 @@ describe('text edits', () => {
     }
     const ins = generateEdits(text, words, ['insert'], 10, 1);
     for (const e of ins) assert.equal(e.text.split(' ').length, 5, e.text);
+  });
+
+  test('an inserted word stands apart: never glued to a word, never before punctuation', () => {
+    const t = 'It took a long time, still good (really). Fine!';
+    const ws = splitWords(t);
+    const edits = generateEdits(t, ws, ['insert'], 100, 2);
+    assert.ok(edits.length >= 6, `${edits.length} insertions`);
+    for (const e of edits) {
+      const word = NEUTRAL_WORDS.find((w) => e.edit.startsWith(`inserted "${w}"`))!;
+      assert.ok(word, e.edit);
+      // The word stands alone: a space after it, and a space, an opening bracket or the start before it.
+      const at = e.text.toLowerCase().search(new RegExp(`(^|[\\s(])${word} `));
+      assert.ok(at >= 0, `${e.edit}: ${e.text}`);
+      const from = at === 0 && e.text.toLowerCase().startsWith(word) ? 0 : at + 1;
+      // Taking it out again gives the original text back (up to the capital a first word moves to it).
+      const back = e.text.slice(0, from) + e.text.slice(from + word.length + 1);
+      assert.equal(back.toLowerCase(), t.toLowerCase(), `${e.edit}: ${e.text}`);
+      assert.doesNotMatch(e.text, /\p{L}(also|then|now|here|still|anyway|basically|somehow) /iu, e.text);
+    }
   });
 
   test('the word map sends every untouched word to its place in the edited text', () => {

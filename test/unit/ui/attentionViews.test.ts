@@ -13,7 +13,6 @@ import {
   topAttendedUnits,
   unitAt,
 } from '../../../src/render/attentionViews';
-import { alignFeatures, rankAgreement } from '../../../src/ui/results/rankAgreement';
 
 // "[CLS] un ##believ ##able film [SEP]": one word split in three, one whole word.
 const TEXT = 'unbelievable film';
@@ -131,22 +130,5 @@ describe('activations', () => {
     assert.equal(top[0].value, -9);
     assert.equal(activationViews(r).length, 1);
     assert.equal(activationViews({ ...r, hiddenStates: [] }).length, 0);
-  });
-});
-
-describe('rank agreement between two methods', () => {
-  test('identical orders agree fully; reversed disagree', () => {
-    const same = rankAgreement([3, 2, 1, -1], [30, 20, 10, -5]);
-    assert.equal(same.spearman, 1);
-    assert.equal(same.kendall, 1);
-    assert.equal(same.signAgreement, 1);
-    const reversed = rankAgreement([1, 2, 3, 4], [4, 3, 2, 1], 2);
-    assert.equal(reversed.spearman, -1);
-    assert.equal(reversed.topK.overlap, 0);
-  });
-  test('features are aligned by span', () => {
-    const a = [{ start: 0, end: 2, value: 1 }, { start: 3, end: 5, value: 2 }];
-    const b = [{ start: 3, end: 5, value: 5 }, { start: 0, end: 2, value: 4 }, { start: 6, end: 7, value: 9 }];
-    assert.deepEqual(alignFeatures(a, b), { a: [1, 2], b: [4, 5], spans: [{ start: 0, end: 2 }, { start: 3, end: 5 }] });
   });
 });
