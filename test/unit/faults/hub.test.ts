@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { DownloadOptions, DownloadResult, HubError, HubErrorCode, downloadModel } from '../../../src/engine/model/hubDownload';
 import { COMPLETE_MANIFEST, cachedModelPath, listCachedModels, modelLockFile } from '../../../src/engine/model/modelCache';
 import { FakeHub, listTree, makeSourceModel, startFakeHub } from '../../support/fakeHub';
+import { rejectionOf } from '../../support/rejection';
 import { describeRun, runCli } from '../cli/cliProcess';
 
 const REPO = 'test-org/tiny-bert';
@@ -43,14 +44,9 @@ function options(extra: Partial<DownloadOptions> = {}): DownloadOptions {
 }
 
 async function failure(promise: Promise<unknown>, code: HubErrorCode): Promise<HubError> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof HubError, `expected a HubError, got ${String(err)}`);
-    assert.equal(err.code, code, err.message);
-    return err;
-  }
-  assert.fail(`the download should have failed with '${code}'`);
+  const err = await rejectionOf(promise, HubError);
+  assert.equal(err.code, code, err.message);
+  return err;
 }
 
 function modelDir(): string {

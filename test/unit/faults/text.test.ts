@@ -1,22 +1,17 @@
 // Hostile and unusual text through the command line: empty, huge, NUL, invalid UTF-8, lone surrogates,
 // right-to-left script, joiners, stacked combining marks. Every explanation's JSON must slice the original
 // text back into its words: text.slice(start, end) is each word, in order, covering every letter read.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { fixtureModel } from '../../support/fixtureModels';
+import { tempDir } from '../../support/tempFolders';
 import { CliRun, describeRun, jsonOf, runCli } from '../cli/cliProcess';
 
 /** WordPiece (64 tokens) and byte-level BPE: the two ways tokenizers see bytes and characters. */
 const MODELS = ['bert-cls-op14', 'gpt2-op14'] as const;
-let work: string;
-
-before(() => {
-  work = fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-lens-text-faults-'));
-});
-after(() => fs.rmSync(work, { recursive: true, force: true }));
+const work = tempDir('text-faults');
 
 interface Explained {
   text: string;
