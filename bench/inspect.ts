@@ -13,7 +13,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { PreparedInput } from '../src/engine/model/loadedModel';
-import { applyRemoval, type InputRow } from '../src/engine/run/inputVariants';
+import { unperturbedRow, type InputRow } from '../src/engine/run/inputVariants';
 import type { DatasetParams, DatasetResult, HeadImportanceResult } from '../src/protocol/engineApi';
 import { backToBack, type BenchModel, collect, describe, fmt, log, median, now, PlainSession, printTable, REPO_ROOT, timed } from './common';
 import { openService, QUIET } from '../test/support/engineService';
@@ -95,7 +95,7 @@ function writeDataset(dir: string, lines: number, distinct: boolean): { file: st
 /** The row the dataset view runs for a prepared text (nothing removed). */
 function rowOf(input: PreparedInput): InputRow {
   const base = input.baseInput(new Set());
-  return applyRemoval(base, new Uint8Array(base.ids.length).fill(1), 'mask');
+  return unperturbedRow(base);
 }
 
 /* ------------------------------------------------------------- dataset */

@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import type { RequestContext } from '../src/engine/process/requestContext';
 import { DEFAULT_EVALUATOR_OPTIONS } from '../src/engine/run/batchedEvaluator';
-import { applyRemoval, type InputRow } from '../src/engine/run/inputVariants';
+import { applyRemoval, unperturbedRow, type InputRow } from '../src/engine/run/inputVariants';
 import { readPosition, scalarExtractor } from '../src/engine/run/outputReaders';
 import type { ProgressEvent } from '../src/protocol/engineApi';
 import { DEMO_MODEL } from '../test/support/fixtureModels';
@@ -62,7 +62,7 @@ async function int8Batching(): Promise<{ rows: (string | number)[][]; notes: str
     const input = await model.prepare(text);
     const base = input.baseInput(new Set());
     // The rows an explanation runs: random word removals by [MASK], the full row among them.
-    const rows: InputRow[] = [applyRemoval(base, new Uint8Array(base.ids.length).fill(1), 'mask')];
+    const rows: InputRow[] = [unperturbedRow(base)];
     for (let i = 0; i < 127; i++) rows.push(applyRemoval(base, Uint8Array.from(base.ids, () => (r() < 0.5 ? 1 : 0)), 'mask'));
     const alone = (await plain.run(plain.feeds([rows[0]], pad))).logits.data as Float32Array;
     // The full row in each padded batch of 16 it could share, as the evaluator used to batch it.

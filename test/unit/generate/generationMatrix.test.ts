@@ -94,6 +94,16 @@ describe('the prompt-attribution matrix of a generation', () => {
     }
   });
 
+  test('int8 (dynamic quantization): every row runs alone, so the matrix is the one enumerated from unbatched runs', async () => {
+    // Batched, a row's activations would be scaled by the range of the whole batch and its values would move.
+    const { model, generated, expected, full } = await enumerated('quantized', 'model_quantized.onnx', 3);
+    const e = await explainGeneration(model, { prompt: PROMPT, generated, method: 'exact-shapley', inside: false }, recordingContext());
+    e.targets.forEach((t, j) => assert.ok(maxAbsDiff(t.values, expected[j]) < 1e-5, `token ${j}: ${t.values} vs ${expected[j]}`));
+    e.targets.forEach((t, j) => assert.ok(Math.abs(t.outputValue - full[j]) < 1e-5));
+    assert.equal(e.batches, e.evaluations, 'one model run per row');
+    assert.match(e.notes.join(' '), /rows were run one at a time/);
+  });
+
   test('values add up to f(prompt) − f(no prompt) for every token and the whole sequence; f(prompt) is what generation saw', async (t) => {
     const model = await openGenerationModel('llama-gen');
     const prompt = 'the story is interesting and the characters are believable, funny and the price was fair';
