@@ -20,7 +20,7 @@ import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { repoRoot, sleep } from '../scripts/vscode/codeServer.mjs';
 import { gotoLine, logLines, openFile, runCommand, waitForLog } from '../scripts/vscode/workbenchDriver.mjs';
-import { cleanTemp, fmt, log, median, openBenchWorkbench, printTable, range, sentences, words } from './uiBenchSupport.mjs';
+import { fmt, log, median, openBenchWorkbench, printTable, range, runBenchmark, sentences, words } from './uiBenchSupport.mjs';
 
 const argv = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -213,14 +213,4 @@ async function main() {
   process.stderr.write(`live: ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
 }
 
-main().then(
-  () => {
-    cleanTemp();
-    process.exit(0);
-  },
-  (e) => {
-    process.stderr.write(`${e?.stack ?? e}\n`);
-    cleanTemp();
-    process.exit(1);
-  },
-);
+runBenchmark(main);

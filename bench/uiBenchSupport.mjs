@@ -13,13 +13,13 @@ export const log = (m) => process.stderr.write(`  ${m}\n`);
 
 
 const temp = [];
-/** A temporary folder, removed when the process exits (or by cleanTemp). */
+/** A temporary folder, removed when the process exits. */
 export function tempDir() {
   const d = mkdtempSync(join(tmpdir(), 'onnx-lens-bench-'));
   temp.push(d);
   return d;
 }
-export function cleanTemp() {
+function cleanTemp() {
   for (const d of temp.splice(0)) rmSync(d, { recursive: true, force: true });
 }
 process.on('exit', cleanTemp);
@@ -79,4 +79,19 @@ export function openBenchWorkbench(settings, files, { dev, vsixPath, verbose = f
     files,
     serverLog: verbose ? undefined : () => {},
   });
+}
+
+/** Runs a benchmark's `main` and exits: 0 when it finished, 1 with the error on standard error; temporary folders go. */
+export function runBenchmark(main) {
+  main().then(
+    () => {
+      cleanTemp();
+      process.exit(0);
+    },
+    (e) => {
+      process.stderr.write(`${e?.stack ?? e}\n`);
+      cleanTemp();
+      process.exit(1);
+    },
+  );
 }

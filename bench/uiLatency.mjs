@@ -37,7 +37,7 @@ import {
   waitWorkbench,
   workbenchErrors,
 } from '../scripts/vscode/workbenchDriver.mjs';
-import { cleanTemp, fmt, kb, log, median, openBenchWorkbench, printTable, range, sentences, tempDir, words } from './uiBenchSupport.mjs';
+import { fmt, kb, log, median, openBenchWorkbench, printTable, range, runBenchmark, sentences, tempDir, words } from './uiBenchSupport.mjs';
 
 const argv = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -481,14 +481,4 @@ async function main() {
   process.stderr.write(`ui: ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
 }
 
-main().then(
-  () => {
-    cleanTemp();
-    process.exit(0);
-  },
-  (e) => {
-    process.stderr.write(`${e?.stack ?? e}\n`);
-    cleanTemp();
-    process.exit(1);
-  },
-);
+runBenchmark(main);

@@ -26,10 +26,9 @@ import { explain, plannedEvaluations } from './explainer';
 import { faithfulness, faithfulnessCost, MAX_CURVE_STEPS } from './faithfulness';
 import type { FeatureTree } from './featureTree';
 import { DEFAULT_BUDGET, partitionHierarchy } from './methodBudgets';
+import { provenanceOf } from './provenance';
 import { buildPairHierarchy, buildTextHierarchy } from './textHierarchy';
 import { describeDuration, TimeEstimate } from './timeEstimate';
-
-export const ENGINE_VERSION = '0.1.0';
 
 /** What each method's values are (Partition SHAP's are Owen values unless its hierarchy is flat). */
 const VALUE_KIND: Record<ExplainMethod, NonNullable<ExplanationResult['valueKind']>> = {
@@ -283,21 +282,7 @@ export async function explainText(model: LoadedModel, params: ExplainParams, ctx
     timing: { estimatedMs: clock.initialMs, elapsedMs: clock.elapsedMs, modelRows },
     fit,
     ...(faith ? { faithfulness: faith } : {}),
-    provenance: {
-      modelSha256: model.card.sha256,
-      tokenizerSha256: model.card.tokenizerSha256,
-      modelPath: model.card.path,
-      variant: model.card.variant,
-      method,
-      budget: budgetUsed,
-      ...(budgetNote ? { budgetNote } : {}),
-      seed,
-      removal,
-      level,
-      ...(punctuation === 'omit' ? { punctuation } : {}),
-      version: ENGINE_VERSION,
-      createdAt: new Date().toISOString(),
-    },
+    provenance: provenanceOf(model, { method, budget: budgetUsed, budgetNote, seed, removal, level, punctuation }),
     encoded: input.encoded,
     notes: notes.filter((n) => n.length > 0),
   };

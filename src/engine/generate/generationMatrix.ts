@@ -6,11 +6,11 @@ import type {
   MethodName,
   RemovalStrategy,
 } from '../../protocol/engineApi';
-import { ENGINE_VERSION } from '../explain/explainText';
 import type { Estimate } from '../explain/estimate';
 import { explain } from '../explain/explainer';
 import { MAX_EXACT_FEATURES } from '../explain/exactShapley';
 import { DEFAULT_BUDGET, isPerturbationMethod, PERTURBATION_METHODS, partitionHierarchy } from '../explain/methodBudgets';
+import { provenanceOf } from '../explain/provenance';
 import { buildTextHierarchy } from '../explain/textHierarchy';
 import type { LoadedModel } from '../model/loadedModel';
 import { BadInputError } from '../process/engineErrors';
@@ -277,20 +277,7 @@ export async function explainGeneration(model: LoadedModel, params: GenerationEx
     batches,
     positions,
     positionsNote,
-    provenance: {
-      modelSha256: model.card.sha256,
-      tokenizerSha256: model.card.tokenizerSha256,
-      modelPath: model.card.path,
-      variant: model.card.variant,
-      method,
-      budget: finals[0].budgetUsed,
-      ...(finals[0].budgetClamped ? { budgetNote: finals[0].budgetClamped } : {}),
-      seed,
-      removal,
-      level,
-      version: ENGINE_VERSION,
-      createdAt: new Date().toISOString(),
-    },
+    provenance: provenanceOf(model, { method, budget: finals[0].budgetUsed, budgetNote: finals[0].budgetClamped, seed, removal, level }),
     notes,
   };
 }

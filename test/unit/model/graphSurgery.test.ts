@@ -4,9 +4,9 @@ import * as path from 'node:path';
 import { addHeadMask, analyzeGraph, exposeInternals } from '../../../src/engine/model/graphSurgery';
 import { ModelSession, TensorData } from '../../../src/engine/model/modelSession';
 import { parseOnnxModel } from '../../../src/engine/model/onnxProto';
-import { fixtureFolder } from '../../support/fixtureModels';
+import { fixtureFolder, type Reference } from '../../support/fixtureModels';
 import { maxAbsDiff } from '../../support/tensorDifference';
-import { GRAPHS, loadReference, readBytes, Reference, refTensor } from './referenceFixtures';
+import { GRAPHS, loadReference, readBytes, refTensor } from './referenceFixtures';
 
 interface Case {
   name: string;

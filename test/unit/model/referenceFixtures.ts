@@ -3,8 +3,6 @@ import * as path from 'node:path';
 import type { TensorData } from '../../../src/engine/model/modelSession';
 import { REPO_ROOT, type RefTensor, type Reference } from '../../support/fixtureModels';
 
-export type { RefTensor, Reference };
-
 export const GRAPHS = path.join(REPO_ROOT, 'test', 'fixtures', 'graphs');
 
 export function loadReference(dir: string): Reference {
