@@ -92,6 +92,15 @@ describe('hostile text', () => {
     assert.ok(Math.abs(r.features[0].value - (r.outputValue - r.baseValue)) < 1e-5, 'one word carries the whole difference');
   });
 
+  test('one word of 1,300,000 characters: refused (exit 1), saying there is no break to cut it at', async () => {
+    const file = path.join(work, 'one-word.txt');
+    fs.writeFileSync(file, 'a'.repeat(1_300_000));
+    const run = await runCli([...explainArgs('bert-cls-op14'), '--file', file]);
+    assert.equal(run.code, 1, describeRun(run));
+    assert.equal(run.stdout, '');
+    assert.match(run.stderr, /The text has 1,300,000 characters and its first 1,280,000 hold no break between words to cut at \(the model reads at most 64 tokens\)\. Select a shorter passage\./);
+  });
+
   test('100,000 characters: cut to the model\'s 64 tokens, and the output says so with the limit', async () => {
     const text = 'good film dull plot '.repeat(5_000);
     assert.equal(text.length, 100_000);
