@@ -11,15 +11,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import type { RequestContext } from '../src/engine/process/requestContext';
 import { padRows } from '../src/engine/run/batchedEvaluator';
 import type { InputRow } from '../src/engine/run/inputVariants';
 import { DEMO_MODEL, fixtureModel, REPO_ROOT, SENTIMENT_DATA } from '../test/support/fixtureModels';
 
 export { REPO_ROOT };
-
-/** A request context that never cancels and drops progress. */
-export const QUIET: RequestContext = { isCancelled: () => false, progress: () => undefined };
 
 export function now(): number {
   return performance.now();

@@ -10,8 +10,8 @@ import { applyRemoval } from '../src/engine/run/inputVariants';
 import { loadGraphFile } from '../src/engine/model/modelFolder';
 import { exposeInternals } from '../src/engine/model/graphSurgery';
 import { scalarExtractor } from '../src/engine/run/outputReaders';
-import { EngineService } from '../src/engine/process/engineService';
-import { backToBack, bertBaseModel, collect, describe, fmt, log, median, PlainSession, printTable, QUIET, rng, textOfWords } from './common';
+import { backToBack, bertBaseModel, collect, describe, fmt, log, median, PlainSession, printTable, rng, textOfWords } from './common';
+import { openService } from '../test/support/engineService';
 
 interface LengthPlan {
   tokens: number;
@@ -30,8 +30,7 @@ const PLANS: LengthPlan[] = [
 export async function runEngineCore(): Promise<void> {
   const model = bertBaseModel();
   log(`engine core: ${model.name}`);
-  const service = new EngineService();
-  await service.handle('open', { modelPath: model.folder }, QUIET);
+  const service = await openService({ modelPath: model.folder });
   const loaded = service.current!;
   const padId = loaded.tokenizer.special.pad ?? 0;
   const plain = await PlainSession.open(model.onnx);

@@ -8,12 +8,13 @@ import type { MethodName, ValueFunction } from '../src/engine/explain/estimate';
 import { explainFinal } from '../src/engine/explain/explainer';
 import { buildTextHierarchy } from '../src/engine/explain/textHierarchy';
 import type { LoadedModel, PreparedInput } from '../src/engine/model/loadedModel';
-import { EngineService } from '../src/engine/process/engineService';
+import type { EngineService } from '../src/engine/process/engineService';
 import type { BatchedEvaluator } from '../src/engine/run/batchedEvaluator';
 import { coalitionRow, rowKey, type InputRow } from '../src/engine/run/inputVariants';
 import { scalarExtractor } from '../src/engine/run/outputReaders';
 import type { ExplanationResult } from '../src/protocol/engineApi';
-import { bertBaseModel, type BenchModel, collect, cpuNow, describe, fmt, log, mean, median, now, PlainSession, printTable, QUIET, sentences, smallModel, textOfWords } from './common';
+import { bertBaseModel, type BenchModel, collect, cpuNow, describe, fmt, log, mean, median, now, PlainSession, printTable, sentences, smallModel, textOfWords } from './common';
+import { openService, QUIET } from '../test/support/engineService';
 
 /** Most rows one floor batch holds (bounded so [batch, seq, 4·hidden] activations stay small). */
 const FLOOR_BATCH_ROWS = 512;
@@ -32,8 +33,7 @@ class Subject {
   ) {}
 
   static async open(bench: BenchModel): Promise<Subject> {
-    const service = new EngineService();
-    await service.handle('open', { modelPath: bench.folder }, QUIET);
+    const service = await openService({ modelPath: bench.folder });
     const model = service.current!;
     const labels = model.card.labels ?? [];
     const pos = labels.findIndex((l) => /^pos/i.test(l));

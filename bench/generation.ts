@@ -8,12 +8,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { EngineService } from '../src/engine/process/engineService';
 import { BatchedEvaluator } from '../src/engine/run/batchedEvaluator';
 import { rowKey, type InputRow } from '../src/engine/run/inputVariants';
 import type { GenerationResult, MethodName } from '../src/protocol/engineApi';
 import { generationFixture } from '../test/support/fixtureModels';
-import { backToBack, cpuNow, fmt, log, median, now, printTable, QUIET, REPO_ROOT, textOfWords } from './common';
+import { backToBack, cpuNow, fmt, log, median, now, printTable, REPO_ROOT, textOfWords } from './common';
+import { openService, QUIET } from '../test/support/engineService';
 
 const DECODER_ENV = 'ONNX_LENS_BENCH_DECODER';
 
@@ -94,8 +94,7 @@ async function rawLoop(session: ort.InferenceSession, model: DecoderModel, promp
 }
 
 async function tokensPerSecond(model: DecoderModel, prompt: string, newTokens: number, repeats: number): Promise<(string | number)[]> {
-  const service = new EngineService();
-  await service.handle('open', { modelPath: model.folder, variant: model.variant }, QUIET);
+  const service = await openService({ modelPath: model.folder, variant: model.variant });
   const session = await ort.InferenceSession.create(model.onnx, { graphOptimizationLevel: 'all' });
   const probe = await service.handle('generate', { prompt, maxNewTokens: newTokens }, QUIET);
   const promptIds = probe.promptTokens.map((t) => t.id);
@@ -181,8 +180,8 @@ async function floorPerRow(session: ort.InferenceSession, model: DecoderModel, r
 }
 
 async function matrixCost(model: DecoderModel, prompt: string, newTokens: number, methods: { method: MethodName; budget?: number }[], repeats: number): Promise<(string | number)[][]> {
-  const service = new EngineService();
-  const card = await service.handle('open', { modelPath: model.folder, variant: model.variant }, QUIET);
+  const service = await openService({ modelPath: model.folder, variant: model.variant });
+  const card = service.current!.card;
   const session = await ort.InferenceSession.create(model.onnx, { graphOptimizationLevel: 'all' });
   const gen = await service.handle('generate', { prompt, maxNewTokens: newTokens }, QUIET);
   const generated = gen.tokens.map((t) => t.id);

@@ -13,10 +13,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { PreparedInput } from '../src/engine/model/loadedModel';
-import { EngineService } from '../src/engine/process/engineService';
-import { applyRemoval, type InputRow } from '../src/engine/run/inputVariants';
+import { unperturbedRow, type InputRow } from '../src/engine/run/inputVariants';
 import type { DatasetParams, DatasetResult, HeadImportanceResult } from '../src/protocol/engineApi';
-import { backToBack, type BenchModel, collect, describe, fmt, log, median, now, PlainSession, printTable, QUIET, REPO_ROOT, timed } from './common';
+import { backToBack, type BenchModel, collect, describe, fmt, log, median, now, PlainSession, printTable, REPO_ROOT, timed } from './common';
+import { openService, QUIET } from '../test/support/engineService';
 
 const DEMO = path.join(REPO_ROOT, 'models', 'demo-sentiment');
 const HELDOUT = path.join(DEMO, 'heldout.tsv');
@@ -95,7 +95,7 @@ function writeDataset(dir: string, lines: number, distinct: boolean): { file: st
 /** The row the dataset view runs for a prepared text (nothing removed). */
 function rowOf(input: PreparedInput): InputRow {
   const base = input.baseInput(new Set());
-  return applyRemoval(base, new Uint8Array(base.ids.length).fill(1), 'mask');
+  return unperturbedRow(base);
 }
 
 /* ------------------------------------------------------------- dataset */
@@ -103,8 +103,7 @@ function rowOf(input: PreparedInput): InputRow {
 async function datasetThroughput(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-lens-bench-'));
   removeOnExit(dir);
-  const service = new EngineService();
-  await service.handle('open', { modelPath: DEMO }, QUIET);
+  const service = await openService({ modelPath: DEMO });
   const model = service.current!;
   const plain = await PlainSession.open(path.join(DEMO, 'onnx', 'model.onnx'));
   const padId = model.tokenizer.special.pad ?? 0;
@@ -177,8 +176,7 @@ async function datasetThroughput(): Promise<void> {
 
 async function headImportanceCost(): Promise<void> {
   const bench = narrowModel();
-  const service = new EngineService();
-  await service.handle('open', { modelPath: bench.folder, options: { maxTokens: 512 } }, QUIET);
+  const service = await openService({ modelPath: bench.folder, options: { maxTokens: 512 } });
   const model = service.current!;
   const plain = await PlainSession.open(bench.onnx);
   const padId = model.tokenizer.special.pad ?? 0;

@@ -19,7 +19,8 @@ import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { repoRoot, sleep } from '../scripts/vscode/codeServer.mjs';
-import { cleanTemp, fmt, log, logLines, median, openFile, openWorkbench, printTable, range, runCommand, sentences, waitForLog, words } from './workbenchDriver.mjs';
+import { gotoLine, logLines, openFile, runCommand, waitForLog } from '../scripts/vscode/workbenchDriver.mjs';
+import { fmt, log, median, openBenchWorkbench, printTable, range, runBenchmark, sentences, words } from './uiBenchSupport.mjs';
 
 const argv = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -89,18 +90,6 @@ function typingWatcher({ line }) {
   window.__lensLive = st;
 }
 
-/** Moves the cursor to the start of an empty line (1-based) of the file. */
-async function gotoLine(page, line) {
-  await page.keyboard.press('Control+1');
-  await page.keyboard.press('Control+G');
-  const input = page.locator('.quick-input-widget .quick-input-box input');
-  await input.waitFor({ state: 'visible', timeout: 5000 });
-  await input.fill(`:${line}`);
-  await page.keyboard.press('Enter');
-  await input.waitFor({ state: 'hidden', timeout: 5000 });
-  await page.keyboard.press('Home');
-}
-
 /** Types `text` on `line` at DELAY ms a key and returns what the watcher saw (keys, decoration frames). */
 async function typeSentence(page, line, text) {
   await gotoLine(page, line);
@@ -128,7 +117,7 @@ async function main() {
   const texts = Array.from({ length: 2 * (REPEATS + 1) }, (_, i) => words(all, 53 + i * 89, WORDS).replace(/[^\x20-\x7e]/g, ''));
   // Line 1 holds an explained sentence (live mode must leave it alone); the rest are empty lines to type on.
   const file = ['The film was wonderful, the acting superb and the ending moving.', ...texts.map(() => '')].join('\n') + '\n';
-  const wb = await openWorkbench({ 'editor.wordWrap': 'off', 'editor.cursorBlinking': 'solid' }, { 'live.txt': file }, { dev, vsixPath, verbose });
+  const wb = await openBenchWorkbench({ 'editor.cursorBlinking': 'solid' }, { 'live.txt': file }, { dev, vsixPath, verbose });
   const live = [];
   const typing = { off: [], on: [] };
   /** Per pair of neighbouring sentences (off, then on): the two medians and 90th percentiles. */
@@ -224,14 +213,4 @@ async function main() {
   process.stderr.write(`live: ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
 }
 
-main().then(
-  () => {
-    cleanTemp();
-    process.exit(0);
-  },
-  (e) => {
-    process.stderr.write(`${e?.stack ?? e}\n`);
-    cleanTemp();
-    process.exit(1);
-  },
-);
+runBenchmark(main);

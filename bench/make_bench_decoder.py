@@ -9,7 +9,6 @@ Generated when the benchmark runs, never committed.
 """
 import argparse
 import os
-import shutil
 import sys
 
 import torch
@@ -19,6 +18,7 @@ sys.path.insert(0, os.path.join(ROOT, "scripts", "fixtures"))
 import hf_modules as hf  # noqa: E402
 import make_fixtures as mf  # noqa: E402
 from make_generation_fixtures import export_decoder, llama_config  # noqa: E402
+from make_bench_model import write_bench_folder  # noqa: E402
 
 
 def main() -> None:
@@ -36,13 +36,9 @@ def main() -> None:
     mf.init_weights(model, seed=1, std=0.05, overrides={"embed_tokens": 1.0})
     model.eval()
     onnx_model = export_decoder(model, cfg.num_hidden_layers, cfg.num_key_value_heads, cfg.hidden_size // cfg.num_attention_heads, with_past=True)
-    mf.save_model(onnx_model, os.path.join(args.out, "onnx", "model.onnx"))
     config = llama_config(cfg)
     config.update({"bos_token_id": 50256, "eos_token_id": 50256})
-    mf.write_json(os.path.join(args.out, "config.json"), config)
-    shared = os.path.join(ROOT, "test", "fixtures", "tokenizers", "gpt2")
-    for name in ["tokenizer.json", "tokenizer_config.json"]:
-        shutil.copyfile(os.path.join(shared, name), os.path.join(args.out, name))
+    write_bench_folder(args.out, onnx_model, config, "gpt2")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,6 @@ never committed.
     /usr/bin/python3 bench/make_bench_model.py OUT_DIR [--family bert|gpt2] [--layers 12 --hidden 768 --heads 12]
 """
 import argparse
-import json
 import os
 import shutil
 import sys
@@ -19,7 +18,7 @@ import torch
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "scripts", "fixtures"))
 import hf_modules as hf  # noqa: E402
-from make_fixtures import export_onnx  # noqa: E402
+import make_fixtures as mf  # noqa: E402
 
 
 def main() -> None:
@@ -42,21 +41,20 @@ def main() -> None:
     model = hf.BertForSequenceClassification(cfg).eval()
     ids = torch.randint(1000, 2000, (2, 8))
     mask = torch.ones_like(ids)
-    onnx_model = export_onnx(model, (ids, mask, torch.zeros_like(ids)), ["input_ids", "attention_mask", "token_type_ids"],
-                             ["logits"], {n: {0: "batch", 1: "sequence"} for n in ["input_ids", "attention_mask", "token_type_ids"]} | {"logits": {0: "batch"}}, 14)
-    os.makedirs(os.path.join(args.out, "onnx"), exist_ok=True)
-    with open(os.path.join(args.out, "onnx", "model.onnx"), "wb") as f:
-        f.write(onnx_model.SerializeToString())
-    config = {"architectures": ["BertForSequenceClassification"], "model_type": "bert", "hidden_size": args.hidden,
-              "num_hidden_layers": args.layers, "num_attention_heads": args.heads, "intermediate_size": 4 * args.hidden,
-              "max_position_embeddings": 512, "type_vocab_size": 2, "vocab_size": args.vocab,
-              "id2label": {"0": "NEGATIVE", "1": "POSITIVE"}, "label2id": {"NEGATIVE": 0, "POSITIVE": 1}}
-    with open(os.path.join(args.out, "config.json"), "w") as f:
-        json.dump(config, f, indent=2)
-    shared = os.path.join(ROOT, "test", "fixtures", "tokenizers", "bert-base-uncased")
-    for name in ["tokenizer.json", "tokenizer_config.json"]:
-        shutil.copyfile(os.path.join(shared, name), os.path.join(args.out, name))
+    onnx_model = mf.export_onnx(model, (ids, mask, torch.zeros_like(ids)), mf.BERT_INPUTS, ["logits"],
+                                {n: {0: "batch", 1: "sequence"} for n in mf.BERT_INPUTS} | {"logits": {0: "batch"}}, 14)
+    config = mf.bert_config(cfg, "BertForSequenceClassification", mf.labels({0: "NEGATIVE", 1: "POSITIVE"}))
+    write_bench_folder(args.out, onnx_model, config, "bert-base-uncased")
     print(f"wrote {args.out} ({sum(p.numel() for p in model.parameters()) / 1e6:.1f} M parameters)")
+
+
+def write_bench_folder(out: str, onnx_model, config: dict, tokenizer: str) -> None:
+    """The model folder: onnx/model.onnx, config.json, and the real tokenizer `tokenizer` from test/fixtures/tokenizers."""
+    mf.save_model(onnx_model, os.path.join(out, "onnx", "model.onnx"))
+    mf.write_json(os.path.join(out, "config.json"), config)
+    shared = os.path.join(ROOT, "test", "fixtures", "tokenizers", tokenizer)
+    for name in ["tokenizer.json", "tokenizer_config.json"]:
+        shutil.copyfile(os.path.join(shared, name), os.path.join(out, name))
 
 
 def write_gpt2(args) -> None:
@@ -69,19 +67,9 @@ def write_gpt2(args) -> None:
             p.normal_(0.0, 0.02)
     ids = torch.randint(1000, 2000, (2, 8))
     axes = {0: "batch_size", 1: "sequence_length"}
-    onnx_model = export_onnx(model, (ids, torch.ones_like(ids)), ["input_ids", "attention_mask"], ["logits"],
-                             {"input_ids": axes, "attention_mask": axes, "logits": axes}, 14)
-    os.makedirs(os.path.join(args.out, "onnx"), exist_ok=True)
-    with open(os.path.join(args.out, "onnx", "model.onnx"), "wb") as f:
-        f.write(onnx_model.SerializeToString())
-    config = {"architectures": ["GPT2LMHeadModel"], "model_type": "gpt2", "n_embd": args.hidden, "n_layer": args.layers,
-              "n_head": args.heads, "n_inner": 4 * args.hidden, "n_positions": 1024, "n_ctx": 1024, "vocab_size": vocab,
-              "activation_function": "gelu_new", "layer_norm_epsilon": 1e-5, "tie_word_embeddings": True}
-    with open(os.path.join(args.out, "config.json"), "w") as f:
-        json.dump(config, f, indent=2)
-    shared = os.path.join(ROOT, "test", "fixtures", "tokenizers", "gpt2")
-    for name in ["tokenizer.json", "tokenizer_config.json"]:
-        shutil.copyfile(os.path.join(shared, name), os.path.join(args.out, name))
+    onnx_model = mf.export_onnx(model, (ids, torch.ones_like(ids)), ["input_ids", "attention_mask"], ["logits"],
+                                {"input_ids": axes, "attention_mask": axes, "logits": axes}, 14)
+    write_bench_folder(args.out, onnx_model, mf.gpt2_config(cfg), "gpt2")
     print(f"wrote {args.out} ({sum(p.numel() for p in model.parameters()) / 1e6:.1f} M parameters)")
 
 

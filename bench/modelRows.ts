@@ -10,14 +10,14 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { EngineService } from '../src/engine/process/engineService';
 import type { RequestContext } from '../src/engine/process/requestContext';
 import { DEFAULT_EVALUATOR_OPTIONS } from '../src/engine/run/batchedEvaluator';
-import { applyRemoval, type InputRow } from '../src/engine/run/inputVariants';
+import { applyRemoval, unperturbedRow, type InputRow } from '../src/engine/run/inputVariants';
 import { readPosition, scalarExtractor } from '../src/engine/run/outputReaders';
 import type { ProgressEvent } from '../src/protocol/engineApi';
 import { DEMO_MODEL } from '../test/support/fixtureModels';
-import { backToBack, fmt, log, median, PlainSession, printTable, QUIET, REPO_ROOT, rng, sentences } from './common';
+import { backToBack, fmt, log, median, PlainSession, printTable, REPO_ROOT, rng, sentences } from './common';
+import { openService } from '../test/support/engineService';
 
 /** Peak resident size of this process since the last reset (kB), Linux only. */
 function peakKb(): number | undefined {
@@ -49,8 +49,7 @@ async function peakGrowth(fn: () => Promise<unknown>): Promise<number> {
 /* -------------------------------------------------------------------------------------------- int8 */
 
 async function int8Batching(): Promise<{ rows: (string | number)[][]; notes: string[] }> {
-  const service = new EngineService();
-  await service.handle('open', { modelPath: DEMO_MODEL, variant: 'quantized' }, QUIET);
+  const service = await openService({ modelPath: DEMO_MODEL, variant: 'quantized' });
   const model = service.current!;
   const plain = await PlainSession.open(path.join(DEMO_MODEL, 'onnx', 'model_quantized.onnx'));
   const pad = model.tokenizer.special.pad ?? 0;
@@ -63,7 +62,7 @@ async function int8Batching(): Promise<{ rows: (string | number)[][]; notes: str
     const input = await model.prepare(text);
     const base = input.baseInput(new Set());
     // The rows an explanation runs: random word removals by [MASK], the full row among them.
-    const rows: InputRow[] = [applyRemoval(base, new Uint8Array(base.ids.length).fill(1), 'mask')];
+    const rows: InputRow[] = [unperturbedRow(base)];
     for (let i = 0; i < 127; i++) rows.push(applyRemoval(base, Uint8Array.from(base.ids, () => (r() < 0.5 ? 1 : 0)), 'mask'));
     const alone = (await plain.run(plain.feeds([rows[0]], pad))).logits.data as Float32Array;
     // The full row in each padded batch of 16 it could share, as the evaluator used to batch it.
@@ -115,8 +114,7 @@ function gpt2Model(): string {
 
 async function causalHead(tokens: number): Promise<{ rows: (string | number)[][]; notes: string[] }> {
   const folder = gpt2Model();
-  const service = new EngineService();
-  await service.handle('open', { modelPath: folder, options: { maxTokens: 1024 } }, QUIET);
+  const service = await openService({ modelPath: folder, options: { maxTokens: 1024 } });
   const model = service.current!;
   const all = sentences().map((s) => s.text).join(' ');
   const ids = model.tokenizer.encode(all, { addSpecialTokens: false }).ids.slice(0, tokens);

@@ -7,16 +7,15 @@
  *   node out/bench/sideBySideOurs.js SENTENCES.json [MODEL_DIR]
  */
 import * as fs from 'node:fs';
-import { EngineService } from '../src/engine/process/engineService';
 import { DEMO_MODEL } from '../test/support/fixtureModels';
-import { cpuNow, now, QUIET } from './common';
+import { cpuNow, now } from './common';
+import { openService, QUIET } from '../test/support/engineService';
 
 async function main(): Promise<void> {
   const [file, modelDir = DEMO_MODEL] = process.argv.slice(2);
   if (!file) throw new Error('usage: node out/bench/sideBySideOurs.js SENTENCES.json [MODEL_DIR]');
   const sentences = JSON.parse(fs.readFileSync(file, 'utf8')) as string[];
-  const service = new EngineService();
-  await service.handle('open', { modelPath: modelDir }, QUIET);
+  const service = await openService({ modelPath: modelDir });
   const model = service.current!;
   const explain = async (text: string, method: 'partition-shap' | 'lime', budget: number) => {
     model.evaluatorFor(await model.prepare(text)).clearCache();

@@ -25,27 +25,19 @@ import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { repoRoot, sleep } from '../scripts/vscode/codeServer.mjs';
 import {
-  cleanTemp,
-  fmt,
-  kb,
-  log,
+  findWebview,
   loggedMs,
   logLines,
-  median,
   openFile,
-  openWorkbench as openDriverWorkbench,
   outputLog,
   prepareCommand,
-  printTable,
-  range,
   runCommand,
   selectLine,
-  sentences,
-  tempDir,
   waitForLog,
   waitWorkbench,
-  words,
-} from './workbenchDriver.mjs';
+  workbenchErrors,
+} from '../scripts/vscode/workbenchDriver.mjs';
+import { fmt, kb, log, median, openBenchWorkbench, printTable, range, runBenchmark, sentences, tempDir, words } from './uiBenchSupport.mjs';
 
 const argv = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -58,7 +50,7 @@ const REPEATS = Number(opt('--repeats', 3));
 const verbose = argv.includes('--verbose');
 const DEMO = join(repoRoot, 'models', 'demo-sentiment');
 const TITLES = { useDemo: 'ONNX Lens: Use Demo Model', explain: 'ONNX Lens: Explain Selection', attention: 'ONNX Lens: Show Attention' };
-const openWorkbench = (settings, files) => openDriverWorkbench(settings, files, { dev, vsixPath, verbose });
+const openWorkbench = (settings, files) => openBenchWorkbench(settings, files, { dev, vsixPath, verbose });
 
 /** The 12-layer × 12-head model, 192 wide (ONNX_LENS_BENCH_MODEL_12X12 reuses one). */
 function narrowModel() {
@@ -70,19 +62,9 @@ function narrowModel() {
   return folder;
 }
 
-/** The panel's webview document (outer iframe → inner active frame with <body class="panel">). */
+/** The panel's webview document (<body class="panel">). */
 async function panelFrame(page, timeoutMs = 60_000, pollMs = 10) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    for (const frame of page.frames()) {
-      if (!/\/webview\/browser\/pre\/index\.html/.test(frame.parentFrame()?.url() ?? '')) continue;
-      try {
-        if (await frame.evaluate(() => document.body?.classList.contains('panel') ?? false)) return frame;
-      } catch {}
-    }
-    await sleep(pollMs);
-  }
-  throw new Error('the panel did not open');
+  return (await findWebview(page, 'panel', { timeoutMs, pollMs })).frame;
 }
 
 // ------------------------------------------------------------------- 1. Explain Selection timing
@@ -398,8 +380,8 @@ async function attentionBench(modelFolder, texts) {
   } catch (err) {
     if (wb) {
       const file = outputLog(wb.server);
-      const notes = await wb.page.locator('.notification-toast:visible, .monaco-dialog-box:visible').allInnerTexts().catch(() => []);
-      err.message += `\n  on screen: ${notes.join(' | ').replace(/\s+/g, ' ')}\n  log: ${file ? readFileSync(file, 'utf8').split('\n').slice(-8).join('\n  ') : 'none'}`;
+      const notes = await workbenchErrors(wb.page);
+      err.message += `\n  on screen: ${notes.join(' | ')}\n  log: ${file ? readFileSync(file, 'utf8').split('\n').slice(-8).join('\n  ') : 'none'}`;
     }
     throw err;
   } finally {
@@ -499,14 +481,4 @@ async function main() {
   process.stderr.write(`ui: ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
 }
 
-main().then(
-  () => {
-    cleanTemp();
-    process.exit(0);
-  },
-  (e) => {
-    process.stderr.write(`${e?.stack ?? e}\n`);
-    cleanTemp();
-    process.exit(1);
-  },
-);
+runBenchmark(main);

@@ -13,6 +13,7 @@ import { join, resolve } from 'node:path';
 import { format } from 'node:util';
 import { launchBrowser } from './browser.mjs';
 import { repoRoot, startCodeServer } from './codeServer.mjs';
+import { workbenchUrl } from './workbenchDriver.mjs';
 
 const argv = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -91,13 +92,7 @@ try {
   if (verbose) page.on('console', (m) => console.log(`[browser ${m.type()}] ${m.text()}`));
   page.on('pageerror', (e) => console.error(`[page error] ${e.message}`));
 
-  const remote = (p) => `vscode-remote://127.0.0.1:${server.port}${p}`;
-  const payload = [
-    ['extensionDevelopmentPath', remote(extensionPath)],
-    ['extensionTestsPath', remote(testsEntry)],
-    ['skipWelcome', 'true'],
-  ];
-  const url = `${server.url}/?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
+  const url = workbenchUrl(server, workspace, { extensionPath, testsPath: testsEntry });
   console.error(`integration: code-server ready (${elapsed()}), opening the workbench`);
   await page.goto(url);
 

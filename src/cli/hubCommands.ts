@@ -56,7 +56,7 @@ export const downloadCommand: CommandDefinition = {
     '  onnx-lens explain --model "$(onnx-lens download Xenova/distilbert-base-uncased-finetuned-sst-2-english -q)" "a fine film"\n' +
     'A downloaded model can also be named by its REPO_ID: onnx-lens inspect --model OWNER/NAME.\n' +
     'One download of a model runs at a time: a second one (from any process) waits, then uses the first one\'s copy.\n' +
-    'Ctrl-C or SIGTERM stops a download and removes its partial files (exit 130).\n\n' +
+    'Ctrl-C, SIGTERM or SIGHUP stops a download and removes its partial files (exit 130).\n\n' +
     'Models known to work:\n' +
     CURATED_MODELS.map((m) => `  ${m.repo.padEnd(58)} ${m.task}`).join('\n'),
   async run(args, ctx) {

@@ -3,7 +3,7 @@
  * passed in, so the same code writes plain text to a pipe (values are then printed as numbers).
  */
 import type { GenerationExplanation, GenerationResult } from '../protocol/engineApi';
-import { readableToken } from '../render/generationReport';
+import { visibleToken } from '../render/tokenText';
 import { Style, pad, printable, signed, table, truncate } from './terminalOutput';
 
 const STOPS: Record<GenerationResult['stopReason'], string> = {
@@ -61,7 +61,7 @@ export function renderGenerationMatrix(e: GenerationExplanation, style: Style, c
   out.push(style.dim('  values: change of the token’s log-probability (teacher forced); + raises it, − lowers it'));
   const all = e.targets.flatMap((t) => t.values);
   const scale = Math.max(0, ...all.map(Math.abs));
-  const labelOf = (j: number) => printable(readableToken(e.tokens[j].label));
+  const labelOf = (j: number) => printable(visibleToken(e.tokens[j].label));
   const width = 8;
   const tableWidth = 14 + 8 + e.features.length * (width + 2);
   if (tableWidth <= columns) {
@@ -80,7 +80,7 @@ export function renderGenerationMatrix(e: GenerationExplanation, style: Style, c
   if (e.contrast) {
     const c = e.contrast;
     out.push('');
-    out.push(`${style.bold(`Why ${JSON.stringify(readableToken(c.label))} and not ${JSON.stringify(readableToken(c.contrastLabel))}`)} ${style.dim(`(step ${c.step}; log p difference ${c.outputValue.toFixed(3)}, ${c.baseValue.toFixed(3)} without the prompt)`)}`);
+    out.push(`${style.bold(`Why ${JSON.stringify(visibleToken(c.label))} and not ${JSON.stringify(visibleToken(c.contrastLabel))}`)} ${style.dim(`(step ${c.step}; log p difference ${c.outputValue.toFixed(3)}, ${c.baseValue.toFixed(3)} without the prompt)`)}`);
     out.push(`  ${topWords(e, c.values, 5)}`);
   }
   const lensed = (e.positions ?? []).filter((x) => x.lens && x.lens.length);
@@ -89,7 +89,7 @@ export function renderGenerationMatrix(e: GenerationExplanation, style: Style, c
     out.push(style.bold('Logit lens at each generated position') + style.dim(' (top token per hidden state; the generated token’s rank)'));
     out.push(
       table(
-        lensed.map((x) => [labelOf(x.step), ...(x.lens ?? []).map((l) => `${printable(readableToken(l.top.label))} ${style.dim(`#${l.rank}`)}`)]),
+        lensed.map((x) => [labelOf(x.step), ...(x.lens ?? []).map((l) => `${printable(visibleToken(l.top.label))} ${style.dim(`#${l.rank}`)}`)]),
       ),
     );
   }

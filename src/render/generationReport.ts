@@ -7,15 +7,9 @@
 import type { GenerationExplanation, GenerationResult } from '../protocol/engineApi';
 import { divergingRgba, maxAbs } from './attributionScale';
 import { escapeHtml } from './htmlEscape';
-import { REPORT_CSS, jsonForScriptTag } from './htmlReport';
+import { notesList, provenanceTableHtml, reportDocument, reportNumber as num } from './reportDocument';
 import { coloredTextHtml } from './svgCharts';
-
-const num = (v: number | undefined, digits = 3) => (v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(digits));
-
-/** Token labels as people read them: a leading space shown as a dot, line breaks as ↵. */
-export function readableToken(label: string): string {
-  return label.replace(/^ /, '·').replace(/\n/g, '↵').replace(/\t/g, '⇥');
-}
+import { visibleToken } from './tokenText';
 
 /** The matrix as rows of values: one row per generated token, one column per prompt feature. */
 export function matrixRows(e: GenerationExplanation): number[][] {
@@ -28,7 +22,7 @@ function matrixTable(e: GenerationExplanation): string {
   const head = `<tr><th>token</th><th class="num">log p</th>${e.features.map((f) => `<th>${escapeHtml(f.text)}</th>`).join('')}</tr>`;
   const cell = (v: number) => `<td class="num" style="background:${divergingRgba(scale > 0 ? v / scale : 0)}">${num(v)}</td>`;
   const body = rows
-    .map((values, j) => `<tr><th>${escapeHtml(readableToken(e.tokens[j].label))}</th><td class="num">${num(e.tokens[j].logprob)}</td>${values.map(cell).join('')}</tr>`)
+    .map((values, j) => `<tr><th>${escapeHtml(visibleToken(e.tokens[j].label))}</th><td class="num">${num(e.tokens[j].logprob)}</td>${values.map(cell).join('')}</tr>`)
     .join('');
   const seqScale = maxAbs(e.sequence.values);
   const sequence = `<tr><th>whole continuation</th><td class="num">${num(e.sequence.outputValue)}</td>${e.sequence.values
@@ -41,7 +35,7 @@ function perToken(e: GenerationExplanation): string {
   return e.targets
     .map((t, j) => {
       const features = e.features.map((f, i) => ({ start: f.start, end: f.end, value: t.values[i] }));
-      return `<tr><th>${escapeHtml(readableToken(e.tokens[j].label))}</th><td class="text">${coloredTextHtml(e.prompt, features)}</td><td class="num">${num(t.baseValue)} → ${num(t.outputValue)}</td></tr>`;
+      return `<tr><th>${escapeHtml(visibleToken(e.tokens[j].label))}</th><td class="text">${coloredTextHtml(e.prompt, features)}</td><td class="num">${num(t.baseValue)} → ${num(t.outputValue)}</td></tr>`;
     })
     .join('');
 }
@@ -53,8 +47,8 @@ function lensTable(e: GenerationExplanation): string {
   const head = `<tr><th>token</th>${Array.from({ length: layers }, (_, i) => `<th>h${i}</th>`).join('')}</tr>`;
   const rows = positions
     .map((p) => {
-      const cells = (p.lens ?? []).map((l) => `<td>${escapeHtml(readableToken(l.top.label))} <span class="notes">${num(l.top.probability, 2)}</span><br><span class="notes">rank ${l.rank}, p ${num(l.probability, 3)}</span></td>`);
-      return `<tr><th>${escapeHtml(readableToken(e.tokens[p.step].label))}</th>${cells.join('')}</tr>`;
+      const cells = (p.lens ?? []).map((l) => `<td>${escapeHtml(visibleToken(l.top.label))} <span class="notes">${num(l.top.probability, 2)}</span><br><span class="notes">rank ${l.rank}, p ${num(l.probability, 3)}</span></td>`);
+      return `<tr><th>${escapeHtml(visibleToken(e.tokens[p.step].label))}</th>${cells.join('')}</tr>`;
     })
     .join('');
   const note = e.positionsNote ? `<p class="notes">${escapeHtml(e.positionsNote)}</p>` : '';
@@ -73,7 +67,7 @@ function provenance(e: GenerationExplanation, g: GenerationResult): string {
     ['engine version', p.version],
     ['created', p.createdAt],
   ];
-  return `<table class="provenance">${rows.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join('')}</table>`;
+  return provenanceTableHtml(rows);
 }
 
 /** The whole report as one HTML document; without an explanation it shows the generation only. */
@@ -87,34 +81,24 @@ export function buildGenerationReport(g: GenerationResult, e?: GenerationExplana
 <p>Each cell: how much the prompt word moved the log-probability of the generated token (teacher forced on the tokens before it). Per row the values add up to log p with the whole prompt minus log p with no prompt words.</p>
 ${matrixTable(e)}
 <h3>The prompt, coloured for each token</h3><table>${perToken(e)}</table>
-${e.contrast ? `<h3>Why “${escapeHtml(readableToken(e.contrast.label))}” and not “${escapeHtml(readableToken(e.contrast.contrastLabel))}” (step ${e.contrast.step})</h3><p class="text">${coloredTextHtml(e.prompt, e.features.map((f, i) => ({ start: f.start, end: f.end, value: e.contrast!.values[i] })))}</p>` : ''}
+${e.contrast ? `<h3>Why “${escapeHtml(visibleToken(e.contrast.label))}” and not “${escapeHtml(visibleToken(e.contrast.contrastLabel))}” (step ${e.contrast.step})</h3><p class="text">${coloredTextHtml(e.prompt, e.features.map((f, i) => ({ start: f.start, end: f.end, value: e.contrast!.values[i] })))}</p>` : ''}
 <h2>Logit lens at each generated position</h2>${lensTable(e)}
 <h2>Provenance</h2>${provenance(e, g)}</section>`
     : '';
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title>
-<style>${REPORT_CSS}
+  return reportDocument({
+    title,
+    legend: { red: "raises the token's probability", blue: 'lowers it' },
+    css: `
 .generated { background: rgba(127, 127, 127, .15); border-radius: 3px; }
 table.matrix td { min-width: 3.5rem; }
-</style>
-</head>
-<body>
-<h1>${escapeHtml(title)}</h1>
-<p class="legend"><span style="background:rgba(239,68,68,.6)">raises the token's probability</span> <span style="background:rgba(59,130,246,.6)">lowers it</span></p>
-<section><h2>Generation</h2>
+`,
+    body: `<section><h2>Generation</h2>
 <p class="text">${escapeHtml(g.prompt)}<span class="generated">${escapeHtml(g.text)}</span></p>
 <p>${escapeHtml(stop)}</p>
-${notes.length ? `<ul class="notes">${notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>` : ''}
+${notesList(notes)}
 </section>
-${explained}
-<script type="application/json" id="onnx-lens-result">${jsonForScriptTag({ generation: g, explanation: e })}</script>
-<footer><p>Generated by ONNX Lens${options.generator ? ` ${escapeHtml(options.generator)}` : ''}. The same model, seed and settings reproduce these numbers.</p></footer>
-</body>
-</html>
-`;
+${explained}`,
+    result: { generation: g, explanation: e },
+    generator: options.generator,
+  });
 }

@@ -8,6 +8,7 @@ import { attributionDirections, explainedQuantity, maxAbs } from './attributionS
 import { attentionUnits, unitMatrix } from './attentionViews';
 import { escapeHtml } from './htmlEscape';
 import { textParts } from './pairText';
+import { notesList, provenanceTableHtml, reportDocument, reportNumber as num } from './reportDocument';
 import { attentionLegend, attributionBarsSvg, coloredTextHtml, curveSvg, heatmapSvg } from './svgCharts';
 
 export interface ReportOptions {
@@ -20,8 +21,6 @@ export interface ReportOptions {
   /** Extension version, recorded in the footer. */
   generator?: string;
 }
-
-const num = (v: number | undefined, digits = 3) => (v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(digits));
 
 function predictionTable(p: Prediction): string {
   const rows = p.candidates
@@ -54,7 +53,6 @@ function explanationSection(r: ExplanationResult, heading: string): string {
   const target = r.target.contrastLabel ? `${r.target.label} − ${r.target.contrastLabel}` : r.target.label;
   const runnerUp = r.fullOutput.candidates.length === 2 ? r.fullOutput.candidates.find((c) => c.label !== r.target.label)?.label : undefined;
   const directions = attributionDirections(r.target, runnerUp);
-  const notes = r.notes.length ? `<ul class="notes">${r.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>` : '';
   return `<section>
 <h2>${escapeHtml(heading)}: ${escapeHtml(r.provenance.method)}</h2>
 <p>Explains <b>${escapeHtml(target)}</b> (${escapeHtml(r.target.description)}). Base value ${num(r.baseValue)}, output ${num(r.outputValue)}, ${r.evaluations} model evaluations.</p>
@@ -63,7 +61,7 @@ ${textParts(r).map((part) => `<p class="text">${part.label ? `<b>${part.label}</
 <figure>${attributionBarsSvg(r.features, { title: `Attribution per ${r.provenance.level} toward ${target}`, axisTitle: `contribution to ${explainedQuantity(r.target)}`, legend: directions })}</figure>
 <h3>Trust</h3>
 ${faithfulnessSection(r)}
-${notes}
+${notesList(r.notes)}
 </section>`;
 }
 
@@ -98,34 +96,8 @@ function provenanceTable(r: ExplanationResult): string {
     ['engine version', p.version],
     ['created', p.createdAt],
   ];
-  return `<table class="provenance">${rows.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join('')}</table>`;
+  return provenanceTableHtml(rows);
 }
-
-/** JSON that can sit inside a <script type="application/json"> without ending it early. */
-export function jsonForScriptTag(value: unknown): string {
-  return JSON.stringify(value, (_k, v) => (ArrayBuffer.isView(v) ? Array.from(v as unknown as ArrayLike<number>) : v), 2)
-    .replace(/</g, '\\u003c')
-    .replace(/>/g, '\\u003e')
-    .replace(/\u2028/g, '\\u2028')
-    .replace(/\u2029/g, '\\u2029');
-}
-
-/** The reports' stylesheet (light and dark), shared by every self-contained report. */
-export const REPORT_CSS = `
-:root { color-scheme: light dark; --fg: #1f2328; --muted: #59636e; --bg: #ffffff; --line: #d1d9e0; }
-@media (prefers-color-scheme: dark) { :root { --fg: #e6edf3; --muted: #9198a1; --bg: #0d1117; --line: #3d444d; } figure svg { background: #fff; border-radius: 4px; } }
-body { font: 14px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; color: var(--fg); background: var(--bg); max-width: 980px; margin: 2rem auto; padding: 0 1rem; }
-h1 { font-size: 1.5rem; } h2 { font-size: 1.2rem; border-bottom: 1px solid var(--line); padding-bottom: .25rem; margin-top: 2rem; }
-table { border-collapse: collapse; margin: .5rem 0; } th, td { text-align: left; padding: .2rem .6rem; border-bottom: 1px solid var(--line); vertical-align: top; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
-.provenance td { font-family: ui-monospace, monospace; word-break: break-all; }
-.text { font-size: 1.1rem; line-height: 2; padding: .5rem; border: 1px solid var(--line); border-radius: 4px; white-space: pre-wrap; }
-.feature { border-radius: 3px; padding: 0 1px; }
-.row { display: flex; gap: 1.5rem; flex-wrap: wrap; align-items: flex-start; }
-figure { margin: .5rem 0; overflow-x: auto; }
-.notes li, footer, .muted { color: var(--muted); }
-.legend span { display: inline-block; padding: 0 .4rem; border-radius: 3px; }
-`;
 
 /** The whole report as one HTML document. */
 export function buildHtmlReport(result: ExplanationResult, attention?: AttentionResult, options: ReportOptions = {}): string {
@@ -133,27 +105,16 @@ export function buildHtmlReport(result: ExplanationResult, attention?: Attention
   const title = options.title ?? `ONNX Lens — ${model}: ${result.target.label}`;
   const comparison = options.comparison ? explanationSection(options.comparison, 'Second method') : '';
   const truncation = result.encoded.truncation ? `<p class="notes">${escapeHtml(result.encoded.truncation.message)}</p>` : '';
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title>
-<style>${REPORT_CSS}</style>
-</head>
-<body>
-<h1>${escapeHtml(title)}</h1>
-<p class="legend"><span style="background:rgba(239,68,68,.6)">pushes toward</span> <span style="background:rgba(59,130,246,.6)">pushes against</span> the explained output.</p>
-${truncation}
+  return reportDocument({
+    title,
+    legend: { red: 'pushes toward', blue: 'pushes against', after: 'the explained output.' },
+    body: `${truncation}
 <section><h2>Prediction</h2>${predictionTable(result.fullOutput)}</section>
 ${explanationSection(result, 'Attribution')}
 ${comparison}
 ${attention ? attentionSection(attention, options.maxAttentionUnits ?? 60) : ''}
-<section><h2>Provenance</h2>${provenanceTable(result)}</section>
-<script type="application/json" id="onnx-lens-result">${jsonForScriptTag({ result, comparison: options.comparison })}</script>
-<footer><p>Generated by ONNX Lens${options.generator ? ` ${escapeHtml(options.generator)}` : ''}. The same model, seed and settings reproduce these numbers.</p></footer>
-</body>
-</html>
-`;
+<section><h2>Provenance</h2>${provenanceTable(result)}</section>`,
+    result: { result, comparison: options.comparison },
+    generator: options.generator,
+  });
 }

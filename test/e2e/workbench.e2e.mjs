@@ -20,8 +20,8 @@
 // Ends with `N passed, N failed` (one line per check above it); exits non-zero when a check fails.
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { launchBrowser } from '../../scripts/vscode/browser.mjs';
-import { repoRoot, sleep, startCodeServer } from '../../scripts/vscode/codeServer.mjs';
+import { repoRoot, sleep } from '../../scripts/vscode/codeServer.mjs';
+import { escapeRe, findWebview, openFile, openWorkbench, runCommand, selectLine, workbenchErrors } from '../../scripts/vscode/workbenchDriver.mjs';
 
 const argv = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -96,115 +96,6 @@ function demoLabels() {
   return ['positive', 'negative', 'POSITIVE', 'NEGATIVE'];
 }
 
-// ---------------------------------------------------------------------------------------------------------
-// workbench helpers
-
-/** F1, `>title`, click the matching row; retries until the command is there (contributions show after activation). */
-async function runCommand(page, title, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  const input = page.locator('.quick-input-widget .quick-input-box input');
-  while (true) {
-    await closeQuickInput(page); // Escape only there: in the editor it would drop the selection
-    await page.keyboard.press('F1');
-    try {
-      await input.waitFor({ state: 'visible', timeout: 5000 });
-      await input.fill(`>${title}`);
-      const row = page
-        .locator('.quick-input-list .monaco-list-row')
-        .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^\\s*${escapeRe(title)}\\s*$`) }) })
-        .first();
-      await row.waitFor({ state: 'visible', timeout: 2500 });
-      await row.click();
-      await input.waitFor({ state: 'hidden', timeout: 5000 }).catch(() => {});
-      return;
-    } catch (err) {
-      if (Date.now() > deadline) throw new Error(`command "${title}" not found in the Command Palette: ${err.message}`);
-      await sleep(1000);
-    }
-  }
-}
-async function closeQuickInput(page) {
-  const focused = await page.evaluate(() => !!document.activeElement?.closest('.quick-input-widget')).catch(() => false);
-  if (focused) {
-    await page.keyboard.press('Escape');
-    await page.locator('.quick-input-widget').first().waitFor({ state: 'hidden', timeout: 3000 }).catch(() => {});
-  }
-}
-
-/** Text of error dialogs and notifications on screen: what went wrong, for a failed check. */
-async function workbenchErrors(page) {
-  const texts = await page
-    .locator('.monaco-dialog-box:visible, .notification-toast:visible')
-    .allInnerTexts()
-    .catch(() => []);
-  return texts.map((t) => t.replace(/\s+/g, ' ').trim()).filter(Boolean);
-}
-
-const escapeRe = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
-/** Opens a workspace file through Quick Open. */
-async function openFile(page, name) {
-  const input = page.locator('.quick-input-widget .quick-input-box input');
-  for (let i = 0; i < 10; i++) {
-    await closeQuickInput(page);
-    await page.keyboard.press('Control+P');
-    await input.waitFor({ state: 'visible', timeout: 5000 });
-    await input.fill(name);
-    const row = page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first();
-    try {
-      await row.waitFor({ state: 'visible', timeout: 3000 });
-      await row.click();
-      await page.locator(`.tabs-container .tab[data-resource-name="${name}"], .tabs-container .tab:has-text("${name}")`).first().waitFor({ timeout: 5000 });
-      await page.locator('.editor-instance .monaco-editor .view-lines').first().waitFor({ timeout: 10_000 });
-      return;
-    } catch {
-      await sleep(1000); // the file index may not be ready yet
-    }
-  }
-  throw new Error(`could not open ${name}`);
-}
-
-/** Selects one whole line of the active editor (Ctrl+G to it, then Home / Shift+End). */
-async function selectLine(page, line) {
-  await page.locator('.editor-instance .monaco-editor .view-lines').first().click();
-  await page.keyboard.press('Control+G');
-  const input = page.locator('.quick-input-widget .quick-input-box input');
-  await input.waitFor({ state: 'visible', timeout: 5000 });
-  await input.fill(`:${line}`);
-  await page.keyboard.press('Enter');
-  await input.waitFor({ state: 'hidden', timeout: 5000 });
-  await page.keyboard.press('Home');
-  await page.keyboard.press('Home');
-  await page.keyboard.press('Shift+End');
-  await page.locator('.editor-instance .monaco-editor .selected-text').first().waitFor({ timeout: 5000 });
-}
-
-/**
- * The webview frames (outer iframe.webview → inner #active-frame) whose document body has `bodyClass`.
- * Returns { frame, element } where element is the outer <iframe> (for screenshots).
- */
-async function findWebview(page, bodyClass, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    for (const frame of page.frames()) {
-      // Playwright keeps the name a frame was created with: the inner frame starts as `pending-frame` and
-      // becomes `active-frame` once loaded, so look at the element's current id.
-      if (!/\/webview\/browser\/pre\/index\.html/.test(frame.parentFrame()?.url() ?? '')) continue;
-      try {
-        if ((await (await frame.frameElement()).getAttribute('id')) !== 'active-frame') continue;
-        const ok = await frame.evaluate((cls) => document.body?.classList.contains(cls) ?? false, bodyClass);
-        if (!ok) continue;
-        const outer = frame.parentFrame();
-        const element = outer ? await outer.frameElement() : await frame.frameElement();
-        if (await element.isVisible()) return { frame, element };
-      } catch {}
-    }
-    await sleep(500);
-  }
-  const seen = page.frames().map((f) => `${f.name() || '-'} ${f.url().slice(0, 80)}`);
-  throw new Error(`no visible webview with <body class="${bodyClass}"> among ${seen.length} frames: ${seen.join(' | ')}`);
-}
-
 /** A screenshot; `checkOnly` ones record a check's state and never go to the README's folder. */
 async function shot(target, file, checkOnly = false) {
   const dir = checkOnly ? join(repoRoot, 'out', 'screenshots') : outDir;
@@ -219,56 +110,42 @@ async function shot(target, file, checkOnly = false) {
 
 async function runTheme(theme) {
   console.log(`\n[${theme}]`);
-  const server = await startCodeServer({
-    theme,
-    installExtensions: dev ? [] : [vsix],
-    // The smoke-test driver hides notification toasts; only --dev needs it (to load the development extension).
-    smokeTestDriver: dev,
-    settings: {
-      'editor.hover.delay': 300,
-      'editor.wordWrap': 'on', // the whole sentence stays visible next to the panel
-      'editor.minimap.enabled': false,
-      'editor.occurrencesHighlight': 'off', // no grey box on the word under the cursor in the pictures
-      'editor.selectionHighlight': false,
-      'workbench.editor.enablePreview': false,
-    },
-  });
-  let context;
+  let wb;
   try {
-    const workspace = join(server.scratch, 'workspace');
-    mkdirSync(workspace, { recursive: true });
-    cpSync(join(repoRoot, 'scripts', 'vscode', 'workspace'), workspace, { recursive: true });
-    // A second model, with a full-precision export only.
-    cpSync(join(repoRoot, 'test', 'fixtures', 'models', 't5-op14'), join(workspace, 't5-model'), { recursive: true });
-    // And a folder of text, which is no model.
-    mkdirSync(join(workspace, 'not-a-model'));
-    cpSync(join(repoRoot, 'scripts', 'vscode', 'workspace', 'notes.md'), join(workspace, 'not-a-model', 'notes.md'));
-
-    context = await launchBrowser(server, { headless: !headed, colorScheme: theme === 'light' ? 'light' : 'dark' });
-    // Without a test runner in the payload these are never called; exposed anyway so a stray call is harmless.
-    await context.exposeFunction('codeAutomationLog', () => {});
-    await context.exposeFunction('codeAutomationExit', () => {});
-    const page = context.pages()[0] ?? (await context.newPage());
-    page.setDefaultTimeout(30_000);
-    currentPage = page;
-    if (verbose) page.on('console', (m) => console.log(`[browser ${m.type()}] ${m.text()}`));
-    page.on('pageerror', (e) => console.error(`[page error] ${e.message}`));
-
-    let url = `${server.url}/?folder=${encodeURIComponent(workspace)}`;
-    if (dev) {
-      const payload = [
-        ['extensionDevelopmentPath', `vscode-remote://127.0.0.1:${server.port}${extensionPath}`],
-        ['skipWelcome', 'true'],
-      ];
-      url += `&payload=${encodeURIComponent(JSON.stringify(payload))}`;
-    }
-
     const ok = await step(`${theme}: workbench loads`, async () => {
-      await page.goto(url);
-      await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
-      await page.locator('.activitybar').waitFor({ timeout: 30_000 });
+      wb = await openWorkbench({
+        theme,
+        dev,
+        vsixPath: vsix,
+        extensionPath,
+        // The smoke-test driver hides notification toasts; only --dev needs it (to load the development extension).
+        smokeTestDriver: dev,
+        settings: {
+          'editor.hover.delay': 300,
+          'editor.wordWrap': 'on', // the whole sentence stays visible next to the panel
+          'editor.minimap.enabled': false,
+          'editor.occurrencesHighlight': 'off', // no grey box on the word under the cursor in the pictures
+          'editor.selectionHighlight': false,
+          'workbench.editor.enablePreview': false,
+        },
+        prepareWorkspace: (workspace) => {
+          cpSync(join(repoRoot, 'scripts', 'vscode', 'workspace'), workspace, { recursive: true });
+          // A second model, with a full-precision export only.
+          cpSync(join(repoRoot, 'test', 'fixtures', 'models', 't5-op14'), join(workspace, 't5-model'), { recursive: true });
+          // And a folder of text, which is no model.
+          mkdirSync(join(workspace, 'not-a-model'));
+          cpSync(join(repoRoot, 'scripts', 'vscode', 'workspace', 'notes.md'), join(workspace, 'not-a-model', 'notes.md'));
+        },
+        browser: { headless: !headed, colorScheme: theme === 'light' ? 'light' : 'dark' },
+        verbose,
+        onPage: (page) => {
+          currentPage = page;
+          page.on('pageerror', (e) => console.error(`[page error] ${e.message}`));
+        },
+      });
     });
     if (!ok) return;
+    const { page, workspace } = wb;
 
     await step(`${theme}: Open Model… on a folder that is not a model says what to pick`, async () => {
       await runCommand(page, 'ONNX Lens: Open Model…');
@@ -292,15 +169,19 @@ async function runTheme(theme) {
 
     if (!(await step(`${theme}: line ${SENTENCE_LINE} of review.txt is selected`, () => selectLine(page, SENTENCE_LINE)))) return;
 
-    if (!(await step(`${theme}: "${TITLES.useDemo}" runs`, () => runCommand(page, TITLES.useDemo)))) return;
+    if (!(await step(`${theme}: "${TITLES.useDemo}" runs`, async () => {
+      await runCommand(page, TITLES.useDemo);
+    }))) return;
     // The command may leave focus elsewhere (a notification, the sidebar): re-select the sentence.
     await selectLine(page, SENTENCE_LINE).catch(() => {});
-    if (!(await step(`${theme}: "${TITLES.explain}" runs`, () => runCommand(page, TITLES.explain)))) return;
+    if (!(await step(`${theme}: "${TITLES.explain}" runs`, async () => {
+      await runCommand(page, TITLES.explain);
+    }))) return;
 
     // --- the explanation panel -------------------------------------------------------------------------
     let panel;
     if (!(await step(`${theme}: the explanation panel opens`, async () => {
-      panel = await findWebview(page, 'panel', 120_000);
+      panel = await findWebview(page, 'panel', { timeoutMs: 120_000 });
     }))) return;
 
     // More room for the panel's pictures: the sidebar comes back when its own step opens it.
@@ -433,7 +314,7 @@ async function runTheme(theme) {
       await item.click();
       const sidebarPart = page.locator('.part.sidebar');
       await sidebarPart.locator('.title-label', { hasText: /ONNX Lens/i }).first().waitFor({ timeout: 15_000 });
-      const sidebar = await findWebview(page, 'sidebar', 60_000);
+      const sidebar = await findWebview(page, 'sidebar');
       const text = await waitFor(async () => {
         const t = await visibleText(sidebar.frame);
         return /demo|sentiment|layers?|heads?/i.test(t) ? t : undefined;
@@ -527,7 +408,7 @@ async function runTheme(theme) {
     await step(`${theme}: the variant picked in the sidebar is that model's; the next model opens in its own`, async () => {
       const item = page.locator('.activitybar .action-item a[aria-label^="ONNX Lens"], .activitybar .action-item[aria-label^="ONNX Lens"]').first();
       await item.click();
-      const sidebar = await findWebview(page, 'sidebar', 60_000);
+      const sidebar = await findWebview(page, 'sidebar');
       const variant = sidebar.frame.locator('label', { hasText: 'Variant' }).locator('select');
       await variant.selectOption('quantized');
       await waitFor(async () => (/quantized/.test(await visibleText(sidebar.frame)) && (await variant.inputValue().catch(() => '')) === 'quantized' ? true : undefined), 60_000, 'the demo model did not reopen as quantized');
@@ -542,10 +423,7 @@ async function runTheme(theme) {
       return `T5 opened as ${/variant\s+(\S+)/.exec(shown)?.[1] ?? '?'} after the demo model was switched to quantized`;
     });
   } finally {
-    try {
-      await context?.close();
-    } catch {}
-    await server.stop();
+    await wb?.close();
   }
 }
 

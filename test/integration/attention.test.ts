@@ -4,12 +4,11 @@
  * description of what it shows.
  */
 import * as assert from 'node:assert/strict';
-import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { DrawnSummary } from '../../src/protocol/webviewMessages';
 import { Commands } from '../../src/ui/ids';
 import type { LensApi } from '../../src/ui/lensApi';
-import { activateLens, editorWith, waitFor } from './lensSupport';
+import { activateLens, demoModelPath, editorWith, waitFor } from './lensSupport';
 
 /** `count` words of review-like text. */
 function words(count: number): string {
@@ -29,9 +28,8 @@ suite('The attention views', function () {
   let api: LensApi;
 
   suiteSetup(async () => {
-    let extensionPath: string;
-    ({ api, extensionPath } = await activateLens());
-    await vscode.commands.executeCommand(Commands.openModel, path.join(extensionPath, 'models', 'demo-sentiment'));
+    ({ api } = await activateLens());
+    await vscode.commands.executeCommand(Commands.openModel, demoModelPath());
   });
 
   for (const count of [20, 60]) {

@@ -12,18 +12,17 @@ import type { ExplanationResult, ModelCard } from '../../src/protocol/engineApi'
 import { Commands } from '../../src/ui/ids';
 import type { LensApi } from '../../src/ui/lensApi';
 import { FakeHub, startFakeHub } from '../support/fakeHub';
-import { activateLens, editorWith, SENTENCE, waitFor } from './lensSupport';
+import { activateLens, demoModelPath, editorWith, SENTENCE, waitFor } from './lensSupport';
 
 suite('ONNX Lens commands', function () {
   this.timeout(120000);
   let api: LensApi;
-  let extensionPath: string;
   let editor: vscode.TextEditor;
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-lens-commands-'));
 
   suiteSetup(async function () {
-    ({ api, extensionPath } = await activateLens());
-    if (!fs.existsSync(path.join(extensionPath, 'models', 'demo-sentiment'))) this.skip();
+    ({ api } = await activateLens());
+    if (!fs.existsSync(demoModelPath())) this.skip();
     await vscode.commands.executeCommand(Commands.useDemoModel);
     editor = await editorWith(SENTENCE);
     await vscode.commands.executeCommand(Commands.explainSelection);
@@ -83,7 +82,7 @@ suite('ONNX Lens commands', function () {
     let hub: FakeHub;
 
     suiteSetup(async () => {
-      hub = await startFakeHub({ sourceDir: path.join(extensionPath, 'models', 'demo-sentiment'), repo: 'onnx-lens-test/demo-sentiment' });
+      hub = await startFakeHub({ sourceDir: demoModelPath(), repo: 'onnx-lens-test/demo-sentiment' });
       await vscode.workspace.getConfiguration('onnxLens').update('hub.endpoint', hub.endpoint, vscode.ConfigurationTarget.Global);
     });
 

@@ -5,15 +5,14 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { Commands, EXTENSION_ID, Views } from '../../src/ui/ids';
 import type { LensApi } from '../../src/ui/lensApi';
-import { activateLens, editorWith, SENTENCE, waitFor } from './lensSupport';
+import { activateLens, demoModelPath, editorWith, SENTENCE, waitFor } from './lensSupport';
 
 suite('ONNX Lens extension', function () {
   this.timeout(120000);
   let api: LensApi;
-  let extensionPath: string;
 
   suiteSetup(async () => {
-    ({ api, extensionPath } = await activateLens());
+    ({ api } = await activateLens());
   });
 
   test('every contributed command is registered', async () => {
@@ -29,7 +28,7 @@ suite('ONNX Lens extension', function () {
     let editor: vscode.TextEditor;
 
     suiteSetup(async function () {
-      if (!fs.existsSync(path.join(extensionPath, 'models', 'demo-sentiment'))) this.skip();
+      if (!fs.existsSync(demoModelPath())) this.skip();
       const card = await vscode.commands.executeCommand(Commands.useDemoModel);
       assert.ok(card, 'the demo model opens');
       editor = await editorWith(SENTENCE);
@@ -132,7 +131,7 @@ suite('ONNX Lens extension', function () {
 
     test('a broken model shows its error in the sidebar', async () => {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-lens-broken-'));
-      const demo = path.join(extensionPath, 'models', 'demo-sentiment');
+      const demo = demoModelPath();
       for (const file of ['tokenizer.json', 'config.json', 'tokenizer_config.json']) {
         if (fs.existsSync(path.join(demo, file))) fs.copyFileSync(path.join(demo, file), path.join(dir, file));
       }

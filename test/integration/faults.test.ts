@@ -12,10 +12,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ModelCard } from '../../src/protocol/engineApi';
-import type { DrawnSummary, PanelTab } from '../../src/protocol/webviewMessages';
+import type { DrawnSummary } from '../../src/protocol/webviewMessages';
 import { Commands, Views } from '../../src/ui/ids';
 import type { LensApi } from '../../src/ui/lensApi';
-import { activateLens, editorWith, SENTENCE, waitFor } from './lensSupport';
+import { activateLens, demoModelPath, editorWith, panelOn, SENTENCE, waitFor } from './lensSupport';
 
 const HOSTILE_TEXT = 'I loved it <script>alert(1)</script> and "><img src=x onerror=alert(2)> the end </script> truly';
 const HOSTILE_LABELS = ['<script>alert(3)</script>', '"><img src=x onerror=alert(4)>'];
@@ -23,13 +23,6 @@ const HOSTILE_FOLDER = '<img src=x onerror=alert(5)> model';
 
 /** Markup that a Markdown renderer would read as HTML: a `<` not escaped by a backslash. */
 const RAW_MARKUP = /(^|[^\\])<\/?(script|img)\b/i;
-
-function panelOn(api: LensApi, tab: PanelTab, ready: (d: DrawnSummary) => boolean): Promise<DrawnSummary> {
-  return waitFor(`the panel to draw the ${tab} tab`, async () => {
-    const d = await api.panelState().catch(() => undefined);
-    return d && d.tab === tab && ready(d) ? d : undefined;
-  });
-}
 
 async function sidebar(api: LensApi, ready: (d: DrawnSummary) => boolean): Promise<DrawnSummary> {
   await vscode.commands.executeCommand(`${Views.inspector}.focus`);
@@ -53,9 +46,8 @@ suite('Faults in the UI', function () {
   let hostileModel: string;
 
   suiteSetup(async () => {
-    let extensionPath: string;
-    ({ api, extensionPath } = await activateLens());
-    demo = path.join(extensionPath, 'models', 'demo-sentiment');
+    ({ api } = await activateLens());
+    demo = demoModelPath();
     // The demo model in a folder named with HTML, its two classes renamed to markup.
     hostileModel = path.join(scratch, HOSTILE_FOLDER);
     fs.mkdirSync(path.join(hostileModel, 'onnx'), { recursive: true });
@@ -164,11 +156,10 @@ const sha = (file: string) => crypto.createHash('sha256').update(fs.readFileSync
 suite('Faults in exports', function () {
   this.timeout(120000);
   let api: LensApi;
-  let extensionPath: string;
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-lens-faults-'));
 
   suiteSetup(async () => {
-    ({ api, extensionPath } = await activateLens());
+    ({ api } = await activateLens());
   });
 
   suiteTeardown(async () => {
@@ -179,7 +170,7 @@ suite('Faults in exports', function () {
   test('Export Explanation never overwrites a file of the model, even when the file is chosen for it', async () => {
     // A copy of the demo model, so a failing guard could only damage the copy.
     const model = path.join(scratch, 'model-to-keep');
-    fs.cpSync(path.join(extensionPath, 'models', 'demo-sentiment'), model, { recursive: true });
+    fs.cpSync(demoModelPath(), model, { recursive: true });
     const card = await vscode.commands.executeCommand<ModelCard | undefined>(Commands.openModel, model);
     assert.ok(card, 'the copy opens');
     await editorWith(SENTENCE);

@@ -5,23 +5,21 @@
  */
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { Commands } from '../../src/ui/ids';
 import type { LensApi } from '../../src/ui/lensApi';
-import { activateLens, editorWith, waitFor } from './lensSupport';
+import { activateLens, demoModelPath, editorWith, waitFor } from './lensSupport';
 
 const PROMPT = 'i loved this place and the food';
 
 suite('Generate and Explain', function () {
   this.timeout(120000);
   let api: LensApi;
-  let extensionPath: string;
   let editor: vscode.TextEditor;
   let expected: number[];
 
   suiteSetup(async function () {
-    ({ api, extensionPath } = await activateLens());
+    ({ api } = await activateLens());
     let folder: string;
     try {
       const support = await import('../support/fixtureModels');
@@ -38,7 +36,7 @@ suite('Generate and Explain', function () {
   });
 
   suiteTeardown(async () => {
-    const demo = path.join(extensionPath, 'models', 'demo-sentiment');
+    const demo = demoModelPath();
     if (fs.existsSync(demo)) await vscode.commands.executeCommand(Commands.openModel, demo);
   });
 
@@ -79,7 +77,7 @@ suite('Generate and Explain', function () {
   });
 
   test('opening another model forgets the generation; a model that cannot generate is told so, and nothing runs', async () => {
-    const demo = path.join(extensionPath, 'models', 'demo-sentiment');
+    const demo = demoModelPath();
     assert.ok(api.generation, 'the tests above left a generation');
     await vscode.commands.executeCommand(Commands.openModel, demo);
     assert.equal(api.generation, undefined, 'the previous model\'s generation is gone');

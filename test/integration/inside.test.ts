@@ -7,26 +7,17 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { DrawnSummary, PanelTab } from '../../src/protocol/webviewMessages';
+import type { PanelTab } from '../../src/protocol/webviewMessages';
 import { Commands } from '../../src/ui/ids';
 import type { LensApi } from '../../src/ui/lensApi';
-import { activateLens, editorWith, SENTENCE, waitFor } from './lensSupport';
-
-/** What the panel drew once it shows `tab` and `ready` accepts it. */
-function panelOn(api: LensApi, tab: PanelTab, ready: (d: DrawnSummary) => boolean): Promise<DrawnSummary> {
-  return waitFor(`the panel to draw the ${tab} tab`, async () => {
-    const d = await api.panelState().catch(() => undefined);
-    return d && d.tab === tab && ready(d) ? d : undefined;
-  });
-}
+import { activateLens, demoModelPath, editorWith, panelOn, SENTENCE } from './lensSupport';
 
 suite('Inside the model', function () {
   this.timeout(180000);
   let api: LensApi;
-  let extensionPath: string;
 
   suiteSetup(async () => {
-    ({ api, extensionPath } = await activateLens());
+    ({ api } = await activateLens());
   });
 
   test('the new commands are registered', async () => {
@@ -38,7 +29,7 @@ suite('Inside the model', function () {
 
   suite('on the demo model', function () {
     suiteSetup(async function () {
-      const demo = path.join(extensionPath, 'models', 'demo-sentiment');
+      const demo = demoModelPath();
       if (!fs.existsSync(demo)) {
         console.log(`  skipped: the demo model is not installed (expected ${demo})`);
         this.skip();
@@ -171,7 +162,7 @@ suite('Inside the model', function () {
     });
 
     suiteTeardown(async () => {
-      const demo = path.join(extensionPath, 'models', 'demo-sentiment');
+      const demo = demoModelPath();
       if (fs.existsSync(demo)) await vscode.commands.executeCommand(Commands.openModel, demo);
     });
   });

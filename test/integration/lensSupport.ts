@@ -1,5 +1,7 @@
 import * as assert from 'node:assert/strict';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
+import type { DrawnSummary, PanelTab } from '../../src/protocol/webviewMessages';
 import { EXTENSION_ID } from '../../src/ui/ids';
 import type { LensApi } from '../../src/ui/lensApi';
 
@@ -30,4 +32,17 @@ export async function activateLens(): Promise<{ api: LensApi; extensionPath: str
   const extension = vscode.extensions.getExtension<LensApi>(EXTENSION_ID);
   assert.ok(extension, `${EXTENSION_ID} is installed`);
   return { api: await extension.activate(), extensionPath: extension.extensionPath };
+}
+
+/** The demo model's folder inside the extension under test. */
+export function demoModelPath(): string {
+  return path.join(vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath, 'models', 'demo-sentiment');
+}
+
+/** What the panel drew once it shows `tab` and `ready` accepts it; `what` names the wait in a timeout's message. */
+export function panelOn(api: LensApi, tab: PanelTab, ready: (d: DrawnSummary) => boolean = () => true, what = `the panel to draw the ${tab} tab`): Promise<DrawnSummary> {
+  return waitFor(what, async () => {
+    const d = await api.panelState().catch(() => undefined);
+    return d && d.tab === tab && ready(d) ? d : undefined;
+  });
 }

@@ -5,12 +5,11 @@
  */
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { Commands } from '../../src/ui/ids';
 import type { LensApi } from '../../src/ui/lensApi';
 import type { HighlightInfo } from '../../src/ui/editor/attributionHighlights';
-import { activateLens, waitFor } from './lensSupport';
+import { activateLens, demoModelPath, waitFor } from './lensSupport';
 
 const FIRST_LINE = 'The film was wonderful, the acting superb and the ending moving.';
 
@@ -43,9 +42,8 @@ suite('ONNX Lens live mode', function () {
   const config = () => vscode.workspace.getConfiguration('onnxLens');
 
   suiteSetup(async function () {
-    let extensionPath: string;
-    ({ api, extensionPath } = await activateLens());
-    if (!fs.existsSync(path.join(extensionPath, 'models', 'demo-sentiment'))) this.skip();
+    ({ api } = await activateLens());
+    if (!fs.existsSync(demoModelPath())) this.skip();
     await vscode.commands.executeCommand(Commands.useDemoModel);
     const document = await vscode.workspace.openTextDocument({ content: `${FIRST_LINE}\n\n\n`, language: 'plaintext' });
     editor = await vscode.window.showTextDocument(document, vscode.ViewColumn.One);

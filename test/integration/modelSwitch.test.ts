@@ -4,21 +4,12 @@
  * (the Attention tab fetches the new model's attention when it is shown again).
  */
 import * as assert from 'node:assert/strict';
-import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ModelCard } from '../../src/protocol/engineApi';
-import type { DrawnSummary, PanelTab } from '../../src/protocol/webviewMessages';
 import { Commands } from '../../src/ui/ids';
 import type { LensApi } from '../../src/ui/lensApi';
 import { fixtureModel } from '../support/fixtureModels';
-import { activateLens, editorWith, SENTENCE, waitFor } from './lensSupport';
-
-function panelOn(api: LensApi, tab: PanelTab, ready: (d: DrawnSummary) => boolean, what: string): Promise<DrawnSummary> {
-  return waitFor(what, async () => {
-    const d = await api.panelState().catch(() => undefined);
-    return d && d.tab === tab && ready(d) ? d : undefined;
-  });
-}
+import { activateLens, demoModelPath, editorWith, panelOn, SENTENCE, waitFor } from './lensSupport';
 
 suite('Opening another model', function () {
   this.timeout(180000);
@@ -26,9 +17,8 @@ suite('Opening another model', function () {
   let demo: string;
 
   suiteSetup(async () => {
-    let extensionPath: string;
-    ({ api, extensionPath } = await activateLens());
-    demo = path.join(extensionPath, 'models', 'demo-sentiment');
+    ({ api } = await activateLens());
+    demo = demoModelPath();
     const card = await vscode.commands.executeCommand<ModelCard | undefined>(Commands.openModel, demo);
     assert.ok(card, 'the demo model opens');
   });

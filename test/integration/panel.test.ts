@@ -3,32 +3,20 @@
  * and every control named for a screen reader.
  */
 import * as assert from 'node:assert/strict';
-import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { DrawnSummary, PanelTab } from '../../src/protocol/webviewMessages';
 import { PANEL_TABS } from '../../src/protocol/webviewMessages';
-import { Commands, EXTENSION_ID } from '../../src/ui/ids';
+import { Commands } from '../../src/ui/ids';
 import type { LensApi } from '../../src/ui/lensApi';
 import { fixtureModel } from '../support/fixtureModels';
-import { activateLens, editorWith, SENTENCE, waitFor } from './lensSupport';
-
-const extensionPathOf = () => vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath;
-
-function panelOn(api: LensApi, tab: PanelTab, ready: (d: DrawnSummary) => boolean = () => true): Promise<DrawnSummary> {
-  return waitFor(`the panel to show the ${tab} tab`, async () => {
-    const d = await api.panelState().catch(() => undefined);
-    return d && d.tab === tab && ready(d) ? d : undefined;
-  });
-}
+import { activateLens, demoModelPath, editorWith, panelOn, SENTENCE, waitFor } from './lensSupport';
 
 suite('The explanation panel', function () {
   this.timeout(120000);
   let api: LensApi;
 
   suiteSetup(async () => {
-    let extensionPath: string;
-    ({ api, extensionPath } = await activateLens());
-    await vscode.commands.executeCommand(Commands.openModel, path.join(extensionPath, 'models', 'demo-sentiment'));
+    ({ api } = await activateLens());
+    await vscode.commands.executeCommand(Commands.openModel, demoModelPath());
     await editorWith(SENTENCE);
     await vscode.commands.executeCommand(Commands.explainSelection);
     await waitFor('an explanation', () => api.lastExplanation);
@@ -77,7 +65,7 @@ suite('The explanation panel', function () {
       const attributions = await panelOn(api, 'attributions', (d) => (d.counts.choices ?? 0) > 0);
       assert.equal(attributions.counts.blankChoices, 0, 'no blank target or contrast choice');
     } finally {
-      await vscode.commands.executeCommand(Commands.openModel, path.join(extensionPathOf(), 'models', 'demo-sentiment'));
+      await vscode.commands.executeCommand(Commands.openModel, demoModelPath());
     }
   });
 
@@ -95,7 +83,7 @@ suite('The explanation panel', function () {
       assert.match(drawn.axes![0].title, new RegExp(`share among these ${candidates.length} candidates`));
       candidates.forEach((c, i) => assert.ok(Math.abs(drawn.counts[`bar${i}`] - (100 * c.probability) / total) <= 0.06, `bar ${i}: ${drawn.counts[`bar${i}`]}% for p = ${c.probability}`));
     } finally {
-      await vscode.commands.executeCommand(Commands.openModel, path.join(extensionPathOf(), 'models', 'demo-sentiment'));
+      await vscode.commands.executeCommand(Commands.openModel, demoModelPath());
     }
   });
 });

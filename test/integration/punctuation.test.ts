@@ -3,20 +3,18 @@
  */
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { Commands } from '../../src/ui/ids';
 import type { LensApi } from '../../src/ui/lensApi';
-import { activateLens, editorWith, waitFor } from './lensSupport';
+import { activateLens, demoModelPath, editorWith, waitFor } from './lensSupport';
 
 suite('Punctuation setting', function () {
   this.timeout(120000);
   let api: LensApi;
 
   suiteSetup(async function () {
-    let extensionPath: string;
-    ({ api, extensionPath } = await activateLens());
-    if (!fs.existsSync(path.join(extensionPath, 'models', 'demo-sentiment'))) this.skip();
+    ({ api } = await activateLens());
+    if (!fs.existsSync(demoModelPath())) this.skip();
     await vscode.commands.executeCommand(Commands.useDemoModel);
   });
 

@@ -6,12 +6,11 @@
  */
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { Commands } from '../../src/ui/ids';
 import type { LensApi } from '../../src/ui/lensApi';
 import { fixtureModel, readReference } from '../support/fixtureModels';
-import { activateLens, waitFor } from './lensSupport';
+import { activateLens, demoModelPath, waitFor } from './lensSupport';
 
 function textAt(editor: vscode.TextEditor, start: number, end: number): string {
   return editor.document.getText(new vscode.Range(editor.document.positionAt(start), editor.document.positionAt(end)));
@@ -26,11 +25,10 @@ function selectionOf(document: vscode.TextDocument, text: string): vscode.Select
 suite('ONNX Lens sentence pairs', function () {
   this.timeout(180000);
   let api: LensApi;
-  let extensionPath: string;
   const config = () => vscode.workspace.getConfiguration('onnxLens');
 
   suiteSetup(async () => {
-    ({ api, extensionPath } = await activateLens());
+    ({ api } = await activateLens());
     const card = await vscode.commands.executeCommand(Commands.openModel, fixtureModel('bert-nli-op14'));
     assert.ok(card, 'the NLI fixture opens');
     assert.deepEqual(api.model?.labels, ['entailment', 'neutral', 'contradiction']);
@@ -38,7 +36,7 @@ suite('ONNX Lens sentence pairs', function () {
 
   suiteTeardown(async () => {
     await config().update('pairSeparator', undefined, vscode.ConfigurationTarget.Global);
-    if (fs.existsSync(path.join(extensionPath, 'models', 'demo-sentiment'))) await vscode.commands.executeCommand(Commands.useDemoModel);
+    if (fs.existsSync(demoModelPath())) await vscode.commands.executeCommand(Commands.useDemoModel);
   });
 
   test('two selections (multi-cursor): the earlier is segment A, both texts are painted where they are', async () => {

@@ -39,14 +39,20 @@ export function recipeTokenizer(recipe: TokenizerRecipe): any {
 
 const materialised = new Map<string, string>();
 
+/** The folder of a fixture as generated (a recipe's tokenizer not built), or an error saying how to make it. */
+export function fixtureFolder(name: string, root = FIXTURES): string {
+  const dir = path.join(root, name);
+  if (!fs.existsSync(dir)) throw new Error(`fixture ${name} is missing: run npm run fixtures`);
+  return dir;
+}
+
 /**
  * A fixture as a complete model folder. Fixtures built on real tokenizers carry a recipe instead of
  * the tokenizer (it is read from the full copy under TOKENIZERS and trimmed here); those get a
  * temporary folder with the model files and the trimmed tokenizer.json.
  */
 export function fixtureModel(name: string, root = FIXTURES): string {
-  const src = path.join(root, name);
-  if (!fs.existsSync(src)) throw new Error(`fixture ${name} is missing: run npm run fixtures`);
+  const src = fixtureFolder(name, root);
   const recipeFile = path.join(src, 'tokenizer.recipe.json');
   if (!fs.existsSync(recipeFile)) return src;
   const done = materialised.get(src);

@@ -25,22 +25,10 @@ import type { Estimate, MethodName as ExplainMethod, ValueFunction } from './est
 import { explain, plannedEvaluations } from './explainer';
 import { faithfulness, faithfulnessCost, MAX_CURVE_STEPS } from './faithfulness';
 import type { FeatureTree } from './featureTree';
+import { DEFAULT_BUDGET, partitionHierarchy } from './methodBudgets';
+import { provenanceOf } from './provenance';
 import { buildPairHierarchy, buildTextHierarchy } from './textHierarchy';
 import { describeDuration, TimeEstimate } from './timeEstimate';
-
-export const ENGINE_VERSION = '0.1.0';
-
-/** Default evaluation budgets per method, when the caller gives none. */
-const DEFAULT_BUDGET: Record<MethodName, number> = {
-  'exact-shapley': 16384,
-  'kernel-shap': 512,
-  'partition-shap': 500,
-  lime: 1000,
-  occlusion: 0,
-  'occlusion-window': 0,
-  rollout: 0,
-  flow: 0,
-};
 
 /** What each method's values are (Partition SHAP's are Owen values unless its hierarchy is flat). */
 const VALUE_KIND: Record<ExplainMethod, NonNullable<ExplanationResult['valueKind']>> = {
@@ -166,11 +154,8 @@ export async function explainText(model: LoadedModel, params: ExplainParams, ctx
     );
   }
 
-  // The text's hierarchy exists to make Partition SHAP affordable. When the budget covers every coalition,
-  // a flat hierarchy costs the same and its Owen values are the exact Shapley values.
   const requested = params.budget ?? DEFAULT_BUDGET[method];
-  const flat = method === 'partition-shap' && 2 ** n <= requested;
-  const hierarchy = method !== 'partition-shap' ? undefined : flat ? { children: features.map((_, feature) => ({ feature })) } : hierarchyOf(input, features);
+  const { hierarchy, flatNote } = partitionHierarchy(method, n, requested, () => hierarchyOf(input, features));
   const options = { budget: requested, seed, isCancelled: ctx.isCancelled, hierarchy, window: params.window };
 
   // Every coalition the request asks for, by key: the method's count is the budget's; the faithfulness curves add theirs.
@@ -236,7 +221,7 @@ export async function explainText(model: LoadedModel, params: ExplainParams, ctx
         `these ${n} ${level}s hold ${words.toFixed(3)}, the special tokens the rest.`,
     );
   } else {
-    if (flat) notes.push(`Partition SHAP used a flat hierarchy: the budget covers all ${2 ** n} coalitions, so its Owen values are the exact Shapley values.`);
+    if (flatNote) notes.push(flatNote);
     let last: Estimate | undefined;
     for await (const estimate of explain(method, n, f, options)) {
       last = estimate;
@@ -259,7 +244,7 @@ export async function explainText(model: LoadedModel, params: ExplainParams, ctx
     budgetNote = last.budgetClamped;
     if (budgetNote) notes.push(budgetNote);
     valueKind = VALUE_KIND[method as ExplainMethod];
-    if (method === 'partition-shap' && !flat) {
+    if (method === 'partition-shap' && !flatNote) {
       valueKind = 'owen';
       notes.push(
         `These are Owen values over the text's hierarchy (sentences, clauses, neighbouring words)${convergence.kind === 'exact-owen' ? ', computed exactly' : ''}: ` +
@@ -297,21 +282,7 @@ export async function explainText(model: LoadedModel, params: ExplainParams, ctx
     timing: { estimatedMs: clock.initialMs, elapsedMs: clock.elapsedMs, modelRows },
     fit,
     ...(faith ? { faithfulness: faith } : {}),
-    provenance: {
-      modelSha256: model.card.sha256,
-      tokenizerSha256: model.card.tokenizerSha256,
-      modelPath: model.card.path,
-      variant: model.card.variant,
-      method,
-      budget: budgetUsed,
-      ...(budgetNote ? { budgetNote } : {}),
-      seed,
-      removal,
-      level,
-      ...(punctuation === 'omit' ? { punctuation } : {}),
-      version: ENGINE_VERSION,
-      createdAt: new Date().toISOString(),
-    },
+    provenance: provenanceOf(model, { method, budget: budgetUsed, budgetNote, seed, removal, level, punctuation }),
     encoded: input.encoded,
     notes: notes.filter((n) => n.length > 0),
   };

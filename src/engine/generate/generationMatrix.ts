@@ -6,31 +6,23 @@ import type {
   MethodName,
   RemovalStrategy,
 } from '../../protocol/engineApi';
-import { ENGINE_VERSION } from '../explain/explainText';
-import type { Estimate, MethodName as ExplainerMethod } from '../explain/estimate';
+import type { Estimate } from '../explain/estimate';
 import { explain } from '../explain/explainer';
 import { MAX_EXACT_FEATURES } from '../explain/exactShapley';
+import { DEFAULT_BUDGET, isPerturbationMethod, PERTURBATION_METHODS, partitionHierarchy } from '../explain/methodBudgets';
+import { provenanceOf } from '../explain/provenance';
 import { buildTextHierarchy } from '../explain/textHierarchy';
 import type { LoadedModel } from '../model/loadedModel';
 import { BadInputError } from '../process/engineErrors';
 import type { RequestContext } from '../process/requestContext';
 import { BatchedEvaluator, type BatchOutputs, type PaddedBatch, type RowExtractor } from '../run/batchedEvaluator';
-import { applyRemoval, type BaseInput, type InputRow } from '../run/inputVariants';
+import { applyRemoval, coalitionKeep, type BaseInput, type InputRow } from '../run/inputVariants';
 import { argmax } from './sampling';
 import { GATHERED_OUTPUT, GATHER_INPUT, LAST_LOGPROBS, TOP_K_INPUT, generationSession } from './generationGraph';
 import { generationPositions } from './generationInside';
 import { preparePrompt, type GenerationPrompt } from './generationPrompt';
 import { SharedCoalitions } from './sharedCoalitions';
 
-/** Evaluations per explained token when the request names none (tokens share them). */
-const DEFAULT_BUDGET: Partial<Record<MethodName, number>> = {
-  'exact-shapley': 16384,
-  'kernel-shap': 512,
-  'partition-shap': 500,
-  lime: 1000,
-  occlusion: 0,
-  'occlusion-window': 0,
-};
 /** Memory allowed for one batch's logits, [batch, length, vocabulary] float32. */
 const LOGITS_BUDGET_BYTES = 128 * 1024 * 1024;
 
@@ -90,9 +82,9 @@ function predictor(row: InputRow, at: number): number {
  */
 export async function explainGeneration(model: LoadedModel, params: GenerationExplainParams, ctx: RequestContext): Promise<GenerationExplanation> {
   const method: MethodName = params.method ?? 'occlusion';
-  if (!(method in DEFAULT_BUDGET)) {
+  if (!isPerturbationMethod(method)) {
     throw new BadInputError(
-      `"${String(method)}" cannot attribute a generation; use one of ${Object.keys(DEFAULT_BUDGET).join(', ')} (attention rollout and flow explain one position, not a sequence of tokens).`,
+      `"${String(method)}" cannot attribute a generation; use one of ${PERTURBATION_METHODS.join(', ')} (attention rollout and flow explain one position, not a sequence of tokens).`,
     );
   }
   const level: Level = params.level ?? 'word';
@@ -121,9 +113,6 @@ export async function explainGeneration(model: LoadedModel, params: GenerationEx
   }
   const session = await generationSession(model, model.mainRole);
   const fusedWindowed = session.model.graph.nodes.some((n) => n.opType === 'GroupQueryAttention');
-  // Dynamic int8 quantization scales each activation tensor by its own range, so a row's numbers would
-  // depend on the rows batched with it: such models run one row at a time.
-  const dynamicQuantization = session.model.graph.nodes.some((n) => n.opType === 'DynamicQuantizeLinear' || n.opType === 'DynamicQuantizeMatMul');
   if (removal === 'attention' && fusedWindowed) {
     throw new BadInputError('This model uses GroupQueryAttention, which reads the attention mask as a length: words cannot be hidden from it in the middle of a text. Use the "delete" removal.');
   }
@@ -153,7 +142,7 @@ export async function explainGeneration(model: LoadedModel, params: GenerationEx
   const batchOptions = {
     padId: tokenizer.special.pad ?? 0,
     maxBatchTokens: Math.max(64, Math.min(8192, Math.floor(LOGITS_BUDGET_BYTES / vocabWidth))),
-    ...(dynamicQuantization ? { maxBatchRows: 1 } : {}),
+    rowsDependOnBatch: model.rowsDependOnBatch,
   };
   const fullRow = generationRow(base, new Uint8Array(ids.length).fill(1), removal, promptLength, start);
   if (contrast && params.contrast) {
@@ -223,15 +212,9 @@ export async function explainGeneration(model: LoadedModel, params: GenerationEx
   };
 
   let batches = 0;
-  const requested = params.budget ?? DEFAULT_BUDGET[method] ?? 0;
+  const requested = params.budget ?? DEFAULT_BUDGET[method];
   const shared = new SharedCoalitions(async (coalitions) => {
-    const rows = coalitions.map((c) => {
-      const keep = new Uint8Array(ids.length).fill(1);
-      features.forEach((feature, i) => {
-        if (c[i] === 0) for (const t of feature.tokenIndices) keep[t] = 0;
-      });
-      return generationRow(base, keep, removal, promptLength, start);
-    });
+    const rows = coalitions.map((c) => generationRow(base, coalitionKeep(ids.length, features, c), removal, promptLength, start));
     const r = await evaluator.evaluate(rows, extractor, { isCancelled: ctx.isCancelled });
     batches += r.batches;
     ctx.progress({
@@ -242,14 +225,12 @@ export async function explainGeneration(model: LoadedModel, params: GenerationEx
     return r.values;
   }, targetCount);
 
-  const flat = method === 'partition-shap' && 2 ** features.length <= requested;
-  const hierarchy =
-    method !== 'partition-shap' ? undefined : flat ? { children: features.map((_, feature) => ({ feature })) } : buildTextHierarchy(features, prompt.prompt);
+  const { hierarchy, flatNote } = partitionHierarchy(method, features.length, requested, () => buildTextHierarchy(features, prompt.prompt));
   const finals = await Promise.all(
     Array.from({ length: targetCount }, (_, t) =>
       shared.run(async () => {
         let last: Estimate | undefined;
-        for await (const e of explain(method as ExplainerMethod, features.length, shared.valueFunction(t), { budget: requested, seed, isCancelled: ctx.isCancelled, hierarchy })) last = e;
+        for await (const e of explain(method, features.length, shared.valueFunction(t), { budget: requested, seed, isCancelled: ctx.isCancelled, hierarchy })) last = e;
         if (!last) throw new Error(`${method} produced no estimate`);
         return last;
       }),
@@ -262,12 +243,12 @@ export async function explainGeneration(model: LoadedModel, params: GenerationEx
     convergence: { max: e.error?.max ?? 0, kind: e.error?.kind ?? 'exact', final: e.final },
   });
   const notes = [...prompt.notes];
-  if (dynamicQuantization) {
+  if (model.rowsDependOnBatch) {
     notes.push(
       'This int8 model quantizes each activation tensor by its own range: rows were run one at a time, and log-probabilities of a full pass differ from the ones generation saw step by step with its cache.',
     );
   }
-  if (flat) notes.push(`Partition SHAP used a flat hierarchy: the budget covers all ${2 ** features.length} coalitions, so its Owen values are the exact Shapley values.`);
+  if (flatNote) notes.push(flatNote);
   if (finals[0].budgetClamped) notes.push(finals[0].budgetClamped);
 
   let positions: GenerationExplanation['positions'];
@@ -296,20 +277,7 @@ export async function explainGeneration(model: LoadedModel, params: GenerationEx
     batches,
     positions,
     positionsNote,
-    provenance: {
-      modelSha256: model.card.sha256,
-      tokenizerSha256: model.card.tokenizerSha256,
-      modelPath: model.card.path,
-      variant: model.card.variant,
-      method,
-      budget: finals[0].budgetUsed,
-      ...(finals[0].budgetClamped ? { budgetNote: finals[0].budgetClamped } : {}),
-      seed,
-      removal,
-      level,
-      version: ENGINE_VERSION,
-      createdAt: new Date().toISOString(),
-    },
+    provenance: provenanceOf(model, { method, budget: finals[0].budgetUsed, budgetNote: finals[0].budgetClamped, seed, removal, level }),
     notes,
   };
 }

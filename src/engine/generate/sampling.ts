@@ -1,5 +1,6 @@
 import type { DecodingStrategy } from '../../protocol/engineApi';
 import { SeededRandom } from '../explain/random';
+import { softmax } from '../run/outputReaders';
 
 /** How the next token is chosen. */
 export interface SamplingSettings {
@@ -23,11 +24,7 @@ export function logSumExp(x: ArrayLike<number>): number {
 
 /** log softmax in double precision (stable). */
 export function logSoftmax(logits: ArrayLike<number>): Float64Array {
-  let max = -Infinity;
-  for (let i = 0; i < logits.length; i++) if (logits[i] > max) max = logits[i];
-  let sum = 0;
-  for (let i = 0; i < logits.length; i++) sum += Math.exp(logits[i] - max);
-  const lse = max + Math.log(sum);
+  const lse = logSumExp(logits);
   const out = new Float64Array(logits.length);
   for (let i = 0; i < logits.length; i++) out[i] = logits[i] - lse;
   return out;
@@ -56,7 +53,7 @@ export function samplingDistribution(logits: ArrayLike<number>, settings: Sampli
     const kth = scaled[ids[settings.topK - 1]];
     ids = ids.filter((i) => scaled[i] >= kth);
   }
-  const probabilities = softmaxOf(ids.map((i) => scaled[i]));
+  const probabilities = softmax(ids.map((i) => scaled[i]));
   if (settings.topP < 1) {
     // From the least probable upwards: drop while the running sum stays at or below 1 − p.
     let cumulative = 0;
@@ -67,21 +64,9 @@ export function samplingDistribution(logits: ArrayLike<number>, settings: Sampli
       else break;
     }
     ids = ids.slice(0, keep);
-    return { ids, probabilities: softmaxOf(ids.map((i) => scaled[i])) };
+    return { ids, probabilities: softmax(ids.map((i) => scaled[i])) };
   }
   return { ids, probabilities };
-}
-
-function softmaxOf(values: number[]): Float64Array {
-  const max = values.length ? values[0] : 0;
-  const out = new Float64Array(values.length);
-  let sum = 0;
-  for (let i = 0; i < values.length; i++) {
-    out[i] = Math.exp(values[i] - max);
-    sum += out[i];
-  }
-  for (let i = 0; i < out.length; i++) out[i] /= sum;
-  return out;
 }
 
 /** Picks the next token: the argmax (greedy), or one draw from {@link samplingDistribution} with `rng`. */

@@ -4,7 +4,7 @@ import { explainText } from '../explain/explainText';
 import { LoadedModel, type PreparedInput } from '../model/loadedModel';
 import { BadInputError } from '../process/engineErrors';
 import type { RequestContext } from '../process/requestContext';
-import { applyRemoval } from '../run/inputVariants';
+import { unperturbedRow } from '../run/inputVariants';
 import { logitsExtractor, softmax } from '../run/outputReaders';
 import { predictPrepared, resolveTarget } from '../run/predict';
 
@@ -20,7 +20,7 @@ function median(values: number[]): number {
 async function fullLogits(model: LoadedModel, input: PreparedInput, prediction: Prediction): Promise<Float32Array> {
   const target = resolveTarget(model, input, prediction, {});
   const base = input.baseInput(new Set());
-  const row = applyRemoval(base, new Uint8Array(base.ids.length).fill(1), 'mask');
+  const row = unperturbedRow(base);
   return (await model.evaluatorFor(input).evaluate([row], logitsExtractor(input.readSpec(target)))).values[0];
 }
 

@@ -5,7 +5,7 @@ import { BadInputError } from '../process/engineErrors';
 import type { RequestContext } from '../process/requestContext';
 import { type RowExtractor } from '../run/batchedEvaluator';
 import { CancelledError } from '../run/cancellation';
-import { applyRemoval, coalitionRow, type InputRow } from '../run/inputVariants';
+import { coalitionRow, unperturbedRow, type InputRow } from '../run/inputVariants';
 import { readPosition, rowLogits, softmax, type ReadSpec } from '../run/outputReaders';
 import { detectFormat, readDataset, type ByteCounter } from './datasetReader';
 import { wordAttributions, wordFeatures, type PerturbationMethod } from './wordAttributions';
@@ -266,7 +266,7 @@ export async function datasetRun(model: LoadedModel, params: DatasetParams, ctx:
       continue;
     }
     const base = input.baseInput(new Set());
-    const row = applyRemoval(base, new Uint8Array(base.ids.length).fill(1), 'mask');
+    const row = unperturbedRow(base);
     batch.push({ line: rec.line, text: rec.text, label: rec.label, input, row, spec: input.readSpec(undefined) });
     if (batch.length >= batchSize) {
       await processBatch(batch);

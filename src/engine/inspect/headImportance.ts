@@ -5,11 +5,11 @@ import { ModelSession, type TensorData } from '../model/modelSession';
 import { parseOnnxModel } from '../model/onnxProto';
 import { BadInputError } from '../process/engineErrors';
 import type { RequestContext } from '../process/requestContext';
-import { padRows, type BatchOutputs } from '../run/batchedEvaluator';
-import { CancelledError } from '../run/cancellation';
-import { applyRemoval, type InputRow } from '../run/inputVariants';
+import { BatchedEvaluator, padRows, type BatchOutputs, type BatchRunner, type RowExtractor } from '../run/batchedEvaluator';
+import { unperturbedRow, type InputRow } from '../run/inputVariants';
 import { readPosition, type ReadSpec } from '../run/outputReaders';
 import { predictPrepared, resolveTarget } from '../run/predict';
+import { argmax } from '../generate/sampling';
 import { mainGraph } from './modelGraph';
 import { throttledProgress } from './progress';
 
@@ -70,71 +70,67 @@ export function gridEvaluations(layers: number, heads: number): number {
   return layers * heads + 1;
 }
 
+/** Runs padded batches through the head-masked graph, one [layers, heads] mask for the whole batch. */
+function maskedRunner(hm: HeadMaskSession, mask: Float32Array): BatchRunner {
+  return async (batch) => {
+    const feeds: Record<string, TensorData> = {
+      input_ids: { dims: [batch.batch, batch.seqLen], data: batch.inputIds },
+      attention_mask: { dims: [batch.batch, batch.seqLen], data: batch.attentionMask },
+      [hm.inputName]: { dims: [hm.layers, hm.heads], data: mask },
+    };
+    if (hm.session.inputNames.includes('token_type_ids')) feeds.token_type_ids = { dims: [batch.batch, batch.seqLen], data: batch.tokenTypeIds };
+    const out = await hm.session.run(feeds);
+    return { logits: { dims: out.logits.dims, data: out.logits.data as Float32Array } };
+  };
+}
+
 /**
- * Runs masks over all texts: each distinct mask once (one session run per mask and chunk of texts, since
- * a [layers, heads] mask applies to the whole batch), identical masks de-duplicated and cached for the
- * request, cancel checked between runs.
+ * Runs masks over all texts through the batched evaluator: each distinct mask once, its texts together (one
+ * session run per mask and chunk of texts, since a [layers, heads] mask applies to the whole batch; however
+ * different their lengths), identical masks cached for the request, cancel checked between runs.
  */
 class MaskRunner {
   private readonly cache = new Map<string, MaskOutcome>();
   readonly stats = { masks: 0, rows: 0, batches: 0 };
-  private readonly chunks: TextCase[][];
+  private readonly caseOf = new Map<InputRow, TextCase>();
 
   constructor(
     private readonly hm: HeadMaskSession,
     private readonly cases: TextCase[],
-    private readonly padId: number,
+    private readonly model: LoadedModel,
     private readonly ctx: RequestContext,
-    /** Most texts per run (1 for dynamically quantized models, whose outputs depend on the batch). */
-    maxRows = Infinity,
   ) {
-    this.chunks = [];
-    let current: TextCase[] = [];
-    let longest = 0;
-    for (const c of [...cases].sort((a, b) => b.row.ids.length - a.row.ids.length)) {
-      longest = Math.max(longest, c.row.ids.length);
-      if (current.length > 0 && (longest * (current.length + 1) > MAX_BATCH_TOKENS || current.length >= maxRows)) {
-        this.chunks.push(current);
-        current = [];
-        longest = c.row.ids.length;
-      }
-      current.push(c);
-    }
-    if (current.length) this.chunks.push(current);
+    for (const c of cases) this.caseOf.set(c.row, c);
   }
 
   async run(mask: Float32Array): Promise<MaskOutcome> {
     const key = Array.from(mask, (v) => (v === 1 ? '1' : v === 0 ? '0' : String(v))).join('');
     const hit = this.cache.get(key);
     if (hit) return hit;
-    const values = new Array<number>(this.cases.length);
-    const predicted = new Array<number>(this.cases.length);
-    for (const chunk of this.chunks) {
-      // session.run blocks the event loop: let a queued cancel message in between runs.
-      await new Promise((resolve) => setImmediate(resolve));
-      if (this.ctx.isCancelled()) throw new CancelledError();
-      const batch = padRows(chunk.map((c) => c.row), this.padId);
-      const feeds: Record<string, TensorData> = {
-        input_ids: { dims: [batch.batch, batch.seqLen], data: batch.inputIds },
-        attention_mask: { dims: [batch.batch, batch.seqLen], data: batch.attentionMask },
-        [this.hm.inputName]: { dims: [this.hm.layers, this.hm.heads], data: mask },
-      };
-      if (this.hm.session.inputNames.includes('token_type_ids')) feeds.token_type_ids = { dims: [batch.batch, batch.seqLen], data: batch.tokenTypeIds };
-      const out = await this.hm.session.run(feeds);
-      const outputs: BatchOutputs = { logits: { dims: out.logits.dims, data: out.logits.data as Float32Array } };
-      chunk.forEach((c, b) => {
+    const evaluator = new BatchedEvaluator(maskedRunner(this.hm, mask), {
+      padId: this.model.tokenizer.special.pad ?? 0,
+      maxBatchTokens: MAX_BATCH_TOKENS,
+      maxBatchRows: MAX_HEAD_IMPORTANCE_TEXTS,
+      rowsDependOnBatch: this.model.rowsDependOnBatch,
+      minFill: 0,
+    });
+    const extractor: RowExtractor<{ value: number; predicted: number }> = {
+      key: 'head-mask',
+      extract: (outputs, b, row) => {
+        const c = this.caseOf.get(row) as TextCase;
         const logits = rowLogitsOf(outputs, b, c);
-        const i = this.cases.indexOf(c);
-        values[i] = c.target.contrastId === undefined ? logits[c.target.id] : logits[c.target.id] - logits[c.target.contrastId];
-        let best = 0;
-        for (let j = 1; j < logits.length; j++) if (logits[j] > logits[best]) best = j;
-        predicted[i] = best;
-      });
-      this.stats.batches++;
-      this.stats.rows += chunk.length;
-    }
+        return { value: c.target.contrastId === undefined ? logits[c.target.id] : logits[c.target.id] - logits[c.target.contrastId], predicted: argmax(logits) };
+      },
+    };
+    const r = await evaluator.evaluate(
+      this.cases.map((c) => c.row),
+      extractor,
+      { isCancelled: this.ctx.isCancelled },
+    );
     this.stats.masks++;
-    const outcome = { values, predicted };
+    this.stats.rows += r.distinctRuns;
+    this.stats.batches += r.batches;
+    const outcome = { values: r.values.map((v) => v.value), predicted: r.values.map((v) => v.predicted) };
     this.cache.set(key, outcome);
     return outcome;
   }
@@ -184,10 +180,10 @@ export async function headImportance(model: LoadedModel, params: HeadImportanceP
     const prediction = await predictPrepared(model, input, 10, params);
     const target = resolveTarget(model, input, prediction, params);
     const base = input.baseInput(new Set());
-    const row = applyRemoval(base, new Uint8Array(base.ids.length).fill(1), 'mask');
+    const row = unperturbedRow(base);
     cases.push({ text, input, row, spec: input.readSpec(target), target });
   }
-  const runner = new MaskRunner(hm, cases, model.tokenizer.special.pad ?? 0, ctx, model.maxBatchRows);
+  const runner = new MaskRunner(hm, cases, model, ctx);
   const maskOf = (off: [number, number][]): Float32Array => {
     const m = new Float32Array(layers * heads).fill(1);
     for (const [l, h] of off) m[l * heads + h] = 0;
@@ -255,17 +251,10 @@ export async function maskedLogits(model: LoadedModel, text: string, off: [numbe
   const prediction = await predictPrepared(model, input, 1);
   const target = resolveTarget(model, input, prediction, {});
   const base = input.baseInput(new Set());
-  const row = applyRemoval(base, new Uint8Array(base.ids.length).fill(1), 'mask');
+  const row = unperturbedRow(base);
   const c: TextCase = { text, input, row, spec: input.readSpec(target), target };
   const mask = new Float32Array(hm.layers * hm.heads).fill(1);
   for (const [l, h] of off) mask[l * hm.heads + h] = 0;
-  const batch = padRows([row], model.tokenizer.special.pad ?? 0);
-  const feeds: Record<string, TensorData> = {
-    input_ids: { dims: [1, batch.seqLen], data: batch.inputIds },
-    attention_mask: { dims: [1, batch.seqLen], data: batch.attentionMask },
-    [hm.inputName]: { dims: [hm.layers, hm.heads], data: mask },
-  };
-  if (hm.session.inputNames.includes('token_type_ids')) feeds.token_type_ids = { dims: [1, batch.seqLen], data: batch.tokenTypeIds };
-  const out = await hm.session.run(feeds);
-  return Float32Array.from(rowLogitsOf({ logits: { dims: out.logits.dims, data: out.logits.data as Float32Array } }, 0, c));
+  const outputs = await maskedRunner(hm, mask)(padRows([row], model.tokenizer.special.pad ?? 0));
+  return Float32Array.from(rowLogitsOf(outputs, 0, c));
 }

@@ -5,7 +5,7 @@ import { ModelSession, type TensorData } from '../model/modelSession';
 import { cutGraphAt } from '../model/graphCut';
 import { DataType, parseOnnxModel } from '../model/onnxProto';
 import { BadInputError } from '../process/engineErrors';
-import { applyRemoval } from '../run/inputVariants';
+import { unperturbedRow } from '../run/inputVariants';
 import type { RowExtractor } from '../run/batchedEvaluator';
 import { mainGraph, predictionPosition, prepareTextOrIds, stackStates } from './modelGraph';
 
@@ -107,7 +107,7 @@ export async function lensLogits(
 /** The model's own logits at one token position, from the plain session (independent of the lens graph). */
 async function modelLogitsAt(model: LoadedModel, input: PreparedInput, position: number): Promise<Float32Array> {
   const base = input.baseInput(new Set());
-  const row = applyRemoval(base, new Uint8Array(base.ids.length).fill(1), 'mask');
+  const row = unperturbedRow(base);
   const extractor: RowExtractor<Float32Array> = {
     key: `logits-at:${position}`,
     extract(outputs, b) {

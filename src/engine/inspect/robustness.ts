@@ -6,7 +6,8 @@ import { BadInputError } from '../process/engineErrors';
 import type { RequestContext } from '../process/requestContext';
 import { type RowExtractor } from '../run/batchedEvaluator';
 import { CancelledError } from '../run/cancellation';
-import { applyRemoval, type InputRow } from '../run/inputVariants';
+import { argmax } from '../generate/sampling';
+import { unperturbedRow, type InputRow } from '../run/inputVariants';
 import { readPosition, rowLogits, softmax, type ReadSpec } from '../run/outputReaders';
 import { predictPrepared, resolveTarget } from '../run/predict';
 import { throttledProgress } from './progress';
@@ -155,7 +156,7 @@ async function probabilities(model: LoadedModel, items: { input: PreparedInput; 
   const specs = new Map<InputRow, ReadSpec>();
   const rows = items.map(({ input, spec }) => {
     const base = input.baseInput(new Set());
-    const row = applyRemoval(base, new Uint8Array(base.ids.length).fill(1), 'mask');
+    const row = unperturbedRow(base);
     specs.set(row, spec);
     return row;
   });
@@ -170,12 +171,6 @@ async function probabilities(model: LoadedModel, items: { input: PreparedInput; 
   };
   if (items.length === 0) return [];
   return (await model.evaluatorFor(items[0].input).evaluate(rows, extractor, { isCancelled })).values;
-}
-
-function argmax(p: ArrayLike<number>): number {
-  let best = 0;
-  for (let i = 1; i < p.length; i++) if (p[i] > p[best]) best = i;
-  return best;
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { MethodName, RemovalStrategy, ResolvedTarget } from '../../protocol/engineApi';
 import type { ValueFunction } from '../explain/estimate';
 import { explain } from '../explain/explainer';
+import { isPerturbationMethod, MANY_EXPLANATIONS_BUDGET } from '../explain/methodBudgets';
 import { defaultRemoval } from '../explain/explainText';
 import type { LoadedModel, PreparedInput } from '../model/loadedModel';
 import { BadInputError } from '../process/engineErrors';
@@ -44,7 +45,7 @@ export async function wordAttributions(
   target: ResolvedTarget,
   options: WordAttributionOptions,
 ): Promise<{ words: WordFeature[]; values: Float64Array; evaluations: number }> {
-  if ((options.method as string) === 'rollout' || (options.method as string) === 'flow') {
+  if (!isPerturbationMethod(options.method)) {
     throw new BadInputError('Attention rollout and flow are not perturbation methods; use occlusion, LIME or a Shapley method here.');
   }
   const locked = new Set<number>();
@@ -63,12 +64,8 @@ export async function wordAttributions(
     return Float64Array.from(r.values);
   };
   let values: Float64Array | undefined;
-  for await (const estimate of explain(options.method, words.length, f, { budget: options.budget ?? defaultBudget(options.method), seed: options.seed, isCancelled: options.isCancelled })) {
+  for await (const estimate of explain(options.method, words.length, f, { budget: options.budget ?? MANY_EXPLANATIONS_BUDGET[options.method], seed: options.seed, isCancelled: options.isCancelled })) {
     values = estimate.values;
   }
   return { words, values: values ?? new Float64Array(words.length), evaluations };
-}
-
-function defaultBudget(method: PerturbationMethod): number {
-  return method === 'kernel-shap' ? 256 : method === 'lime' ? 256 : method === 'partition-shap' ? 256 : method === 'exact-shapley' ? 4096 : 0;
 }

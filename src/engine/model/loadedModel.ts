@@ -347,13 +347,9 @@ export class LoadedModel {
     return out;
   }
 
-  /**
-   * Most rows one run may hold. Dynamic quantization scales each activation tensor by its range over the
-   * whole batch, padding included, so batching would make a row's outputs depend on its neighbours (the same
-   * text gave 0.5749–0.5926 in batches and 0.5936 alone): such models run one row at a time, as `predict` does.
-   */
-  get maxBatchRows(): number | undefined {
-    return this.inspected.dynamicQuantization ? 1 : undefined;
+  /** Whether a row's outputs depend on the rows run with it (dynamic int8 quantization; see EvaluatorOptions). */
+  get rowsDependOnBatch(): boolean {
+    return this.inspected.dynamicQuantization;
   }
 
   /** The batched evaluator for variants of this input (seq2seq: per decoder prefix). */
@@ -368,9 +364,9 @@ export class LoadedModel {
     const decoderWidth = decoderIds ? vocab * 4 * decoderIds.length : 0;
     const maxBatchTokens = Math.max(64, Math.min(8192, decoderWidth ? Math.floor(LOGITS_BUDGET_BYTES / decoderWidth) : 8192));
     const headRows = this.readsOnePosition ? Math.max(1, Math.floor(LOGITS_BUDGET_BYTES / (vocab * 4))) : undefined;
-    const maxBatchRows = Math.min(this.maxBatchRows ?? Infinity, headRows ?? Infinity, DEFAULT_EVALUATOR_OPTIONS.maxBatchRows);
+    const maxBatchRows = Math.min(headRows ?? Infinity, DEFAULT_EVALUATOR_OPTIONS.maxBatchRows);
     const runner = decoderIds ? (b: PaddedBatch) => this.runSeq2seq(b, decoderIds) : (b: PaddedBatch) => this.runMain(b);
-    evaluator = new BatchedEvaluator(runner, { padId: this.tokenizer.special.pad ?? 0, maxBatchTokens, maxBatchRows });
+    evaluator = new BatchedEvaluator(runner, { padId: this.tokenizer.special.pad ?? 0, maxBatchTokens, maxBatchRows, rowsDependOnBatch: this.rowsDependOnBatch });
     if (this.evaluators.size > 8) this.evaluators.clear();
     this.evaluators.set(key, evaluator);
     return evaluator;

@@ -45,6 +45,19 @@ export interface EvaluatorOptions {
   maxBatchTokens: number;
   /** Upper bound on rows per batch. */
   maxBatchRows: number;
+  /**
+   * The model's output for a row depends on the other rows of its run: dynamic int8 quantization
+   * (`DynamicQuantizeLinear`) scales each activation tensor by its range over the whole batch, padding included
+   * (the same text gave 0.5749–0.5926 in batches and 0.5936 alone). Such rows run one at a time, so every value
+   * is the one the row has alone, as a prediction sees it.
+   */
+  rowsDependOnBatch: boolean;
+  /**
+   * A row joins a batch only while it fills at least this share of the batch's padded length: padding a 108-token
+   * row to 256 costs more than a separate run (attention grows with the square of the length). 0 lets every row
+   * within the memory budget join, for callers whose runs cost per batch (one head mask per run).
+   */
+  minFill: number;
   /** Number of extracted values kept across calls (LRU). */
   cacheEntries: number;
 }
@@ -62,13 +75,12 @@ export interface EvaluateResult<T> {
 }
 
 
-/** A row joins a batch only while it fills at least this share of the batch's padded length. */
-const MIN_FILL = 0.8;
-
 export const DEFAULT_EVALUATOR_OPTIONS: EvaluatorOptions = {
   padId: 0,
   maxBatchTokens: 16384,
   maxBatchRows: 128,
+  rowsDependOnBatch: false,
+  minFill: 0.8,
   cacheEntries: 50000,
 };
 
@@ -151,8 +163,7 @@ export class BatchedEvaluator {
 
   /**
    * Cuts rows (sorted longest first) into [from, to) ranges within the memory budget. A batch also ends
-   * where rows get much shorter than its first one: padding a 108-token row to 256 costs more than a
-   * separate run (attention grows with the square of the length).
+   * where rows get much shorter than its first one (see `minFill`).
    */
   private planBatches(lengths: number[]): [number, number][] {
     const out: [number, number][] = [];
@@ -160,9 +171,10 @@ export class BatchedEvaluator {
     while (from < lengths.length) {
       const width = Math.max(1, lengths[from]);
       const byTokens = Math.max(1, Math.floor(this.options.maxBatchTokens / width));
-      const limit = Math.min(lengths.length, from + Math.min(byTokens, this.options.maxBatchRows));
+      const rows = this.options.rowsDependOnBatch ? 1 : this.options.maxBatchRows;
+      const limit = Math.min(lengths.length, from + Math.min(byTokens, rows));
       let to = from + 1;
-      while (to < limit && lengths[to] >= width * MIN_FILL) to++;
+      while (to < limit && lengths[to] >= width * this.options.minFill) to++;
       out.push([from, to]);
       from = to;
     }

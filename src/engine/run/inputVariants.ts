@@ -82,6 +82,11 @@ export function applyRemoval(base: BaseInput, keep: Uint8Array, removal: Removal
   return { ids, typeIds, attention, positionOf };
 }
 
+/** The input as the model reads it unperturbed: every token kept. */
+export function unperturbedRow(base: BaseInput): InputRow {
+  return applyRemoval(base, new Uint8Array(base.ids.length).fill(1), 'mask');
+}
+
 /** The first `length` tokens of an input (a causal LM read at an earlier position never sees the rest). */
 export function truncateBase(base: BaseInput, length: number): BaseInput {
   if (length >= base.ids.length) return base;

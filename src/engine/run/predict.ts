@@ -2,7 +2,7 @@ import type { Candidate, Prediction, ResolvedTarget, TargetSpec } from '../../pr
 import type { LoadedModel, PreparedInput } from '../model/loadedModel';
 import { BadInputError } from '../process/engineErrors';
 import { tokenNames } from '../text/tokenNames';
-import { applyRemoval, truncateBase } from './inputVariants';
+import { truncateBase, unperturbedRow } from './inputVariants';
 import { logitsExtractor, topCandidates } from './outputReaders';
 
 /** Positions of [MASK] tokens in the input. */
@@ -46,7 +46,7 @@ export function chosenPosition(input: PreparedInput, spec: TargetSpec): number {
 
 async function logitsAt(model: LoadedModel, input: PreparedInput, spec: Parameters<typeof logitsExtractor>[0], length?: number): Promise<Float32Array> {
   const base = truncateBase(input.baseInput(new Set()), length ?? input.encoding.ids.length);
-  const row = applyRemoval(base, new Uint8Array(base.ids.length).fill(1), 'mask');
+  const row = unperturbedRow(base);
   const r = await model.evaluatorFor(input).evaluate([row], logitsExtractor(spec));
   return r.values[0];
 }

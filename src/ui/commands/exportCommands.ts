@@ -1,7 +1,8 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { modelFileRefusal } from '../../engine/model/modelOwnFiles';
-import { buildHtmlReport, jsonForScriptTag } from '../../render/htmlReport';
+import { buildHtmlReport } from '../../render/htmlReport';
+import { jsonForScriptTag } from '../../render/reportDocument';
 import { Commands } from '../ids';
 import { attentionKey } from '../results/explanationStore';
 import type { Services } from '../services';

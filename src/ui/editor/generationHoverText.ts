@@ -4,7 +4,7 @@
  * colours are shown. Pure: tested without VS Code.
  */
 import type { GenerationExplanation } from '../../protocol/engineApi';
-import { readableToken } from '../../render/generationReport';
+import { visibleToken } from '../../render/tokenText';
 import { escapeMarkdown } from '../../render/htmlEscape';
 
 const signed = (v: number) => (v >= 0 ? '+' : '−') + Math.abs(v).toPrecision(3);
@@ -13,7 +13,7 @@ const signed = (v: number) => (v >= 0 ? '+' : '−') + Math.abs(v).toPrecision(3
 export function generationHoverMarkdown(e: GenerationExplanation, feature: number, step: number, openCommandUri?: string): string {
   const f = e.features[feature];
   const per = e.targets.map((t, j) => ({ j, v: t.values[feature] }));
-  const token = (j: number) => `“${escapeMarkdown(readableToken(e.tokens[j].label))}”`;
+  const token = (j: number) => `“${escapeMarkdown(visibleToken(e.tokens[j].label))}”`;
   const raised = per.filter((x) => x.v > 0).sort((a, b) => b.v - a.v).slice(0, 3);
   const lowered = per.filter((x) => x.v < 0).sort((a, b) => a.v - b.v).slice(0, 3);
   const shown = step >= 0 && step < e.targets.length ? { name: `token ${step} ${token(step)}`, v: e.targets[step].values[feature] } : { name: 'the whole continuation', v: e.sequence.values[feature] };

@@ -1,21 +1,19 @@
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { fixtureModel } from '../../support/fixtureModels';
+import { tempDir } from '../../support/tempFolders';
 import { describeRun, jsonOf, runCli } from './cliProcess';
 
 const TEXT = 'this movie was great fun';
 const WORDS = ['this', 'movie', 'was', 'great', 'fun'];
 let bert: string;
-let work: string;
+const work = tempDir('cli');
 
 before(() => {
   bert = fixtureModel('bert-cls-op14');
-  work = fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-lens-cli-'));
 });
-after(() => fs.rmSync(work, { recursive: true, force: true }));
 
 /** Every http(s) resource the page would load: src/href attributes, CSS url() and @import. */
 function remoteReferences(html: string): string[] {

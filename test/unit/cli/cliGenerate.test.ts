@@ -1,24 +1,22 @@
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { generationSummary, renderGeneration } from '../../../src/cli/renderGeneration';
 import { Style } from '../../../src/cli/terminalOutput';
 import type { GenerationResult } from '../../../src/protocol/engineApi';
 import { generationFixture, readGenerationReference } from '../../support/fixtureModels';
+import { tempDir } from '../../support/tempFolders';
 import { describeRun, jsonOf, runCli } from './cliProcess';
 
 const ref = readGenerationReference('llama-gen');
 const PROMPT = ref.cases[1].prompt; // runs the full 10 tokens
 let llama: string;
-let work: string;
+const work = tempDir('cli-gen');
 
 before(() => {
   llama = generationFixture('llama-gen');
-  work = fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-lens-cli-gen-'));
 });
-after(() => fs.rmSync(work, { recursive: true, force: true }));
 
 describe('onnx-lens generate', () => {
   test('writes the prompt and the continuation the model generates, and how it stopped', async () => {

@@ -1,23 +1,22 @@
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseHeadList } from '../../../src/cli/insideCommands';
 import { fixtureModel } from '../../support/fixtureModels';
+import { tempDir } from '../../support/tempFolders';
 import { describeRun, jsonOf, runCli } from './cliProcess';
 
 const TEXT = 'this movie was great fun';
 let bert: string;
 let gpt2: string;
-let work: string;
+const work = tempDir('cli-inside');
 
 before(() => {
   bert = fixtureModel('bert-cls-op14');
   gpt2 = fixtureModel('gpt2-op14');
-  work = fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-lens-cli-inside-'));
 });
-after(() => fs.rmSync(work, { recursive: true, force: true }));
 
 describe('onnx-lens activations', () => {
   test('--json: norms and updates per state and token; updates are the distances between states', async () => {

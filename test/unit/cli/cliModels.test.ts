@@ -1,16 +1,12 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { fixtureModel } from '../../support/fixtureModels';
+import { tempDir } from '../../support/tempFolders';
 import { describeRun, jsonOf, runCli } from './cliProcess';
 
-let work: string;
-before(() => {
-  work = fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-lens-cli-models-'));
-});
-after(() => fs.rmSync(work, { recursive: true, force: true }));
+const work = tempDir('cli-models');
 
 interface AttentionLayer {
   layer: number;

@@ -2,11 +2,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
-import { EngineService } from '../../../src/engine/process/engineService';
-import type { RequestContext } from '../../../src/engine/process/requestContext';
+import { openService, QUIET } from '../../support/engineService';
 import { DEMO_MODEL, REPO_ROOT } from '../../support/fixtureModels';
-
-const ctx: RequestContext = { isCancelled: () => false, progress: () => undefined };
 
 /** The held-out accuracies the README states for the demo model. */
 function statedAccuracy(): { fp32: number; int8: number } {
@@ -30,13 +27,12 @@ function heldout(): { text: string; label: number }[] {
 describe('the demo model', () => {
   for (const variant of ['fp32', 'quantized'] as const) {
     test(`${variant}: held-out accuracy is what the README says (counted one sentence at a time)`, async () => {
-      const service = new EngineService();
-      await service.handle('open', { modelPath: DEMO_MODEL, variant }, ctx);
+      const service = await openService({ modelPath: DEMO_MODEL, variant });
       const rows = heldout();
       assert.equal(rows.length, 1365);
       let correct = 0;
       for (const row of rows) {
-        const p = await service.handle('predict', { text: row.text }, ctx);
+        const p = await service.handle('predict', { text: row.text }, QUIET);
         if ((p.candidates[0].label === 'POSITIVE' ? 1 : 0) === row.label) correct++;
       }
       const accuracy = correct / rows.length;
@@ -48,14 +44,13 @@ describe('the demo model', () => {
   }
 
   test('its explanations make sense to a person: "not" pushes toward NEGATIVE, "good" toward POSITIVE', async () => {
-    const service = new EngineService();
-    await service.handle('open', { modelPath: DEMO_MODEL }, ctx);
-    const r = await service.handle('explain', { text: 'the movie was not good', method: 'exact-shapley', target: 'POSITIVE' }, ctx);
+    const service = await openService({ modelPath: DEMO_MODEL });
+    const r = await service.handle('explain', { text: 'the movie was not good', method: 'exact-shapley', target: 'POSITIVE' }, QUIET);
     const value = Object.fromEntries(r.features.map((f) => [f.text, f.value]));
     assert.ok(value.not < 0, `"not" = ${value.not}`);
     assert.ok(value.good > 0, `"good" = ${value.good}`);
-    const good = await service.handle('predict', { text: 'good' }, ctx);
-    const notGood = await service.handle('predict', { text: 'not good' }, ctx);
+    const good = await service.handle('predict', { text: 'good' }, QUIET);
+    const notGood = await service.handle('predict', { text: 'not good' }, QUIET);
     const pPos = (p: typeof good) => p.candidates.find((c) => c.label === 'POSITIVE')!.probability;
     assert.ok(pPos(notGood) < pPos(good));
     service.dispose();

@@ -1,25 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { ExplainParams, ExplanationResult, MethodName } from '../../../src/protocol/engineApi';
-import { EngineService } from '../../../src/engine/process/engineService';
-import type { RequestContext } from '../../../src/engine/process/requestContext';
+import { QUIET, sharedServices } from '../../support/engineService';
 import { fixtureModel, readReference } from '../../support/fixtureModels';
 
-const ctx: RequestContext = { isCancelled: () => false, progress: () => undefined };
-const services = new Map<string, EngineService>();
-
-async function model(name: string): Promise<EngineService> {
-  let s = services.get(name);
-  if (!s) {
-    s = new EngineService();
-    await s.handle('open', { modelPath: fixtureModel(name) }, ctx);
-    services.set(name, s);
-  }
-  return s;
-}
+const opened = sharedServices();
+const model = (name: string) => opened({ modelPath: fixtureModel(name) });
 
 async function explain(name: string, params: ExplainParams): Promise<ExplanationResult> {
-  return (await model(name)).handle('explain', params, ctx);
+  return (await model(name)).handle('explain', params, QUIET);
 }
 
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
@@ -85,13 +74,8 @@ describe('explanations of transformer fixtures', () => {
     for (const method of ['exact-shapley', 'kernel-shap', 'partition-shap'] as MethodName[]) {
       test(`${name} ${method}: values sum to f(x) − f(all removed) (${kind} target)`, async () => {
         const [fixture, variant] = name.split('/');
-        let service = services.get(name);
-        if (!service) {
-          service = new EngineService();
-          await service.handle('open', { modelPath: fixtureModel(fixture), variant }, ctx);
-          services.set(name, service);
-        }
-        const r = await service.handle('explain', { text, method, budget: 300, seed: 5 }, ctx);
+        const service = await opened({ modelPath: fixtureModel(fixture), variant });
+        const r = await service.handle('explain', { text, method, budget: 300, seed: 5 }, QUIET);
         assert.equal(r.target.kind, kind);
         const total = sum(r.features.map((f) => f.value));
         assert.ok(Math.abs(total - (r.outputValue - r.baseValue)) < 1e-5, `Σφ = ${total}, f(x) − f(∅) = ${r.outputValue - r.baseValue}`);

@@ -7,14 +7,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { EngineService } from '../../../src/engine/process/engineService';
-import type { RequestContext } from '../../../src/engine/process/requestContext';
+import type { EngineService } from '../../../src/engine/process/engineService';
 import type { ExplanationResult, MethodName } from '../../../src/protocol/engineApi';
+import { openService, QUIET } from '../../support/engineService';
 import { DEMO_MODEL, fixtureModel } from '../../support/fixtureModels';
 import { PlainModel, removeWords, valueTable, type PlainRemoval } from '../../support/plainOnnx';
 import { shapleyByPermutations } from './valueFunctions';
 
-const ctx: RequestContext = { isCancelled: () => false, progress: () => undefined };
 const sum = (xs: ArrayLike<number>) => Array.from(xs).reduce((a, b) => a + b, 0);
 const services: EngineService[] = [];
 const plains: PlainModel[] = [];
@@ -62,9 +61,8 @@ function open(c: Case): Promise<Opened> {
   if (!o) {
     o = (async () => {
       const folder = c.folder();
-      const service = new EngineService();
+      const service = await openService({ modelPath: folder, variant: c.variant });
       services.push(service);
-      await service.handle('open', { modelPath: folder, variant: c.variant }, ctx);
       const plain = await PlainModel.open(path.join(folder, 'onnx', c.file));
       plains.push(plain);
       return { service, plain, folder };
@@ -98,7 +96,7 @@ describe('explanations against an independent reference (plain onnxruntime, one 
   for (const c of CASES) {
     test(`${c.name}: exact Shapley values equal the brute-force Shapley values of the model, and add up to its f(x) − f(∅)`, async () => {
       const o = await open(c);
-      const r = await o.service.handle('explain', { text: c.text, method: 'exact-shapley' }, ctx);
+      const r = await o.service.handle('explain', { text: c.text, method: 'exact-shapley' }, QUIET);
       const n = r.features.length;
       const table = await referenceTable(o, c.text, r);
       const reference = shapleyByPermutations(n, (z) => table[z.reduce((m, bit, j) => m | (bit << j), 0)]);
@@ -117,12 +115,12 @@ describe('explanations against an independent reference (plain onnxruntime, one 
     const c = CASES.find((x) => x.name === 'int8-only fill-mask folder')!;
     const o = await open(c);
     assert.equal(o.service.current!.card.variant, 'quantized');
-    const exact = await o.service.handle('explain', { text: c.text, method: 'exact-shapley' }, ctx);
+    const exact = await o.service.handle('explain', { text: c.text, method: 'exact-shapley' }, QUIET);
     const table = await referenceTable(o, c.text, exact);
     const n = exact.features.length;
     const all = (1 << n) - 1;
     for (const method of ['occlusion', 'kernel-shap', 'partition-shap', 'lime', 'exact-shapley'] as MethodName[]) {
-      const r = await o.service.handle('explain', { text: c.text, method, budget: 300, seed: 1 }, ctx);
+      const r = await o.service.handle('explain', { text: c.text, method, budget: 300, seed: 1 }, QUIET);
       assert.ok(r.features.some((f) => Math.abs(f.value) > 1e-3), `${method}: ${r.features.map((f) => f.value).join(', ')}`);
       assert.ok(Math.abs(r.outputValue - table[all]) < TOLERANCE, `${method}: f(x) ${r.outputValue} vs ${table[all]}`);
       if (method === 'occlusion') {
@@ -134,11 +132,11 @@ describe('explanations against an independent reference (plain onnxruntime, one 
   test('an int8 model gives the same value for a text in an explanation as in a prediction', async () => {
     const o = await open(CASES.find((x) => x.name === 'demo model, int8')!);
     const text = 'the plot was thin, but the acting was superb';
-    const p = await o.service.handle('predict', { text }, ctx);
+    const p = await o.service.handle('predict', { text }, QUIET);
     const ids = (await o.service.current!.prepare(text)).encoding.ids;
     const alone = (await o.plain.logits(ids))[0];
     for (const method of ['partition-shap', 'kernel-shap', 'lime'] as MethodName[]) {
-      const r = await o.service.handle('explain', { text, method, target: 'POSITIVE', budget: 500 }, ctx);
+      const r = await o.service.handle('explain', { text, method, target: 'POSITIVE', budget: 500 }, QUIET);
       assert.ok(Math.abs(r.outputValue - alone[r.target.id]) < TOLERANCE, `${method}: ${r.outputValue} in the explanation, ${alone[r.target.id]} alone`);
       const predicted = p.candidates.find((x) => x.id === r.target.id)!.logit;
       assert.ok(Math.abs(predicted - alone[r.target.id]) < TOLERANCE, `predict: ${predicted}`);

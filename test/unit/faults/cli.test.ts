@@ -1,13 +1,13 @@
 // Hostile input and faults at the command line: what a model's config, the text or the user's
 // keyboard can do to the terminal, the files around it and the processes it starts.
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { fixtureModel, REPO_ROOT } from '../../support/fixtureModels';
 import { classifierWithLabels } from '../../support/hostileModels';
+import { tempDir } from '../../support/tempFolders';
 import { CliRun, describeRun, jsonOf, runCli } from '../cli/cliProcess';
 
 /** What a terminal acts on instead of showing: C0 controls but line feed and tab, DEL, C1, bidi overrides. */
@@ -27,14 +27,12 @@ function assertTerminalSafe(run: CliRun, what: string): void {
 
 let hostile: string;
 let bert: string;
-let work: string;
+const work = tempDir('cli-faults');
 
 before(() => {
   hostile = classifierWithLabels(HOSTILE_LABELS);
   bert = fixtureModel('bert-cls-op14');
-  work = fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-lens-cli-faults-'));
 });
-after(() => fs.rmSync(work, { recursive: true, force: true }));
 
 describe('terminal escape sequences', () => {
   test('labels from id2label with escape sequences print as replacement characters in explain, predict and inspect', async () => {

@@ -7,6 +7,7 @@ import { after, describe, test } from 'node:test';
 import { EngineClient, EngineError } from '../../../src/engine/process/engineClient';
 import type { ExplainParams, ExplanationResult, ProgressEvent } from '../../../src/protocol/engineApi';
 import { DEMO_MODEL, REPO_ROOT } from '../../support/fixtureModels';
+import { rejectionOf } from '../../support/rejection';
 
 const ENTRY = path.join(REPO_ROOT, 'out', 'src', 'engine', 'process', 'engineMain.js');
 const clients: EngineClient[] = [];
@@ -18,15 +19,7 @@ function client(options: Partial<ConstructorParameters<typeof EngineClient>[0]> 
   return c;
 }
 
-async function rejection(p: Promise<unknown>): Promise<EngineError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof EngineError, `expected an EngineError, got ${String(e)}`);
-    return e;
-  }
-  assert.fail('expected the request to fail');
-}
+const rejection = (p: Promise<unknown>) => rejectionOf(p, EngineError);
 
 /** A kilobyte figure of /proc/PID/status (VmRSS, VmHWM), or undefined where there is no /proc. */
 function procKb(pid: number, field: 'VmRSS' | 'VmHWM'): number | undefined {

@@ -1,26 +1,13 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EngineService } from '../../../src/engine/process/engineService';
 import { errorInfo } from '../../../src/engine/process/engineErrors';
 import type { EngineApi, EngineMethod } from '../../../src/protocol/engineApi';
 import { fixtureModel, generationFixture } from '../../support/fixtureModels';
-import { recordingContext } from '../generate/generationSupport';
+import { recordingContext, sharedServices } from '../../support/engineService';
 
 const PROMPT = 'the movie was good and';
-const services = new Map<string, Promise<EngineService>>();
-
-function serviceFor(folder: string): Promise<EngineService> {
-  let s = services.get(folder);
-  if (!s) {
-    s = (async () => {
-      const service = new EngineService();
-      await service.handle('open', { modelPath: folder, options: { threads: 1 } }, recordingContext());
-      return service;
-    })();
-    services.set(folder, s);
-  }
-  return s;
-}
+const opened = sharedServices();
+const serviceFor = (folder: string) => opened({ modelPath: folder, options: { threads: 1 } });
 
 /** The error a request ends with: its code and message. */
 async function failure<M extends EngineMethod>(folder: string, method: M, params: EngineApi[M]['params']): Promise<{ code: string; message: string }> {

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { DownloadOptions, DownloadResult, HubError, HubErrorCode, downloadModel } from '../../../src/engine/model/hubDownload';
 import { COMPLETE_MANIFEST, cachedModelPath, listCachedModels, modelLockFile } from '../../../src/engine/model/modelCache';
 import { FakeHub, listTree, makeSourceModel, startFakeHub } from '../../support/fakeHub';
+import { rejectionOf } from '../../support/rejection';
 import { describeRun, runCli } from '../cli/cliProcess';
 
 const REPO = 'test-org/tiny-bert';
@@ -43,14 +44,9 @@ function options(extra: Partial<DownloadOptions> = {}): DownloadOptions {
 }
 
 async function failure(promise: Promise<unknown>, code: HubErrorCode): Promise<HubError> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof HubError, `expected a HubError, got ${String(err)}`);
-    assert.equal(err.code, code, err.message);
-    return err;
-  }
-  assert.fail(`the download should have failed with '${code}'`);
+  const err = await rejectionOf(promise, HubError);
+  assert.equal(err.code, code, err.message);
+  return err;
 }
 
 function modelDir(): string {
@@ -249,20 +245,22 @@ describe('fault campaign: Hub downloads', () => {
     assert.equal(hub.requestedFiles().filter((f) => f === GRAPH).length, 1);
   });
 
-  test('SIGTERM during a CLI download: exit 130, no partial file left', CASE, async () => {
-    hub.faults.bytesPerSecond = { [GRAPH]: 20_000 };
-    let stopWatching = (): void => undefined;
-    const run = await runCli(['download', REPO, '--endpoint', hub.endpoint, '--cache', cacheDir], {
-      env: { HF_TOKEN: undefined, HUGGING_FACE_HUB_TOKEN: undefined },
-      onSpawn: (child) => {
-        stopWatching = untilFileAppears(sandbox, /model\.onnx\.part-/, () => child.kill('SIGTERM'));
-      },
+  for (const [signal, what] of [['SIGTERM', 'SIGTERM'], ['SIGHUP', 'SIGHUP (the terminal closed)']] as const) {
+    test(`${what} during a CLI download: exit 130, no partial file left`, CASE, async () => {
+      hub.faults.bytesPerSecond = { [GRAPH]: 20_000 };
+      let stopWatching = (): void => undefined;
+      const run = await runCli(['download', REPO, '--endpoint', hub.endpoint, '--cache', cacheDir], {
+        env: { HF_TOKEN: undefined, HUGGING_FACE_HUB_TOKEN: undefined },
+        onSpawn: (child) => {
+          stopWatching = untilFileAppears(sandbox, /model\.onnx\.part-/, () => child.kill(signal));
+        },
+      });
+      stopWatching();
+      assert.equal(run.code, 130, describeRun(run));
+      assert.match(run.stderr, /interrupted/i);
+      await assertNothingKept();
     });
-    stopWatching();
-    assert.equal(run.code, 130, describeRun(run));
-    assert.match(run.stderr, /interrupted/i);
-    await assertNothingKept();
-  });
+  }
 
   test('a download killed outright (SIGKILL) leaves a stale lock; the next one takes over and finishes clean', CASE, async () => {
     hub.faults.bytesPerSecond = { [GRAPH]: 20_000 };

@@ -10,8 +10,9 @@ import { EngineClient, EngineError } from '../../../src/engine/process/engineCli
 import { parseOnnxModel } from '../../../src/engine/model/onnxProto';
 import { seededBytes } from '../../support/fakeHub';
 import { fixtureModel, REPO_ROOT } from '../../support/fixtureModels';
+import { tempDir } from '../../support/tempFolders';
 import { describeRun, runCli } from '../cli/cliProcess';
-import { GRAPHS, tempDir } from '../model/referenceFixtures';
+import { GRAPHS } from '../model/referenceFixtures';
 
 const ENTRY = path.join(REPO_ROOT, 'out', 'src', 'engine', 'process', 'engineMain.js');
 const TEXT = 'a good story';

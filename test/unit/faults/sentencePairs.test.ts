@@ -2,20 +2,14 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { errorInfo } from '../../../src/engine/process/engineErrors';
-import { EngineService } from '../../../src/engine/process/engineService';
-import type { RequestContext } from '../../../src/engine/process/requestContext';
+import type { EngineService } from '../../../src/engine/process/engineService';
 import { MAX_TOKENIZED_CHARS } from '../../../src/engine/text/longText';
 import { pairFromSelections } from '../../../src/ui/commands/pairSelection';
+import { openService, QUIET } from '../../support/engineService';
 import { fixtureModel } from '../../support/fixtureModels';
 import { describeRun, runCli } from '../cli/cliProcess';
 
-const ctx: RequestContext = { isCancelled: () => false, progress: () => undefined };
-
-async function open(name: string): Promise<EngineService> {
-  const s = new EngineService();
-  await s.handle('open', { modelPath: fixtureModel(name), options: { threads: 1 } }, ctx);
-  return s;
-}
+const open = (name: string) => openService({ modelPath: fixtureModel(name), options: { threads: 1 } });
 
 async function badInput(p: Promise<unknown>): Promise<string> {
   const error = await p.then(() => undefined, (e: unknown) => e);
@@ -32,41 +26,41 @@ before(async () => {
 
 describe('faults: sentence pairs', () => {
   test('an empty second text', async () => {
-    const message = await badInput(nli.handle('explain', { text: 'a man is playing music', textPair: '  ', method: 'occlusion' }, ctx));
+    const message = await badInput(nli.handle('explain', { text: 'a man is playing music', textPair: '  ', method: 'occlusion' }, QUIET));
     assert.match(message, /second text of the sentence pair is empty/);
   });
 
   test('an empty first text with a second text', async () => {
-    const message = await badInput(nli.handle('predict', { text: '', textPair: 'a man is playing music' }, ctx));
+    const message = await badInput(nli.handle('predict', { text: '', textPair: 'a man is playing music' }, QUIET));
     assert.match(message, /first text of the sentence pair is empty/);
   });
 
   test('a second text that is not a string', async () => {
-    const message = await badInput(nli.handle('predict', { text: 'a man', textPair: 42 as unknown as string }, ctx));
+    const message = await badInput(nli.handle('predict', { text: 'a man', textPair: 42 as unknown as string }, QUIET));
     assert.match(message, /second text of the sentence pair is empty/);
   });
 
   test('a pair longer than the engine takes', async () => {
     const half = 'a '.repeat(MAX_TOKENIZED_CHARS / 4 + 10);
-    const message = await badInput(nli.handle('predict', { text: half, textPair: half }, ctx));
+    const message = await badInput(nli.handle('predict', { text: half, textPair: half }, QUIET));
     assert.match(message, /texts of the pair have [\d,]+ characters/);
   });
 
   test('token ids together with a second text', async () => {
-    const message = await badInput(nli.handle('attention', { ids: [2, 3], textPair: 'a man' }, ctx));
+    const message = await badInput(nli.handle('attention', { ids: [2, 3], textPair: 'a man' }, QUIET));
     assert.match(message, /either token ids or a sentence pair/);
   });
 
   test('a sentence pair for a causal LM', async () => {
     const gpt2 = await open('gpt2-op14');
-    const message = await badInput(gpt2.handle('explain', { text: 'The man went', textPair: 'to the house', method: 'occlusion' }, ctx));
+    const message = await badInput(gpt2.handle('explain', { text: 'The man went', textPair: 'to the house', method: 'occlusion' }, QUIET));
     assert.match(message, /causal language model, which reads one text\. Join the two texts/);
     gpt2.dispose();
   });
 
   test('a sentence pair for a text-to-text model', async () => {
     const t5 = await open('t5-op14');
-    const message = await badInput(t5.handle('predict', { text: 'translate English to German:', textPair: 'the house' }, ctx));
+    const message = await badInput(t5.handle('predict', { text: 'translate English to German:', textPair: 'the house' }, QUIET));
     assert.match(message, /text-to-text model, which reads one text/);
     t5.dispose();
   });

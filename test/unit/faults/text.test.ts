@@ -1,22 +1,17 @@
 // Hostile and unusual text through the command line: empty, huge, NUL, invalid UTF-8, lone surrogates,
 // right-to-left script, joiners, stacked combining marks. Every explanation's JSON must slice the original
 // text back into its words: text.slice(start, end) is each word, in order, covering every letter read.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { fixtureModel } from '../../support/fixtureModels';
+import { tempDir } from '../../support/tempFolders';
 import { CliRun, describeRun, jsonOf, runCli } from '../cli/cliProcess';
 
 /** WordPiece (64 tokens) and byte-level BPE: the two ways tokenizers see bytes and characters. */
 const MODELS = ['bert-cls-op14', 'gpt2-op14'] as const;
-let work: string;
-
-before(() => {
-  work = fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-lens-text-faults-'));
-});
-after(() => fs.rmSync(work, { recursive: true, force: true }));
+const work = tempDir('text-faults');
 
 interface Explained {
   text: string;
@@ -95,6 +90,15 @@ describe('hostile text', () => {
     const r = jsonOf(await runCli([...explainArgs('bert-cls-op14'), 'good']));
     assert.equal(r.features.length, 1);
     assert.ok(Math.abs(r.features[0].value - (r.outputValue - r.baseValue)) < 1e-5, 'one word carries the whole difference');
+  });
+
+  test('one word of 1,300,000 characters: refused (exit 1), saying there is no break to cut it at', async () => {
+    const file = path.join(work, 'one-word.txt');
+    fs.writeFileSync(file, 'a'.repeat(1_300_000));
+    const run = await runCli([...explainArgs('bert-cls-op14'), '--file', file]);
+    assert.equal(run.code, 1, describeRun(run));
+    assert.equal(run.stdout, '');
+    assert.match(run.stderr, /The text has 1,300,000 characters and its first 1,280,000 hold no break between words to cut at \(the model reads at most 64 tokens\)\. Select a shorter passage\./);
   });
 
   test('100,000 characters: cut to the model\'s 64 tokens, and the output says so with the limit', async () => {

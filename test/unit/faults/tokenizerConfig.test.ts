@@ -7,8 +7,8 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fixtureModel } from '../../support/fixtureModels';
+import { tempDir } from '../../support/tempFolders';
 import { describeRun, jsonOf, runCli, type CliRun } from '../cli/cliProcess';
-import { tempDir } from '../model/referenceFixtures';
 
 const TEXT = 'a good story';
 const CASE = { timeout: 120_000 };

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { generateText } from '../../../src/engine/generate/generateText';
 import type { GenerationProgress } from '../../../src/protocol/engineApi';
 import { readGenerationReference } from '../../support/fixtureModels';
-import { openGenerationModel, recordingContext } from './generationSupport';
+import { recordingContext } from '../../support/engineService';
+import { openGenerationModel } from './generationSupport';
 
 const ref = readGenerationReference('llama-gen');
 const running = ref.cases[1]; // runs to the token limit without an end-of-sequence token

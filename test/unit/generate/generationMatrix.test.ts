@@ -6,7 +6,9 @@ import { generateText } from '../../../src/engine/generate/generateText';
 import { explainGeneration } from '../../../src/engine/generate/generationMatrix';
 import { CancelledError } from '../../../src/engine/run/cancellation';
 import type { GenerationExplanation } from '../../../src/protocol/engineApi';
-import { maxAbsDiff, openGenerationModel, recordingContext } from './generationSupport';
+import { recordingContext } from '../../support/engineService';
+import { maxAbsDiff } from '../../support/tensorDifference';
+import { openGenerationModel } from './generationSupport';
 
 const PROMPT = 'the movie was good and';
 
@@ -60,26 +62,46 @@ function sum(values: number[]): number {
 }
 
 describe('the prompt-attribution matrix of a generation', () => {
-  test('exact Shapley, KernelSHAP and flat Partition SHAP equal Shapley values enumerated from onnxruntime runs', async () => {
-    const model = await openGenerationModel('llama-gen');
-    const gen = await generateText(model, { prompt: PROMPT, maxNewTokens: 3 }, recordingContext());
+  /**
+   * The generation of PROMPT by `variant` of llama-gen, and each token's Shapley values enumerated from unbatched
+   * onnxruntime runs of the graph file `file` over every coalition of the prompt's words.
+   */
+  async function enumerated(variant: string | undefined, file: string, maxNewTokens: number) {
+    const model = await openGenerationModel('llama-gen', variant);
+    const gen = await generateText(model, { prompt: PROMPT, maxNewTokens }, recordingContext());
     const generated = gen.tokens.map((t) => t.id);
     const words = gen.promptWords.map((w) => w.tokenIndices.map((i) => gen.promptTokens[i].id));
-    const session = await ort.InferenceSession.create(path.join(model.files.folder, 'onnx', 'model.onnx'));
+    const session = await ort.InferenceSession.create(path.join(model.files.folder, 'onnx', file));
     const n = words.length;
     const table = new Map<string, number[]>();
     for (let mask = 0; mask < 1 << n; mask++) {
       const keep = Array.from({ length: n }, (_, i) => ((mask >> i) & 1) === 1);
       table.set(keep.join(), await directLogprobs(session, model.tokenizer.special.bos!, words, keep, generated));
     }
+    await session.release();
     const expected = generated.map((_, j) => bruteForceShapley(n, (keep) => table.get(keep.join())![j]));
+    return { model, generated, n, expected, full: table.get(new Array(n).fill(true).join())! };
+  }
+
+  test('exact Shapley, KernelSHAP and flat Partition SHAP equal Shapley values enumerated from onnxruntime runs', async () => {
+    const { model, generated, n, expected, full } = await enumerated(undefined, 'model.onnx', 3);
     for (const [method, budget] of [['exact-shapley', undefined], ['kernel-shap', 64], ['partition-shap', 64]] as const) {
       const e = await explainGeneration(model, { prompt: PROMPT, generated, method, budget, inside: false }, recordingContext());
       assert.equal(e.features.length, n);
       e.targets.forEach((t, j) => assert.ok(maxAbsDiff(t.values, expected[j]) < 1e-5, `${method}, token ${j}: ${t.values} vs ${expected[j]}`));
-      e.targets.forEach((t, j) => assert.ok(Math.abs(t.outputValue - table.get(new Array(n).fill(true).join())![j]) < 1e-5));
+      e.targets.forEach((t, j) => assert.ok(Math.abs(t.outputValue - full[j]) < 1e-5));
       assert.equal(e.evaluations, 2 ** n, `${method}: every coalition once, shared by the ${generated.length} tokens`);
     }
+  });
+
+  test('int8 (dynamic quantization): every row runs alone, so the matrix is the one enumerated from unbatched runs', async () => {
+    // Batched, a row's activations would be scaled by the range of the whole batch and its values would move.
+    const { model, generated, expected, full } = await enumerated('quantized', 'model_quantized.onnx', 3);
+    const e = await explainGeneration(model, { prompt: PROMPT, generated, method: 'exact-shapley', inside: false }, recordingContext());
+    e.targets.forEach((t, j) => assert.ok(maxAbsDiff(t.values, expected[j]) < 1e-5, `token ${j}: ${t.values} vs ${expected[j]}`));
+    e.targets.forEach((t, j) => assert.ok(Math.abs(t.outputValue - full[j]) < 1e-5));
+    assert.equal(e.batches, e.evaluations, 'one model run per row');
+    assert.match(e.notes.join(' '), /rows were run one at a time/);
   });
 
   test('values add up to f(prompt) − f(no prompt) for every token and the whole sequence; f(prompt) is what generation saw', async (t) => {

@@ -4,7 +4,9 @@ import { DecoderStepper } from '../../../src/engine/generate/decoderCache';
 import { generateText } from '../../../src/engine/generate/generateText';
 import type { LoadedModel } from '../../../src/engine/model/loadedModel';
 import { readGenerationReference, type GenerationCase } from '../../support/fixtureModels';
-import { maxAbsDiff, openGenerationModel, recordingContext } from './generationSupport';
+import { recordingContext } from '../../support/engineService';
+import { maxAbsDiff } from '../../support/tensorDifference';
+import { openGenerationModel } from './generationSupport';
 
 /** Logits at every step of the reference sequence, teacher forced through a stepper. */
 async function stepLogits(model: LoadedModel, c: GenerationCase, useCache: boolean): Promise<Float32Array[]> {

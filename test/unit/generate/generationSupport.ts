@@ -1,6 +1,4 @@
 import { LoadedModel } from '../../../src/engine/model/loadedModel';
-import type { RequestContext } from '../../../src/engine/process/requestContext';
-import type { ProgressEvent } from '../../../src/protocol/engineApi';
 import { fixtureModel, generationFixture } from '../../support/fixtureModels';
 
 const opened = new Map<string, Promise<LoadedModel>>();
@@ -15,22 +13,4 @@ export function openGenerationModel(name: string, variant?: string): Promise<Loa
     opened.set(key, m);
   }
   return m;
-}
-
-/** A request context that records progress events and can be cancelled from a test. */
-export function recordingContext(cancelAfter?: (events: ProgressEvent[]) => boolean): RequestContext & { events: ProgressEvent[] } {
-  const events: ProgressEvent[] = [];
-  return {
-    events,
-    isCancelled: () => cancelAfter?.(events) ?? false,
-    progress: (p) => events.push(p),
-  };
-}
-
-/** Largest |a − b| over two equally long vectors. */
-export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) throw new Error(`lengths differ: ${a.length} vs ${b.length}`);
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i] - b[i]));
-  return d;
 }

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { DownloadOptions, DownloadProgress, HubError, HubErrorCode, downloadModel } from '../../../src/engine/model/hubDownload';
 import { COMPLETE_MANIFEST, cachedModelPath, listCachedModels } from '../../../src/engine/model/modelCache';
 import { FakeHub, listTree, makeSourceModel, startFakeHub } from '../../support/fakeHub';
+import { rejectionOf } from '../../support/rejection';
 
 const REPO = 'test-org/tiny-bert';
 const FP32_FILES = ['config.json', 'onnx/model.onnx', 'tokenizer.json', 'tokenizer_config.json'];
@@ -34,15 +35,7 @@ function options(extra: Partial<DownloadOptions> = {}): DownloadOptions {
   return { repo: REPO, variant: 'fp32', endpoint: hub.endpoint, cacheDir, token: '', timeoutMs: 5000, ...extra };
 }
 
-async function rejection(promise: Promise<unknown>): Promise<HubError> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof HubError, `expected a HubError, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('the download should have failed');
-}
+const rejection = (promise: Promise<unknown>) => rejectionOf(promise, HubError);
 
 function modelDir(): string {
   return cachedModelPath(cacheDir, REPO, 'main');

@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { DownloadOptions, HubError, downloadModel, tokenFromEnvironment } from '../../../src/engine/model/hubDownload';
 import { FakeHub, listTree, makeSourceModel, startFakeHub } from '../../support/fakeHub';
+import { rejectionOf } from '../../support/rejection';
 
 const REPO = 'gated-org/tiny-bert';
 const TOKEN = 'hf_SecretToken0123456789abcdef';
@@ -32,15 +33,7 @@ function options(extra: Partial<DownloadOptions> = {}): DownloadOptions {
   return { repo: REPO, variant: 'quantized', endpoint: hub.endpoint, cacheDir, token: TOKEN, timeoutMs: 5000, ...extra };
 }
 
-async function rejection(promise: Promise<unknown>): Promise<HubError> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof HubError, `expected a HubError, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('the download should have failed');
-}
+const rejection = (promise: Promise<unknown>) => rejectionOf(promise, HubError);
 
 function assertNoToken(err: Error): void {
   assert.ok(!err.message.includes(TOKEN), `token in message: ${err.message}`);

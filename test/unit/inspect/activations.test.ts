@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { activations } from '../../../src/engine/inspect/activations';
 import { logitLens } from '../../../src/engine/inspect/logitLens';
 import { readReference } from '../../support/fixtureModels';
-import { maxAbsDiff, openFixture, readInspectReference } from './inspectSupport';
+import { maxAbsDiff } from '../../support/tensorDifference';
+import { openFixture, readInspectReference } from './inspectSupport';
 
 /** Row 0 of a fixture reference: its unpadded ids and, per hidden state, its [S, D] values. */
 function referenceRow0(name: string) {

@@ -5,7 +5,8 @@ import { compareModels, compareOpen } from '../../../src/engine/inspect/compareM
 import { predictPrepared } from '../../../src/engine/run/predict';
 import { readReference } from '../../support/fixtureModels';
 import { PlainModel } from '../../support/plainOnnx';
-import { folderOf, openFixture, quietContext } from './inspectSupport';
+import { QUIET } from '../../support/engineService';
+import { folderOf, openFixture } from './inspectSupport';
 
 /**
  * Bound on |int8 − fp32| logits of the bert-cls-op14 fixture. Measured: 0.34 on its first reference row
@@ -17,7 +18,7 @@ const QUANTIZATION_LOGIT_ERROR = 0.35;
 describe('compare two models', () => {
   test('a model compared with itself: no drift, perfect agreement, no attention difference', async () => {
     const model = await openFixture('bert-cls-op14');
-    const r = await compareOpen(model, model, { text: 'this film was not good at all', timingRuns: 2 }, quietContext());
+    const r = await compareOpen(model, model, { text: 'this film was not good at all', timingRuns: 2 }, QUIET);
     assert.equal(r.drift.maxAbsProbabilityDiff, 0);
     assert.equal(r.drift.maxAbsLogitDiff, 0);
     assert.equal(r.drift.klDivergence, 0);
@@ -38,7 +39,7 @@ describe('compare two models', () => {
     const plainInt8 = await PlainModel.open(path.join(folderOf('bert-cls-op14'), 'onnx', 'model_quantized.onnx'));
     const texts = ['this film was not good at all', 'a great story', 'the plot was slow and the acting was bad'];
     for (const text of texts) {
-      const r = await compareOpen(fp32, int8, { text, timingRuns: 1, explain: text === texts[0] }, quietContext());
+      const r = await compareOpen(fp32, int8, { text, timingRuns: 1, explain: text === texts[0] }, QUIET);
       // Independent: each ONNX file run by a plain onnxruntime session on the same token ids, with the KL
       // divergence written out here.
       const ids = (await fp32.prepare(text)).encoding.ids;
@@ -72,18 +73,18 @@ describe('compare two models', () => {
 
   test('the request opens the other variant of the same folder by default, and closes it', async () => {
     const fp32 = await openFixture('bert-cls-op14');
-    const r = await compareModels(fp32, { text: 'a great story', timingRuns: 1, explain: false }, quietContext());
+    const r = await compareModels(fp32, { text: 'a great story', timingRuns: 1, explain: false }, QUIET);
     assert.equal(r.a.variant, 'fp32');
     assert.notEqual(r.b.variant, 'fp32');
     assert.equal(r.attribution, undefined);
     assert.ok(r.a.predictMs > 0 && r.b.predictMs > 0 && r.speedRatio > 0);
     const single = await openFixture('bert-cls-op17');
-    await assert.rejects(() => compareModels(single, { text: 'a', explain: false }, quietContext()), /one variant/);
+    await assert.rejects(() => compareModels(single, { text: 'a', explain: false }, QUIET), /one variant/);
   });
 
   test('models with different tasks are refused', async () => {
     const a = await openFixture('bert-cls-op14');
     const b = await openFixture('gpt2-op14');
-    await assert.rejects(() => compareOpen(a, b, { text: 'a great story' }, quietContext()), /different tasks/);
+    await assert.rejects(() => compareOpen(a, b, { text: 'a great story' }, QUIET), /different tasks/);
   });
 });

@@ -7,7 +7,8 @@ import { datasetRun, exportDatasetCsv, matchLabel } from '../../../src/engine/in
 import { delimitedRecords, readDataset } from '../../../src/engine/inspect/datasetReader';
 import { predictPrepared } from '../../../src/engine/run/predict';
 import { DEMO_MODEL, readReference, SENTIMENT_DATA } from '../../support/fixtureModels';
-import { openFixture, quietContext } from './inspectSupport';
+import { QUIET } from '../../support/engineService';
+import { openFixture } from './inspectSupport';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-lens-dataset-'));
 process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -96,9 +97,9 @@ describe('dataset runs', () => {
     fs.writeFileSync(path.join(tmp, 'yelp.jsonl'), data.map((d) => JSON.stringify({ sentence: d.text, gold: d.label === '1' ? 'positive' : 'negative' })).join('\n'));
     fs.writeFileSync(path.join(tmp, 'yelp.tsv'), data.map((d) => `${d.text}\t${d.label}`).join('\n'));
     const runs = [
-      await datasetRun(model, { path: path.join(tmp, 'yelp.csv'), textColumn: 'text', labelColumn: 'label', batchSize: 16, method: 'none' }, quietContext()),
-      await datasetRun(model, { path: path.join(tmp, 'yelp.jsonl'), textColumn: 'sentence', labelColumn: 'gold', method: 'none' }, quietContext()),
-      await datasetRun(model, { path: path.join(tmp, 'yelp.tsv'), textColumn: 0, labelColumn: 1, method: 'none', batchSize: 7 }, quietContext()),
+      await datasetRun(model, { path: path.join(tmp, 'yelp.csv'), textColumn: 'text', labelColumn: 'label', batchSize: 16, method: 'none' }, QUIET),
+      await datasetRun(model, { path: path.join(tmp, 'yelp.jsonl'), textColumn: 'sentence', labelColumn: 'gold', method: 'none' }, QUIET),
+      await datasetRun(model, { path: path.join(tmp, 'yelp.tsv'), textColumn: 0, labelColumn: 1, method: 'none', batchSize: 7 }, QUIET),
     ];
     for (const r of runs) {
       assert.equal(r.examples, data.length);
@@ -121,7 +122,7 @@ describe('dataset runs', () => {
     const weights = (readReference('additive-bow') as unknown as { weights: number[] }).weights;
     const data = yelp(60);
     fs.writeFileSync(path.join(tmp, 'bow.txt'), data.map((d) => d.text).join('\n'));
-    const r = await datasetRun(model, { path: path.join(tmp, 'bow.txt'), maxExplained: 40, batchSize: 8 }, quietContext());
+    const r = await datasetRun(model, { path: path.join(tmp, 'bow.txt'), maxExplained: 40, batchSize: 8 }, QUIET);
     assert.equal(r.explained, 40);
     const positive = r.words!.POSITIVE;
     assert.ok(positive.length > 5);
@@ -136,7 +137,7 @@ describe('dataset runs', () => {
 
   test('CSV export lists the same examples and parses back', async () => {
     const model = await openFixture('bert-cls-op14');
-    const r = await datasetRun(model, { path: path.join(tmp, 'yelp.csv'), textColumn: 'text', labelColumn: 'label', method: 'occlusion', maxExplained: 10 }, quietContext());
+    const r = await datasetRun(model, { path: path.join(tmp, 'yelp.csv'), textColumn: 'text', labelColumn: 'label', method: 'occlusion', maxExplained: 10 }, QUIET);
     const parsed = await records(exportDatasetCsv(r), 64);
     assert.equal(parsed.length, 1 + r.misclassified.length + r.leastConfident.length);
     parsed.slice(1, 1 + r.misclassified.length).forEach((row, i) => {
@@ -191,8 +192,8 @@ describe('dataset runs', () => {
     const { LoadedModel } = await import('../../../src/engine/model/loadedModel');
     for (const variant of ['fp32', 'quantized']) {
       const model = await LoadedModel.open(DEMO_MODEL, variant, {});
-      const plain = await datasetRun(model, { path: heldout, method: 'none' }, quietContext());
-      const explained = await datasetRun(model, { path: heldout, maxExplained: 200 }, quietContext());
+      const plain = await datasetRun(model, { path: heldout, method: 'none' }, QUIET);
+      const explained = await datasetRun(model, { path: heldout, maxExplained: 200 }, QUIET);
       console.log(`demo ${variant}: ${plain.examples} examples, accuracy ${plain.accuracy?.toFixed(4)}, ${plain.examplesPerSecond.toFixed(0)}/s predicting, ${explained.examplesPerSecond.toFixed(0)}/s with 200 occlusion explanations`);
       assert.equal(plain.examples, explained.examples);
       model.dispose();

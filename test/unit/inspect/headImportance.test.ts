@@ -1,7 +1,9 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gridEvaluations, headImportance, maskedLogits } from '../../../src/engine/inspect/headImportance';
-import { maxAbsDiff, openFixture, quietContext, readInspectReference } from './inspectSupport';
+import { QUIET } from '../../support/engineService';
+import { maxAbsDiff } from '../../support/tensorDifference';
+import { openFixture, readInspectReference } from './inspectSupport';
 
 interface HeadMaskCase {
   input_ids: number[];
@@ -32,7 +34,7 @@ describe('head importance against PyTorch with the same head masks', () => {
       const model = await openFixture(name);
       const input = await model.prepare(text);
       assert.deepEqual(input.encoding.ids, ref.input_ids, 'the text tokenizes to the reference row');
-      const r = await headImportance(model, { text, prune: ref.chosen_heads }, quietContext());
+      const r = await headImportance(model, { text, prune: ref.chosen_heads }, QUIET);
       assert.equal(r.layers, ref.layers);
       assert.equal(r.heads, ref.heads);
       assert.equal(r.targets[0].target.id, ref.target);
@@ -66,7 +68,7 @@ describe('head importance against PyTorch with the same head masks', () => {
   test('the planted decisive head is found, and removing it moves the logit by the expected amount', async () => {
     const ref = reference['bert-decisive-head'];
     const model = await openFixture('bert-decisive-head');
-    const r = await headImportance(model, { text: TEXTS['bert-decisive-head'] }, quietContext());
+    const r = await headImportance(model, { text: TEXTS['bert-decisive-head'] }, QUIET);
     const flat = r.absGrid!.flat();
     const best = flat.indexOf(Math.max(...flat));
     assert.deepEqual([Math.floor(best / r.heads), best % r.heads], ref.decisive);
@@ -83,8 +85,8 @@ describe('head importance over several texts', () => {
   test('the averaged grid is the mean of the per-text grids, at the cost of one run per mask', async () => {
     const model = await openFixture('bert-cls-op14');
     const texts = ['this film was not good at all', 'a great story', 'the acting was fine but the story was weak'];
-    const all = await headImportance(model, { texts }, quietContext());
-    const singles = await Promise.all(texts.map((text) => headImportance(model, { text }, quietContext())));
+    const all = await headImportance(model, { texts }, QUIET);
+    const singles = await Promise.all(texts.map((text) => headImportance(model, { text }, QUIET)));
     for (let l = 0; l < all.layers; l++) {
       for (let h = 0; h < all.heads; h++) {
         const mean = singles.reduce((a, s) => a + s.grid![l][h], 0) / texts.length;
@@ -98,7 +100,7 @@ describe('head importance over several texts', () => {
 
   test('pruning reports which predictions flip; heads outside the model are refused', async () => {
     const model = await openFixture('bert-decisive-head');
-    const r = await headImportance(model, { text: TEXTS['bert-decisive-head'], prune: [[1, 1]], gridOff: true }, quietContext());
+    const r = await headImportance(model, { text: TEXTS['bert-decisive-head'], prune: [[1, 1]], gridOff: true }, QUIET);
     assert.equal(r.grid, undefined);
     assert.equal(r.evaluations.masks, 2);
     const ref = reference['bert-decisive-head'] as HeadMaskCase & { base_logits: number[]; chosen_logits: number[] };
@@ -106,7 +108,7 @@ describe('head importance over several texts', () => {
     const flippedInPyTorch = argmax(ref.base_logits) !== argmax(ref.chosen_logits);
     assert.equal(r.prune!.perText[0].flipped, flippedInPyTorch);
     assert.equal(r.prune!.flipRate, flippedInPyTorch ? 1 : 0);
-    await assert.rejects(() => headImportance(model, { text: 'a', prune: [[2, 0]] }, quietContext()), /layers 0–1 and heads 0–3/);
+    await assert.rejects(() => headImportance(model, { text: 'a', prune: [[2, 0]] }, QUIET), /layers 0–1 and heads 0–3/);
     assert.equal(gridEvaluations(12, 12), 145);
   });
 });

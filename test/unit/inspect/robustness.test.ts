@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { generateEdits, robustness } from '../../../src/engine/inspect/robustness';
 import { NEUTRAL_WORDS, SYNONYMS, synonymOf } from '../../../src/engine/inspect/synonyms';
 import { predictPrepared } from '../../../src/engine/run/predict';
-import { openFixture, quietContext } from './inspectSupport';
+import { QUIET } from '../../support/engineService';
+import { openFixture } from './inspectSupport';
 
 const TEXT = 'this film was not good at all, the story was slow and the acting was bad';
 
@@ -88,7 +89,7 @@ function splitWords(text: string) {
 describe('robustness on a model', () => {
   test('each variant’s prediction is what the model says on that text alone; flips and distances follow', async () => {
     const model = await openFixture('bert-cls-op14');
-    const r = await robustness(model, { text: TEXT, maxVariants: 10, seed: 3 }, quietContext());
+    const r = await robustness(model, { text: TEXT, maxVariants: 10, seed: 3 }, QUIET);
     assert.equal(r.variants.length, 10);
     const original = await predictPrepared(model, await model.prepare(TEXT), 2);
     const p0 = [0, 1].map((id) => original.candidates.find((c) => c.id === id)!.probability);
@@ -102,13 +103,13 @@ describe('robustness on a model', () => {
       assert.ok(Math.abs(v.targetProbabilityChange - (p[r.target.id] - p0[r.target.id])) < 1e-6);
       assert.ok(v.sharedWords! > 0);
     }
-    const again = await robustness(model, { text: TEXT, maxVariants: 10, seed: 3 }, quietContext());
+    const again = await robustness(model, { text: TEXT, maxVariants: 10, seed: 3 }, QUIET);
     assert.deepEqual(again.variants, r.variants, 'reproducible with a seed');
   });
 
   test('additive model: the shared words keep their attributions, so rank agreement is 1 up to float ties', async () => {
     const model = await openFixture('additive-bow');
-    const r = await robustness(model, { text: TEXT, kinds: ['delete', 'swap', 'insert'], maxVariants: 9, seed: 1, target: 'POSITIVE' }, quietContext());
+    const r = await robustness(model, { text: TEXT, kinds: ['delete', 'swap', 'insert'], maxVariants: 9, seed: 1, target: 'POSITIVE' }, QUIET);
     assert.equal(r.variants.length, 9);
     for (const v of r.variants) {
       assert.ok(v.sharedWords! >= 12, `${v.edit}: ${v.sharedWords}`);
@@ -120,9 +121,9 @@ describe('robustness on a model', () => {
 
   test('method "none" skips explanations; unknown kinds are refused', async () => {
     const model = await openFixture('bert-cls-op14');
-    const r = await robustness(model, { text: 'a great story', method: 'none', maxVariants: 3 }, quietContext());
+    const r = await robustness(model, { text: 'a great story', method: 'none', maxVariants: 3 }, QUIET);
     assert.equal(r.original.attributions, undefined);
     assert.equal(r.evaluations, 1 + r.variants.length);
-    await assert.rejects(() => robustness(model, { text: 'a great story', kinds: ['shout' as never] }, quietContext()), /Unknown perturbation/);
+    await assert.rejects(() => robustness(model, { text: 'a great story', kinds: ['shout' as never] }, QUIET), /Unknown perturbation/);
   });
 });

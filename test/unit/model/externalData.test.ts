@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fixtureModel, readReference } from '../../support/fixtureModels';
+import { tempDir } from '../../support/tempFolders';
 import { describeRun, jsonOf, runCli } from '../cli/cliProcess';
-import { tempDir } from './referenceFixtures';
 
 const TEXT = 'a good story, not a bad one';
 

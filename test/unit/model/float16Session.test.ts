@@ -1,9 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { floatToHalf, halfToFloat } from '../../../src/engine/model/float16';
-import { EngineService } from '../../../src/engine/process/engineService';
 import { generationFixture } from '../../support/fixtureModels';
-import { recordingContext } from '../generate/generationSupport';
+import { openService, recordingContext } from '../../support/engineService';
 
 describe('float16 models', () => {
   test('numbers convert to and from IEEE half precision as the standard encodes them', () => {
@@ -28,8 +27,7 @@ describe('float16 models', () => {
     const text = 'i loved this place and the food';
     const results = [];
     for (const variant of ['fp32', 'fp16']) {
-      const service = new EngineService();
-      await service.handle('open', { modelPath: generationFixture('llama-gen'), variant, options: { threads: 1 } }, recordingContext());
+      const service = await openService({ modelPath: generationFixture('llama-gen'), variant, options: { threads: 1 } });
       const p = await service.handle('predict', { text }, recordingContext());
       const e = await service.handle('explain', { text, method: 'occlusion' }, recordingContext());
       results.push({ p, e });

@@ -4,7 +4,9 @@ import * as path from 'node:path';
 import { addHeadMask, analyzeGraph, exposeInternals } from '../../../src/engine/model/graphSurgery';
 import { ModelSession, TensorData } from '../../../src/engine/model/modelSession';
 import { parseOnnxModel } from '../../../src/engine/model/onnxProto';
-import { fixture, GRAPHS, loadReference, maxAbsDiff, readBytes, Reference, refTensor } from './referenceFixtures';
+import { fixtureFolder, type Reference } from '../../support/fixtureModels';
+import { maxAbsDiff } from '../../support/tensorDifference';
+import { GRAPHS, loadReference, readBytes, refTensor } from './referenceFixtures';
 
 interface Case {
   name: string;
@@ -58,8 +60,7 @@ function rowSumError(t: TensorData): number {
 describe('exposeInternals on fixture models', () => {
   for (const c of CASES) {
     test(`${c.name}/${c.file}: attention and hidden states match PyTorch`, async (t) => {
-      const dir = fixture(c.name);
-      if (!dir) return t.skip(`fixture ${c.name} missing`);
+      const dir = fixtureFolder(c.name);
       const ref = loadReference(dir);
       const file = path.join(dir, 'onnx', c.file);
       const bytes = readBytes(file);
@@ -159,8 +160,7 @@ describe('fused attention operators', () => {
 
 describe('addHeadMask', () => {
   test('zeroing a head removes its attention, all ones changes nothing', async (t) => {
-    const dir = fixture('bert-cls-op14');
-    if (!dir) return t.skip('fixture missing');
+    const dir = fixtureFolder('bert-cls-op14');
     const ref = loadReference(dir);
     const bytes = readBytes(path.join(dir, 'onnx', 'model.onnx'));
     const parsed = parseOnnxModel(bytes);

@@ -5,8 +5,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { checkTokenizerFits, inspectModel, ModelCard } from '../../../src/engine/model/modelCard';
 import { ModelError } from '../../../src/engine/model/modelError';
-import { TOKENIZERS } from '../../support/fixtureModels';
-import { fixture, GRAPHS, ROOT, tempDir } from './referenceFixtures';
+import { fixtureFolder, TOKENIZERS } from '../../support/fixtureModels';
+import { tempDir } from '../../support/tempFolders';
+import { GRAPHS } from './referenceFixtures';
 
 interface Expected {
   family: string;
@@ -57,8 +58,7 @@ function withoutConfig(dir: string): string {
 describe('inspectModel on fixtures', () => {
   for (const [name, want] of Object.entries(EXPECTED)) {
     test(`${name}: config and graph agree`, async (t) => {
-      const dir = fixture(name);
-      if (!dir) return t.skip('fixture missing');
+      const dir = fixtureFolder(name);
       const card = await inspectModel(dir, { requireTokenizer: false });
       check(card, want, 'config');
       assert.deepEqual(card.warnings, []);
@@ -68,8 +68,7 @@ describe('inspectModel on fixtures', () => {
       assert.equal(card.opset, Number(name.match(/op(\d+)/)?.[1]));
     });
     test(`${name}: without config.json the graph alone gives the same card`, async (t) => {
-      const dir = fixture(name);
-      if (!dir) return t.skip('fixture missing');
+      const dir = fixtureFolder(name);
       const card = await inspectModel(withoutConfig(dir), { requireTokenizer: false });
       check(card, want, 'graph');
       assert.equal(card.family.source, 'graph');
@@ -79,8 +78,7 @@ describe('inspectModel on fixtures', () => {
 
   test('quantized variants are recognised and still described correctly', async (t) => {
     for (const name of ['bert-cls-op14', 'distilbert-cls-op14', 'bert-mlm-op14']) {
-      const dir = fixture(name);
-      if (!dir) return t.skip('fixture missing');
+      const dir = fixtureFolder(name);
       const card = await inspectModel(dir, { requireTokenizer: false, variant: 'quantized' });
       assert.equal(card.quantized, true);
       assert.equal(card.variant, 'quantized');
@@ -91,8 +89,7 @@ describe('inspectModel on fixtures', () => {
   });
 
   test('a config that disagrees with the graph is overruled, with a warning', async (t) => {
-    const dir = fixture('bert-cls-op14');
-    if (!dir) return t.skip('fixture missing');
+    const dir = fixtureFolder('bert-cls-op14');
     const copy = withoutConfig(dir);
     const config = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
     config.num_hidden_layers = 12;
@@ -106,8 +103,7 @@ describe('inspectModel on fixtures', () => {
   });
 
   test('the parameter count equals the BERT formula from config.json', async (t) => {
-    const dir = fixture('bert-cls-op14');
-    if (!dir) return t.skip('fixture missing');
+    const dir = fixtureFolder('bert-cls-op14');
     const card = await inspectModel(dir, { requireTokenizer: false });
     const c = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
     const d = c.hidden_size;
@@ -119,8 +115,7 @@ describe('inspectModel on fixtures', () => {
   });
 
   test('files carry sizes and SHA-256 hashes', async (t) => {
-    const dir = fixture('t5-op14');
-    if (!dir) return t.skip('fixture missing');
+    const dir = fixtureFolder('t5-op14');
     const card = await inspectModel(dir, { requireTokenizer: false });
     assert.deepEqual(card.files.map((f) => f.role), ['encoder', 'decoder']);
     for (const f of card.files) {
@@ -149,8 +144,7 @@ describe('models ONNX Lens refuses', () => {
   });
 
   test('a bag-of-words model with token ids but no attention opens, saying what it lacks', async (t) => {
-    const dir = fixture('and-bow');
-    if (!dir) return t.skip('fixture missing');
+    const dir = fixtureFolder('and-bow');
     const card = await inspectModel(dir, { requireTokenizer: false });
     assert.equal(card.attention.count, 0);
     assert.ok(card.warnings.some((w) => /no attention Softmax: attention views, rollout and flow are unavailable/.test(w)), card.warnings.join(' | '));
@@ -162,8 +156,7 @@ describe('models ONNX Lens refuses', () => {
   });
 
   test('a tokenizer larger than the embedding table is refused', async (t) => {
-    const dir = fixture('gpt2-op14');
-    if (!dir) return t.skip('fixture missing');
+    const dir = fixtureFolder('gpt2-op14');
     const card = await inspectModel(dir, { requireTokenizer: false });
     // The real GPT-2 tokenizer (50,257 tokens) against this fixture's trimmed 663-row table.
     const tokenizer = JSON.parse(fs.readFileSync(path.join(TOKENIZERS, 'gpt2', 'tokenizer.json'), 'utf8'));

@@ -4,7 +4,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ModelError } from '../../../src/engine/model/modelError';
 import { findModelFiles, loadGraphFile } from '../../../src/engine/model/modelFolder';
-import { GRAPHS, tempDir } from './referenceFixtures';
+import { tempDir } from '../../support/tempFolders';
+import { GRAPHS } from './referenceFixtures';
 
 const SAMPLE = path.join(GRAPHS, 'not-transformer', 'model.onnx');
 

@@ -4,7 +4,9 @@ import * as path from 'node:path';
 import { ModelError } from '../../../src/engine/model/modelError';
 import { ModelSession, positionIds, TensorData } from '../../../src/engine/model/modelSession';
 import { parseOnnxModel } from '../../../src/engine/model/onnxProto';
-import { fixture, loadReference, maxAbsDiff, readBytes, refTensor } from './referenceFixtures';
+import { fixtureFolder } from '../../support/fixtureModels';
+import { maxAbsDiff } from '../../support/tensorDifference';
+import { loadReference, readBytes, refTensor } from './referenceFixtures';
 
 async function open(dir: string, file: string): Promise<ModelSession> {
   const bytes = readBytes(path.join(dir, 'onnx', file));
@@ -34,8 +36,7 @@ describe('positionIds', () => {
 
 describe('ModelSession.run fills inputs the caller leaves out', () => {
   test('GPT-2 with past: position ids and empty past state', async (t) => {
-    const dir = fixture('gpt2-past-op14');
-    if (!dir) return t.skip('fixture missing');
+    const dir = fixtureFolder('gpt2-past-op14');
     const ref = loadReference(dir);
     const session = await open(dir, 'decoder_model.onnx');
     const out = await session.run({ input_ids: refTensor(ref.inputs.input_ids), attention_mask: refTensor(ref.inputs.attention_mask) });
@@ -45,8 +46,7 @@ describe('ModelSession.run fills inputs the caller leaves out', () => {
   });
 
   test('GPT-2 with past: a left-padded row predicts as the same text unpadded', async (t) => {
-    const dir = fixture('gpt2-past-op14');
-    if (!dir) return t.skip('fixture missing');
+    const dir = fixtureFolder('gpt2-past-op14');
     const ref = loadReference(dir);
     const session = await open(dir, 'decoder_model.onnx');
     const ids = ref.inputs.input_ids.data.slice(0, 5).map(BigInt);
@@ -63,8 +63,7 @@ describe('ModelSession.run fills inputs the caller leaves out', () => {
   });
 
   test('BERT without token_type_ids gets zeros', async (t) => {
-    const dir = fixture('bert-cls-op14');
-    if (!dir) return t.skip('fixture missing');
+    const dir = fixtureFolder('bert-cls-op14');
     const ref = loadReference(dir);
     assert.ok(ref.inputs.token_type_ids.data.every((x) => x === 0));
     const session = await open(dir, 'model.onnx');
@@ -74,8 +73,7 @@ describe('ModelSession.run fills inputs the caller leaves out', () => {
   });
 
   test('T5 decoder: decoder_input_ids and the encoder mask are routed; a missing encoder output is named', async (t) => {
-    const dir = fixture('t5-op14');
-    if (!dir) return t.skip('fixture missing');
+    const dir = fixtureFolder('t5-op14');
     const ref = loadReference(dir);
     const encoder = await open(dir, 'encoder_model.onnx');
     const decoder = await open(dir, 'decoder_model.onnx');

@@ -5,7 +5,8 @@ import * as ort from 'onnxruntime-node';
 import { ModelError } from '../../../src/engine/model/modelError';
 import { DataType, editGraph, opsetVersion, parseOnnxModel, tensorNumbers } from '../../../src/engine/model/onnxProto';
 import { GraphIndex } from '../../../src/engine/model/graphIndex';
-import { fixture, GRAPHS, readBytes } from './referenceFixtures';
+import { fixtureFolder } from '../../support/fixtureModels';
+import { GRAPHS, readBytes } from './referenceFixtures';
 
 /** Deterministic bytes for fuzzing (xorshift32). */
 function pseudoRandomBytes(n: number, seed: number): Uint8Array {
@@ -43,8 +44,7 @@ describe('parseOnnxModel', () => {
   });
 
   test('decodes constants: the head split [.., heads, head_size] and the embedding table', (t) => {
-    const dir = fixture('bert-cls-op14');
-    if (!dir) return t.skip('fixture missing');
+    const dir = fixtureFolder('bert-cls-op14');
     const model = parseOnnxModel(readBytes(path.join(dir, 'onnx', 'model.onnx')));
     const ix = new GraphIndex(model.graph);
     // Reshape targets are Concat(Shape-derived batch/sequence, heads, head_size): the constant parts are 4 and 8.
@@ -63,8 +63,7 @@ describe('parseOnnxModel', () => {
   });
 
   test('a truncated file gives a clear error with the byte position', (t) => {
-    const dir = fixture('bert-cls-op14');
-    if (!dir) return t.skip('fixture missing');
+    const dir = fixtureFolder('bert-cls-op14');
     const bytes = readBytes(path.join(dir, 'onnx', 'model.onnx'));
     for (const keep of [1, 5, 1000, Math.floor(bytes.length / 2), bytes.length - 3]) {
       assert.throws(

@@ -6,14 +6,13 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Tokenizer as ReferenceTokenizer } from '@huggingface/tokenizers';
-import { EngineService } from '../../../src/engine/process/engineService';
-import type { RequestContext } from '../../../src/engine/process/requestContext';
 import type { AttentionResult, ExplanationResult, MethodName } from '../../../src/protocol/engineApi';
 import { segmentBlock, segmentShares } from '../../../src/render/segmentAttention';
+import { QUIET, sharedServices } from '../../support/engineService';
 import { fixtureModel, readReference, RefTensor, SENTIMENT_DATA, TOKENIZERS } from '../../support/fixtureModels';
+import { maxAbsDiff } from '../../support/tensorDifference';
 
 const NAME = 'bert-nli-op14';
-const ctx: RequestContext = { isCancelled: () => false, progress: () => undefined };
 
 interface NliReference {
   inputs: Record<string, RefTensor>;
@@ -26,16 +25,8 @@ interface NliReference {
 }
 
 const ref = readReference(NAME) as unknown as NliReference;
-let service: Promise<EngineService> | undefined;
-
-function engine(): Promise<EngineService> {
-  service ??= (async () => {
-    const s = new EngineService();
-    await s.handle('open', { modelPath: fixtureModel(NAME), options: { threads: 1 } }, ctx);
-    return s;
-  })();
-  return service;
-}
+const opened = sharedServices();
+const engine = () => opened({ modelPath: fixtureModel(NAME), options: { threads: 1 } });
 
 /** Row b of a [B, ...] reference tensor. */
 function row(t: RefTensor, b: number): number[] {
@@ -48,18 +39,11 @@ function realLength(b: number): number {
   return row(ref.inputs.attention_mask, b).reduce((s, v) => s + v, 0);
 }
 
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
-
 describe('sentence pairs: encoding', () => {
   test('the engine encodes each reference pair as [CLS] A [SEP] B [SEP] with the ids and token types PyTorch was given', async () => {
     const s = await engine();
     for (const [i, [a, b]] of ref.pairs.entries()) {
-      const encoded = await s.handle('tokenize', { text: a, textPair: b }, ctx);
+      const encoded = await s.handle('tokenize', { text: a, textPair: b }, QUIET);
       const n = realLength(i);
       assert.deepEqual(encoded.tokens.map((t) => t.id), row(ref.inputs.input_ids, i).slice(0, n));
       assert.deepEqual(encoded.textPair, b);
@@ -78,7 +62,7 @@ describe('sentence pairs: encoding', () => {
     const pairs: [string, string][] = [...ref.pairs, ['Is the food good?', 'The food was really good.']];
     for (let i = 0; i + 1 < 60; i += 2) pairs.push([lines[i], lines[i + 1]]);
     for (const [a, b] of pairs) {
-      const mine = await s.handle('tokenize', { text: a, textPair: b }, ctx);
+      const mine = await s.handle('tokenize', { text: a, textPair: b }, QUIET);
       if (mine.truncation) continue; // the reference library does not truncate
       const expected = referenceTrimmed.encode(a, { text_pair: b, return_token_type_ids: true });
       assert.deepEqual(mine.tokens.map((t) => t.id), expected.ids, `${a} ‖ ${b}`);
@@ -93,7 +77,7 @@ describe('sentence pairs: the model against PyTorch', () => {
   test('logits of each pair match PyTorch within 1e-5, and differ from the same ids with token type 0', async () => {
     const s = await engine();
     for (const [i, [a, b]] of ref.pairs.entries()) {
-      const p = await s.handle('predict', { text: a, textPair: b }, ctx);
+      const p = await s.handle('predict', { text: a, textPair: b }, QUIET);
       const logits = [0, 1, 2].map((id) => p.candidates.find((c) => c.id === id)!.logit);
       const want = row(ref.outputs.logits, i);
       assert.ok(maxAbsDiff(logits, want) < 1e-5, `pair ${i}: ${logits} vs ${want}`);
@@ -106,7 +90,7 @@ describe('sentence pairs: the model against PyTorch', () => {
   test('attention of every layer and head and every hidden state match PyTorch within 1e-5', async () => {
     const s = await engine();
     for (const [i, [a, b]] of ref.pairs.entries()) {
-      const r = await s.handle('attention', { text: a, textPair: b, hidden: true }, ctx);
+      const r = await s.handle('attention', { text: a, textPair: b, hidden: true }, QUIET);
       const n = realLength(i);
       const width = ref.inputs.input_ids.shape[1];
       assert.equal(r.attentions.length, 2);
@@ -131,7 +115,7 @@ describe('sentence pairs: the model against PyTorch', () => {
   test('the cross-segment shares and blocks are the sums of the PyTorch attention over the other text', async () => {
     const s = await engine();
     const [a, b] = ref.pairs[1];
-    const r: AttentionResult = await s.handle('attention', { text: a, textPair: b, hidden: false }, ctx);
+    const r: AttentionResult = await s.handle('attention', { text: a, textPair: b, hidden: false }, QUIET);
     const width = ref.inputs.input_ids.shape[1];
     const types = row(ref.inputs.token_type_ids, 1);
     const ids = row(ref.inputs.input_ids, 1);
@@ -167,7 +151,7 @@ describe('sentence pairs: explanations', () => {
     test(`${method}: words of both texts, offsets into their own text, output and base value from PyTorch`, async () => {
       const s = await engine();
       const [a, b] = ref.pairs[1];
-      const r: ExplanationResult = await s.handle('explain', { text: a, textPair: b, method, target: 'entailment' }, ctx);
+      const r: ExplanationResult = await s.handle('explain', { text: a, textPair: b, method, target: 'entailment' }, QUIET);
       assert.equal(r.textPair, b);
       assert.deepEqual(r.features.map((f) => `${f.segment}:${f.text}`), [
         ...['the', 'man', 'went', 'to', 'the', 'house', '.'].map((w) => `0:${w}`),
@@ -186,14 +170,14 @@ describe('sentence pairs: explanations', () => {
 
   test('token level: each token feature reads its characters from its own text', async () => {
     const s = await engine();
-    const r = await s.handle('explain', { text: 'a man is playing music', textPair: 'a man is playing a song', method: 'occlusion', level: 'token' }, ctx);
+    const r = await s.handle('explain', { text: 'a man is playing music', textPair: 'a man is playing a song', method: 'occlusion', level: 'token' }, QUIET);
     assert.equal(r.features.filter((f) => f.segment === 1).map((f) => f.text).join(' '), 'a man is playing a song');
     assert.equal(r.features.filter((f) => f.segment === 0).map((f) => f.text).join(' '), 'a man is playing music');
   });
 
   test('a single text keeps its old shape: no segment on tokens, words or features', async () => {
     const s = await engine();
-    const r = await s.handle('explain', { text: 'a man is playing music', method: 'occlusion' }, ctx);
+    const r = await s.handle('explain', { text: 'a man is playing music', method: 'occlusion' }, QUIET);
     assert.equal(r.textPair, undefined);
     assert.ok(r.features.every((f) => !('segment' in f)));
     assert.ok(r.encoded.tokens.every((t) => !('segment' in t)));

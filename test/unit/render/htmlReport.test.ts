@@ -2,7 +2,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import type { ExplanationResult } from '../../../src/protocol/engineApi';
-import { buildHtmlReport, jsonForScriptTag } from '../../../src/render/htmlReport';
+import { buildHtmlReport } from '../../../src/render/htmlReport';
+import { jsonForScriptTag } from '../../../src/render/reportDocument';
 import { attributionBarsSvg, coloredTextHtml, heatmapSvg } from '../../../src/render/svgCharts';
 import { Commands, Settings, attributionColorId } from '../../../src/ui/ids';
 

@@ -95,6 +95,22 @@ function packageImports(file: string): string[] {
   return [...text.matchAll(/^(?:import|export)\s[^;]*?from\s+'([^.'][^']*)'/gms)].map((m) => m[1]);
 }
 
+/**
+ * The chain of imports by which `file` loads onnxruntime-node at run time (type-only imports load nothing), or
+ * undefined when it does not.
+ */
+function pathToRuntime(file: string, seen = new Set<string>()): string[] | undefined {
+  if (seen.has(file)) return undefined;
+  seen.add(file);
+  if (packageImports(file).includes('onnxruntime-node')) return [file, 'onnxruntime-node'];
+  for (const { target, typeOnly } of importsOf(file)) {
+    if (typeOnly || !target.endsWith('.ts')) continue;
+    const rest = pathToRuntime(target, seen);
+    if (rest) return [file, ...rest];
+  }
+  return undefined;
+}
+
 /** Which folders each layer may import (by path prefix), from the README's architecture table. */
 const LAYERS: { layer: string; may: string[] }[] = [
   { layer: 'src/protocol/', may: ['src/protocol/'] },
@@ -121,6 +137,33 @@ describe('layers', () => {
       }
     }
     assert.deepEqual(problems, []);
+  });
+
+  test('only the engine\'s model folder loads onnxruntime-node, and its text folder uses nothing else of the engine', () => {
+    const problems: string[] = [];
+    for (const file of sourceFiles()) {
+      if (!file.startsWith('src/engine/model/') && packageImports(file).includes('onnxruntime-node')) problems.push(`${file} imports onnxruntime-node`);
+      if (file.startsWith('src/engine/text/')) {
+        for (const { target } of importsOf(file)) if (!target.startsWith('src/engine/text/')) problems.push(`${file} imports ${target}`);
+      }
+    }
+    assert.deepEqual(problems, []);
+  });
+
+  test('the extension and the CLI never load the runtime: what they use of the engine runs no model', () => {
+    // Inference runs in the forked engine process; a path from src/ui or src/cli to onnxruntime-node would put it
+    // on the extension host's thread (or load the runtime twice in the CLI).
+    const problems: string[] = [];
+    for (const file of sourceFiles().filter((f) => f.startsWith('src/ui/') || f.startsWith('src/cli/'))) {
+      const runtime = pathToRuntime(file);
+      if (runtime) problems.push(runtime.join(' → '));
+    }
+    assert.deepEqual(problems, []);
+  });
+
+  test('the checks above catch a path to the runtime', () => {
+    assert.deepEqual(pathToRuntime('src/engine/process/engineService.ts')?.slice(-1), ['onnxruntime-node']);
+    assert.equal(pathToRuntime('src/engine/process/engineClient.ts'), undefined);
   });
 
   test('no import cycles, type-only imports included', () => {

@@ -1,13 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { EngineService } from '../../../src/engine/process/engineService';
-import type { RequestContext } from '../../../src/engine/process/requestContext';
 import { applyRemoval } from '../../../src/engine/run/inputVariants';
 import { logitsExtractor } from '../../../src/engine/run/outputReaders';
 import { CancelledError } from '../../../src/engine/run/cancellation';
+import { openService } from '../../support/engineService';
 import { fixtureModel } from '../../support/fixtureModels';
-
-const ctx: RequestContext = { isCancelled: () => false, progress: () => undefined };
 
 /** Seeded keep-vectors over n tokens, the first and last (special) always kept. */
 function variants(n: number, count: number, seed: number): Uint8Array[] {
@@ -16,11 +13,7 @@ function variants(n: number, count: number, seed: number): Uint8Array[] {
   return Array.from({ length: count }, () => Uint8Array.from({ length: n }, (_, i) => (i === 0 || i === n - 1 || next() < 0.6 ? 1 : 0)));
 }
 
-async function open(name: string): Promise<EngineService> {
-  const service = new EngineService();
-  await service.handle('open', { modelPath: fixtureModel(name) }, ctx);
-  return service;
-}
+const open = (name: string) => openService({ modelPath: fixtureModel(name) });
 
 describe('batched evaluator', () => {
   for (const [name, text, removal] of [

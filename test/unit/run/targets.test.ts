@@ -1,38 +1,24 @@
 // What a target names: the token shown is the token explained, numeric ids, which mask, which position,
 // and targets of several tokens — their values checked against the ONNX graphs run directly.
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { ExplainParams, ExplanationResult, Prediction } from '../../../src/protocol/engineApi';
-import { EngineService } from '../../../src/engine/process/engineService';
-import type { RequestContext } from '../../../src/engine/process/requestContext';
 import { tokenNames } from '../../../src/engine/text/tokenNames';
+import { QUIET, sharedServices } from '../../support/engineService';
 import { fixtureModel } from '../../support/fixtureModels';
 import { CASES, tokenizersFor } from '../text/tokenizerCases';
 
-const ctx: RequestContext = { isCancelled: () => false, progress: () => undefined };
-const services = new Map<string, EngineService>();
-
-async function service(name: string): Promise<EngineService> {
-  let s = services.get(name);
-  if (!s) {
-    s = new EngineService();
-    await s.handle('open', { modelPath: fixtureModel(name) }, ctx);
-    services.set(name, s);
-  }
-  return s;
-}
-after(() => {
-  for (const s of services.values()) s.dispose();
-});
+const opened = sharedServices();
+const service = (name: string) => opened({ modelPath: fixtureModel(name) });
 
 async function explain(name: string, params: ExplainParams): Promise<ExplanationResult> {
-  return (await service(name)).handle('explain', params, ctx);
+  return (await service(name)).handle('explain', params, QUIET);
 }
 
 async function predict(name: string, text: string): Promise<Prediction> {
-  return (await service(name)).handle('predict', { text, topK: 10 }, ctx);
+  return (await service(name)).handle('predict', { text, topK: 10 }, QUIET);
 }
 
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
@@ -134,7 +120,7 @@ describe('which mask, which position', () => {
   const masked = 'the [MASK] [MASK] went to the [MASK]';
 
   test('mask K explains the K-th [MASK]: its candidates, its position', async () => {
-    const p = await (await service('bert-mlm-op14')).handle('predict', { text: masked, topK: 10 }, ctx);
+    const p = await (await service('bert-mlm-op14')).handle('predict', { text: masked, topK: 10 }, QUIET);
     const masks = p.masks!.map((m) => m.tokenIndex);
     assert.equal(masks.length, 3);
     for (const k of [0, 1, 2]) {
@@ -225,6 +211,6 @@ describe('targets of several tokens: Σ log-probabilities, teacher-forced, effic
     const text = 'the story of a man who went';
     await assert.rejects(explain('gpt2-op14', { text, method: 'occlusion', target: ' moviegoers', contrast: ' movie' }), /contrast compares the logits of two single tokens/);
     const s = await service('gpt2-op14');
-    await assert.rejects(s.handle('headImportance', { text, target: ' moviegoers' }, ctx), /tokens; this analysis measures one token/);
+    await assert.rejects(s.handle('headImportance', { text, target: ' moviegoers' }, QUIET), /tokens; this analysis measures one token/);
   });
 });

@@ -3,8 +3,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ExplainParams, ExplanationResult } from '../../../src/protocol/engineApi';
-import { EngineService } from '../../../src/engine/process/engineService';
-import type { RequestContext } from '../../../src/engine/process/requestContext';
+import { QUIET, sharedServices } from '../../support/engineService';
 import { fixtureModel, readReference } from '../../support/fixtureModels';
 import { CASES, tokenizersFor } from './tokenizerCases';
 
@@ -27,15 +26,11 @@ describe('word grouping keeps contractions whole', () => {
   }
 });
 
-const ctx: RequestContext = { isCancelled: () => false, progress: () => undefined };
-let service: EngineService | undefined;
+const opened = sharedServices();
+const bagOfWords = () => opened({ modelPath: fixtureModel('additive-bow') });
 
 async function explain(params: ExplainParams): Promise<ExplanationResult> {
-  if (!service) {
-    service = new EngineService();
-    await service.handle('open', { modelPath: fixtureModel('additive-bow') }, ctx);
-  }
-  return service.handle('explain', params, ctx);
+  return (await bagOfWords()).handle('explain', params, QUIET);
 }
 
 describe('explanations can leave punctuation out', () => {
@@ -49,7 +44,7 @@ describe('explanations can leave punctuation out', () => {
     assert.deepEqual(withMarks.features.map((f) => f.text), ['this', 'film', "isn't", 'good', ',', 'at', 'all', '!']);
     assert.deepEqual(without.features.map((f) => f.text), ['this', 'film', "isn't", 'good', 'at', 'all']);
     assert.equal(without.provenance.punctuation, 'omit');
-    const input = await service!.current!.prepare(text);
+    const input = await (await bagOfWords()).current!.prepare(text);
     const coefficient = (word: string) => {
       const w = input.encoding.words.find((x) => x.text === word)!;
       return w.tokenIndices.reduce((s, t) => s + weights[input.encoding.ids[t]], 0);

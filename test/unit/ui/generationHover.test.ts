@@ -36,8 +36,8 @@ describe('the hover on a prompt word after Generate and Explain', () => {
     const md = generationHoverMarkdown(explanation(), 0, 1, 'command:onnxLens.showPanel?x');
     const lines = md.split('\n').filter((l) => l);
     assert.equal(lines[0], '**ONNX Lens** · _not_ → what it did to the next tokens');
-    assert.equal(lines[1], '+0.400 to the log-probability of token 1 “·all” (kernel\\-shap)');
-    assert.equal(lines[2], 'Raised most: “·at” +1.50, “·all” +0.400');
+    assert.equal(lines[1], '+0.400 to the log-probability of token 1 “␣all” (kernel\\-shap)');
+    assert.equal(lines[2], 'Raised most: “␣at” +1.50, “␣all” +0.400');
     assert.equal(lines[3], 'Lowered most: “\\*\\*bold\\*\\*” −0.900');
     assert.equal(lines[4], "Over the 3 generated tokens: +1.00 to the continuation's log-probability.");
     assert.equal(lines[5], '[Open the Generation tab](command:onnxLens.showPanel?x)');

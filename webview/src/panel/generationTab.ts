@@ -1,7 +1,7 @@
 import type { GenerationExplanation, GenerationProgress, GenerationResult } from '../../../src/protocol/engineApi';
 import type { GenerationView } from '../../../src/protocol/webviewMessages';
 import { divergingRgba, maxAbs } from '../../../src/render/attributionScale';
-import { readableToken } from '../../../src/render/generationReport';
+import { visibleToken } from '../../../src/render/tokenText';
 import { divergingLegend, heatmapSvg } from '../../../src/render/svgCharts';
 import { button, clear, el, fmt } from '../shared/dom';
 import { legendElement } from '../shared/svgScene';
@@ -143,8 +143,8 @@ export class GenerationTab implements TabView {
     const tokens = v ? v.result.tokens : this.streamed.filter(Boolean).map((p) => p.token);
     const explained = Boolean(v?.explanation);
     tokens.forEach((t, j) => {
-      const label = readableToken(t.label);
-      const alternatives = t.alternatives.slice(0, 5).map((a) => `${readableToken(a.label)} ${pct(a.probability)}`).join(', ');
+      const label = visibleToken(t.label);
+      const alternatives = t.alternatives.slice(0, 5).map((a) => `${visibleToken(a.label)} ${pct(a.probability)}`).join(', ');
       const b = el('button', {
         text: label,
         className: `token token-button${v && v.step === j ? ' selected' : ''}`,
@@ -174,7 +174,7 @@ export class GenerationTab implements TabView {
     const body = el('tbody');
     e.targets.forEach((t, j) => {
       const tr = el('tr', { className: j === step ? 'selected' : undefined, title: 'Colour the prompt by this token' });
-      tr.append(el('th', { text: readableToken(e.tokens[j].label) }), el('td', { className: 'num', text: fmt(e.tokens[j].logprob) }));
+      tr.append(el('th', { text: visibleToken(e.tokens[j].label) }), el('td', { className: 'num', text: fmt(e.tokens[j].logprob) }));
       for (const value of t.values) {
         const td = el('td', { className: 'num', text: fmt(value, 2) });
         td.style.background = divergingRgba(value / scale);
@@ -200,19 +200,19 @@ export class GenerationTab implements TabView {
   private details(r: GenerationResult, e: GenerationExplanation, step: number): HTMLElement {
     const box = el('div', { className: 'step-details' });
     const token = r.tokens[step];
-    box.append(el('h3', { text: `Token ${step}: “${readableToken(token.label)}”` }));
+    box.append(el('h3', { text: `Token ${step}: “${visibleToken(token.label)}”` }));
     const alts = el('div', { className: 'candidates' });
     for (const a of token.alternatives) {
       const bar = el('div', { className: 'prob-bar' });
       bar.style.width = `${Math.max(0.5, a.probability * 100).toFixed(1)}%`;
-      alts.append(el('div', { className: 'candidate' }, el('span', { className: 'label', text: readableToken(a.label) }), el('div', { className: 'prob-track' }, bar), el('span', { className: 'num', text: pct(a.probability) })));
+      alts.append(el('div', { className: 'candidate' }, el('span', { className: 'label', text: visibleToken(a.label) }), el('div', { className: 'prob-track' }, bar), el('span', { className: 'num', text: pct(a.probability) })));
     }
     box.append(el('p', { className: 'muted', text: 'Most likely tokens at this step' }), alts);
     const position = e.positions?.[step];
     if (position?.lens) {
       const table = el('table', {}, el('tr', {}, el('th', { text: 'hidden state' }), el('th', { text: 'top token' }), el('th', { text: 'p' }), el('th', { text: 'rank of the generated token' })));
       for (const l of position.lens) {
-        table.append(el('tr', {}, el('td', { text: `h${l.index}` }), el('td', { text: readableToken(l.top.label) }), el('td', { className: 'num', text: pct(l.top.probability) }), el('td', { className: 'num', text: String(l.rank) })));
+        table.append(el('tr', {}, el('td', { text: `h${l.index}` }), el('td', { text: visibleToken(l.top.label) }), el('td', { className: 'num', text: pct(l.top.probability) }), el('td', { className: 'num', text: String(l.rank) })));
       }
       box.append(el('p', { className: 'muted', text: 'Logit lens: each hidden state through the model’s own final norm and head' }), table);
       this.drawn.counts.lensLayers = position.lens.length;
@@ -223,7 +223,7 @@ export class GenerationTab implements TabView {
       const peak = Math.max(...last.weights, 1e-9);
       const row = el('div', { className: 'tokens' });
       last.weights.forEach((w, i) => {
-        const chip = el('span', { className: 'token', text: readableToken(labels[i] ?? ''), title: `${pct(w)} of the attention` });
+        const chip = el('span', { className: 'token', text: visibleToken(labels[i] ?? ''), title: `${pct(w)} of the attention` });
         chip.style.background = divergingRgba(w / peak);
         row.append(chip);
       });
@@ -243,7 +243,7 @@ export class GenerationTab implements TabView {
     const scale = maxAbs(e.targets.flatMap((t) => t.values)) || 1;
     const svg = heatmapSvg({
       title: 'Prompt words × generated tokens (log-probability)',
-      rows: e.tokens.map((t) => readableToken(t.label)),
+      rows: e.tokens.map((t) => visibleToken(t.label)),
       cols: e.features.map((f) => f.text),
       values: e.targets.flatMap((t) => t.values.map((x) => x / scale)),
       color: (t) => divergingRgba(t),
