@@ -15,24 +15,15 @@
 // Nothing inside the extension is instrumented for this: the extension's own log lines, listeners and
 // requestAnimationFrame polling added to the workbench page through playwright. Every clock read is
 // Date.now() on one machine. Needs scripts/vscode/installTools.sh; with --dev, `node esbuild.mjs`.
-import { existsSync } from 'node:fs';
-import { loadavg } from 'node:os';
-import { join, resolve } from 'node:path';
-import { repoRoot, sleep } from '../scripts/vscode/codeServer.mjs';
+import { sleep } from '../scripts/vscode/codeServer.mjs';
 import { gotoLine, logLines, openFile, runCommand, waitForLog } from '../scripts/vscode/workbenchDriver.mjs';
-import { fmt, log, median, openBenchWorkbench, printTable, range, runBenchmark, sentences, words } from './uiBenchSupport.mjs';
+import { fmt, log, median, openBenchWorkbench, printBenchHeading, printTable, range, runBenchmark, sentences, uiBenchArguments, words } from './uiBenchSupport.mjs';
 
-const argv = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1] : dflt;
-};
-const vsixPath = resolve(repoRoot, opt('--vsix', join('out', 'onnx-lens.vsix')));
-const dev = argv.includes('--dev') || !existsSync(vsixPath);
+const args = uiBenchArguments();
+const opt = args.option;
 const REPEATS = Number(opt('--repeats', 5));
 /** Milliseconds between keystrokes: about 100 words a minute. */
 const DELAY = Number(opt('--delay', 110));
-const verbose = argv.includes('--verbose');
 const WORDS = 20;
 
 const quantile = (xs, q) => {
@@ -112,12 +103,12 @@ async function typeSentence(page, line, text) {
 
 async function main() {
   const started = Date.now();
-  process.stdout.write(`\n## Live mode (VS Code UI)\n\n(load average at the start: ${loadavg().map((l) => l.toFixed(1)).join(' / ')} (1 / 5 / 15 min); extension: ${dev ? 'this folder as the development extension' : 'out/onnx-lens.vsix'})\n`);
+  printBenchHeading('Live mode (VS Code UI)', args);
   const all = sentences();
   const texts = Array.from({ length: 2 * (REPEATS + 1) }, (_, i) => words(all, 53 + i * 89, WORDS).replace(/[^\x20-\x7e]/g, ''));
   // Line 1 holds an explained sentence (live mode must leave it alone); the rest are empty lines to type on.
   const file = ['The film was wonderful, the acting superb and the ending moving.', ...texts.map(() => '')].join('\n') + '\n';
-  const wb = await openBenchWorkbench({ 'editor.cursorBlinking': 'solid' }, { 'live.txt': file }, { dev, vsixPath, verbose });
+  const wb = await openBenchWorkbench({ 'editor.cursorBlinking': 'solid' }, { 'live.txt': file }, args);
   const live = [];
   const typing = { off: [], on: [] };
   /** Per pair of neighbouring sentences (off, then on): the two medians and 90th percentiles. */

@@ -1,9 +1,9 @@
 // What the benchmarks that drive the real VS Code UI (uiLatency.mjs, liveMode.mjs) share besides the workbench
-// driver (scripts/vscode/workbenchDriver.mjs): the workbench they open, temporary folders, the demo model's
-// sentences, medians and ranges, and the markdown tables they print.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// driver (scripts/vscode/workbenchDriver.mjs): their command-line options, the workbench they open, temporary
+// folders, the demo model's sentences, medians and ranges, and the markdown tables they print.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { repoRoot } from '../scripts/vscode/codeServer.mjs';
 import { openWorkbench } from '../scripts/vscode/workbenchDriver.mjs';
 
@@ -11,6 +11,25 @@ const DEMO = join(repoRoot, 'models', 'demo-sentiment');
 /** Progress lines on standard error (the tables go to standard output). */
 export const log = (m) => process.stderr.write(`  ${m}\n`);
 
+/**
+ * The options every UI benchmark takes: `--vsix FILE` (default out/onnx-lens.vsix; without that file, or with
+ * `--dev`, this folder runs as the development extension) and `--verbose` (the server's log on standard error).
+ * `option(name, fallback)` reads the value after any other option.
+ */
+export function uiBenchArguments(argv = process.argv.slice(2)) {
+  const option = (name, fallback) => {
+    const i = argv.indexOf(name);
+    return i >= 0 ? argv[i + 1] : fallback;
+  };
+  const vsixPath = resolve(repoRoot, option('--vsix', join('out', 'onnx-lens.vsix')));
+  return { option, vsixPath, dev: argv.includes('--dev') || !existsSync(vsixPath), verbose: argv.includes('--verbose') };
+}
+
+/** A benchmark's heading, with the load average at the start and which extension it measures. */
+export function printBenchHeading(title, { dev }) {
+  const load = loadavg().map((l) => l.toFixed(1)).join(' / ');
+  process.stdout.write(`\n## ${title}\n\n(load average at the start: ${load} (1 / 5 / 15 min); extension: ${dev ? 'this folder as the development extension' : 'out/onnx-lens.vsix'})\n`);
+}
 
 const temp = [];
 /** A temporary folder, removed when the process exits. */

@@ -21,7 +21,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { repoRoot, sleep } from '../scripts/vscode/codeServer.mjs';
 import {
@@ -37,20 +36,14 @@ import {
   waitWorkbench,
   workbenchErrors,
 } from '../scripts/vscode/workbenchDriver.mjs';
-import { fmt, kb, log, median, openBenchWorkbench, printTable, range, runBenchmark, sentences, tempDir, words } from './uiBenchSupport.mjs';
+import { fmt, kb, log, median, openBenchWorkbench, printBenchHeading, printTable, range, runBenchmark, sentences, tempDir, uiBenchArguments, words } from './uiBenchSupport.mjs';
 
-const argv = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1] : dflt;
-};
-const vsixPath = resolve(repoRoot, opt('--vsix', join('out', 'onnx-lens.vsix')));
-const dev = argv.includes('--dev') || !existsSync(vsixPath);
+const args = uiBenchArguments();
+const opt = args.option;
 const REPEATS = Number(opt('--repeats', 3));
-const verbose = argv.includes('--verbose');
 const DEMO = join(repoRoot, 'models', 'demo-sentiment');
 const TITLES = { useDemo: 'ONNX Lens: Use Demo Model', explain: 'ONNX Lens: Explain Selection', attention: 'ONNX Lens: Show Attention' };
-const openWorkbench = (settings, files) => openBenchWorkbench(settings, files, { dev, vsixPath, verbose });
+const openWorkbench = (settings, files) => openBenchWorkbench(settings, files, args);
 
 /** The 12-layer × 12-head model, 192 wide (ONNX_LENS_BENCH_MODEL_12X12 reuses one). */
 function narrowModel() {
@@ -169,7 +162,7 @@ async function explainBench(texts) {
   try {
     wb = await openWorkbench({}, { 'bench.txt': file });
     for (let r = 0; r < REPEATS + 1; r++) {
-      // A fresh window each time: a new extension host, engine and panel (the first explanation of a session).
+      // A fresh window each time: a new extension host, engine and panel (the first explanation the window shows).
       if (r > 0) {
         await runCommand(wb.page, 'Developer: Reload Window');
         await sleep(1500);
@@ -394,7 +387,7 @@ async function attentionBench(modelFolder, texts) {
 
 async function main() {
   const started = Date.now();
-  process.stdout.write(`\n## The extension itself (VS Code UI)\n\n(load average at the start: ${loadavg().map((l) => l.toFixed(1)).join(' / ')} (1 / 5 / 15 min); extension: ${dev ? 'this folder as the development extension' : 'out/onnx-lens.vsix'})\n`);
+  printBenchHeading('The extension itself (VS Code UI)', args);
   const all = sentences();
   const short = Array.from({ length: 2 * (REPEATS + 1) }, (_, i) => words(all, 37 + i * 101, 20));
   const long = Array.from({ length: REPEATS + 1 }, (_, i) => words(all, 211 + i * 97, 640));

@@ -7,7 +7,7 @@
 import type { GenerationExplanation, GenerationResult } from '../protocol/engineApi';
 import { divergingRgba, maxAbs } from './attributionScale';
 import { escapeHtml } from './htmlEscape';
-import { notesList, provenanceTableHtml, reportDocument, reportNumber as num } from './reportDocument';
+import { notesList, provenanceTableHtml, reportDocument, reportModelName, reportNumber as num } from './reportDocument';
 import { coloredTextHtml } from './svgCharts';
 import { visibleToken } from './tokenText';
 
@@ -57,22 +57,15 @@ function lensTable(e: GenerationExplanation): string {
 
 function provenance(e: GenerationExplanation, g: GenerationResult): string {
   const p = e.provenance;
-  const rows: [string, string][] = [
-    ['model', p.modelPath],
-    ['variant', p.variant],
-    ['model SHA-256', p.modelSha256],
-    ['tokenizer SHA-256', p.tokenizerSha256],
+  return provenanceTableHtml(p, [
     ['decoding', `${g.settings.strategy}${g.settings.strategy === 'sample' ? `, temperature ${g.settings.temperature}, top-k ${g.settings.topK}, top-p ${g.settings.topP}, seed ${g.settings.seed}` : ''}, at most ${g.settings.maxNewTokens} tokens, cache ${g.cache}`],
     ['method', `${p.method}, budget ${p.budget}${p.budgetNote ? ` (${p.budgetNote})` : ''}, seed ${p.seed}, removal ${p.removal}, per ${p.level}`],
-    ['engine version', p.version],
-    ['created', p.createdAt],
-  ];
-  return provenanceTableHtml(rows);
+  ]);
 }
 
 /** The whole report as one HTML document; without an explanation it shows the generation only. */
 export function buildGenerationReport(g: GenerationResult, e?: GenerationExplanation, options: { generator?: string; title?: string } = {}): string {
-  const model = (e?.provenance.modelPath ?? '').split(/[\\/]/).filter(Boolean).pop() ?? 'model';
+  const model = reportModelName(e?.provenance.modelPath ?? '');
   const title = options.title ?? `ONNX Lens — ${model}: generation`;
   const notes = [...g.notes, ...(e?.notes ?? [])];
   const stop = `${g.tokens.length} tokens; stopped: ${g.stopReason}${g.stopString ? ` (“${g.stopString}”)` : ''}; ${num(g.timing.tokensPerSecond, 1)} tokens/s; log p of the continuation ${num(g.sequenceLogprob)}`;

@@ -8,7 +8,7 @@ import { attributionDirections, explainedQuantity, maxAbs } from './attributionS
 import { attentionUnits, unitMatrix } from './attentionViews';
 import { escapeHtml } from './htmlEscape';
 import { textParts } from './pairText';
-import { notesList, provenanceTableHtml, reportDocument, reportNumber as num } from './reportDocument';
+import { notesList, provenanceTableHtml, reportDocument, reportModelName, reportNumber as num } from './reportDocument';
 import { attentionLegend, attributionBarsSvg, coloredTextHtml, curveSvg, heatmapSvg } from './svgCharts';
 
 export interface ReportOptions {
@@ -83,25 +83,18 @@ function attentionSection(a: AttentionResult, maxUnits: number): string {
 
 function provenanceTable(r: ExplanationResult): string {
   const p = r.provenance;
-  const rows: [string, string][] = [
-    ['model', p.modelPath],
-    ['variant', p.variant],
-    ['model SHA-256', p.modelSha256],
-    ['tokenizer SHA-256', p.tokenizerSha256],
+  return provenanceTableHtml(p, [
     ['method', p.method],
     ['budget', `${p.budget}${p.budgetNote ? ` (${p.budgetNote})` : ''}`],
     ['seed', String(p.seed)],
     ['removal', p.removal],
     ['level', p.level],
-    ['engine version', p.version],
-    ['created', p.createdAt],
-  ];
-  return provenanceTableHtml(rows);
+  ]);
 }
 
 /** The whole report as one HTML document. */
 export function buildHtmlReport(result: ExplanationResult, attention?: AttentionResult, options: ReportOptions = {}): string {
-  const model = result.provenance.modelPath.split(/[\\/]/).filter(Boolean).pop() ?? 'model';
+  const model = reportModelName(result.provenance.modelPath);
   const title = options.title ?? `ONNX Lens — ${model}: ${result.target.label}`;
   const comparison = options.comparison ? explanationSection(options.comparison, 'Second method') : '';
   const truncation = result.encoded.truncation ? `<p class="notes">${escapeHtml(result.encoded.truncation.message)}</p>` : '';

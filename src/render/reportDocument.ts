@@ -3,6 +3,7 @@
  * (no script, no remote resource), the stylesheet, the title and colour legend, the result as JSON for
  * reproduction and the footer; and the pieces the reports' sections share (numbers, notes, provenance tables).
  */
+import type { Provenance } from '../protocol/engineApi';
 import { escapeHtml } from './htmlEscape';
 
 /** A number with `digits` decimals, or "—" when there is none. */
@@ -15,9 +16,26 @@ export function notesList(notes: readonly string[]): string {
   return notes.length ? `<ul class="notes">${notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>` : '';
 }
 
-/** A two-column table of names and values (a result's provenance), monospaced values. */
-export function provenanceTableHtml(rows: readonly (readonly [string, string])[]): string {
+/**
+ * A result's provenance as a two-column table, values monospaced: the model and tokenizer it came from, then
+ * `how` (the method and settings, as each report states them), then the engine version and the time.
+ */
+export function provenanceTableHtml(p: Provenance, how: readonly (readonly [string, string])[]): string {
+  const rows: (readonly [string, string])[] = [
+    ['model', p.modelPath],
+    ['variant', p.variant],
+    ['model SHA-256', p.modelSha256],
+    ['tokenizer SHA-256', p.tokenizerSha256],
+    ...how,
+    ['engine version', p.version],
+    ['created', p.createdAt],
+  ];
   return `<table class="provenance">${rows.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join('')}</table>`;
+}
+
+/** The model's folder or file name, as report titles name it. */
+export function reportModelName(modelPath: string): string {
+  return modelPath.split(/[\\/]/).filter(Boolean).pop() ?? 'model';
 }
 
 /** JSON that can sit inside a <script type="application/json"> without ending it early. */

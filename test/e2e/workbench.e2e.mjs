@@ -521,7 +521,7 @@ function highlightBoxes(page) {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// panel helpers (written against the panel contract: tab buttons with their names as text)
+// the panel's tabs (found through the panel contract: tab buttons with their names as text)
 
 function tabButton(frame, name) {
   return frame

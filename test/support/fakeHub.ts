@@ -4,6 +4,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { after, afterEach, before, beforeEach } from 'node:test';
 import { FIXTURES } from './fixtureModels';
 
 /**
@@ -362,6 +363,31 @@ export async function makeSourceModel(options: SourceModelOptions = {}): Promise
     await fs.promises.writeFile(path.join(dir, 'onnx', 'model_fp16.onnx_data'), seededBytes(5, 100_000));
   }
   return { dir, cleanup: () => fs.promises.rm(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * The hooks of a test file whose tests each download from a hub of their own: one source model for the whole
+ * file, and before each test a fresh fake hub serving it as `repo` and an empty folder `onnx-lens-<prefix>-…`,
+ * handed to `onEach` with the source model's folder; after each test the hub is closed and the folder removed.
+ * Call it at the top of the file.
+ */
+export function fakeHubPerTest(repo: string, prefix: string, onEach: (each: { hub: FakeHub; folder: string; sourceDir: string }) => void): void {
+  let source: { dir: string; cleanup(): Promise<void> };
+  let hub: FakeHub;
+  let folder: string;
+  before(async () => {
+    source = await makeSourceModel();
+  });
+  after(async () => source.cleanup());
+  beforeEach(async () => {
+    hub = await startFakeHub({ sourceDir: source.dir, repo });
+    folder = await fs.promises.mkdtemp(path.join(os.tmpdir(), `onnx-lens-${prefix}-`));
+    onEach({ hub, folder, sourceDir: source.dir });
+  });
+  afterEach(async () => {
+    await hub.close();
+    await fs.promises.rm(folder, { recursive: true, force: true });
+  });
 }
 
 /** Deterministic pseudo-random bytes (mulberry32), so the same seed always gives the same file. */

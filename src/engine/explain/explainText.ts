@@ -25,7 +25,7 @@ import type { Estimate, MethodName as ExplainMethod, ValueFunction } from './est
 import { explain, plannedEvaluations } from './explainer';
 import { faithfulness, faithfulnessCost, MAX_CURVE_STEPS } from './faithfulness';
 import type { FeatureTree } from './featureTree';
-import { DEFAULT_BUDGET, partitionHierarchy } from './methodBudgets';
+import { DEFAULT_BUDGET, partitionHierarchy, refuseExactShapleyPastLimit } from './methodBudgets';
 import { provenanceOf } from './provenance';
 import { buildPairHierarchy, buildTextHierarchy } from './textHierarchy';
 import { describeDuration, TimeEstimate } from './timeEstimate';
@@ -141,6 +141,8 @@ export async function explainText(model: LoadedModel, params: ExplainParams, ctx
         : 'There is nothing to explain: the text has no words besides the special tokens. Select a longer passage.',
     );
   }
+
+  refuseExactShapleyPastLimit(method, features.length, "the text's", `${level}s`);
 
   const { extractor, evaluator } = reading;
   const tokenCount = input.encoding.ids.length;

@@ -1,5 +1,7 @@
 import type { MethodName } from '../../protocol/engineApi';
+import { BadInputError } from '../process/engineErrors';
 import type { MethodName as PerturbationMethod } from './estimate';
+import { MAX_EXACT_FEATURES } from './exactShapley';
 import type { FeatureTree } from './featureTree';
 
 /**
@@ -36,6 +38,17 @@ export const PERTURBATION_METHODS = Object.keys(MANY_EXPLANATIONS_BUDGET) as Per
 
 export function isPerturbationMethod(method: string): method is PerturbationMethod {
   return (PERTURBATION_METHODS as string[]).includes(method);
+}
+
+/**
+ * Exact Shapley values enumerate all 2^n coalitions, so more than MAX_EXACT_FEATURES features are refused as the
+ * caller's mistake, naming the methods that estimate them. `whose`: "the text's", "the prompt's"; `unit`: words or tokens.
+ */
+export function refuseExactShapleyPastLimit(method: MethodName, features: number, whose: string, unit: string): void {
+  if (method !== 'exact-shapley' || features <= MAX_EXACT_FEATURES) return;
+  throw new BadInputError(
+    `Exact Shapley values need all 2^${features} coalitions of ${whose} ${features} ${unit}; they are limited to ${MAX_EXACT_FEATURES} ${unit}. Use kernel-shap or partition-shap.`,
+  );
 }
 
 /**

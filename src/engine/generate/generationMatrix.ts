@@ -8,8 +8,7 @@ import type {
 } from '../../protocol/engineApi';
 import type { Estimate } from '../explain/estimate';
 import { explain } from '../explain/explainer';
-import { MAX_EXACT_FEATURES } from '../explain/exactShapley';
-import { DEFAULT_BUDGET, isPerturbationMethod, PERTURBATION_METHODS, partitionHierarchy } from '../explain/methodBudgets';
+import { DEFAULT_BUDGET, isPerturbationMethod, PERTURBATION_METHODS, partitionHierarchy, refuseExactShapleyPastLimit } from '../explain/methodBudgets';
 import { provenanceOf } from '../explain/provenance';
 import { buildTextHierarchy } from '../explain/textHierarchy';
 import type { LoadedModel } from '../model/loadedModel';
@@ -106,11 +105,7 @@ export async function explainGeneration(model: LoadedModel, params: GenerationEx
   }
   const features = featuresOf(prompt, level);
   if (features.length === 0) throw new BadInputError('The prompt has no words to attribute to (only special or template tokens). Select a longer prompt.');
-  if (method === 'exact-shapley' && features.length > MAX_EXACT_FEATURES) {
-    throw new BadInputError(
-      `Exact Shapley values need all 2^${features.length} coalitions of the prompt's ${features.length} words; they are limited to ${MAX_EXACT_FEATURES} words. Use kernel-shap or partition-shap.`,
-    );
-  }
+  refuseExactShapleyPastLimit(method, features.length, "the prompt's", level === 'token' ? 'tokens' : 'words');
   const session = await generationSession(model, model.mainRole);
   const fusedWindowed = session.model.graph.nodes.some((n) => n.opType === 'GroupQueryAttention');
   if (removal === 'attention' && fusedWindowed) {

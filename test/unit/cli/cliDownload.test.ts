@@ -1,29 +1,18 @@
-import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { FakeHub, listTree, makeSourceModel, startFakeHub } from '../../support/fakeHub';
+import { fakeHubPerTest, FakeHub, listTree } from '../../support/fakeHub';
 import { describeRun, jsonOf, runCli } from './cliProcess';
 
 const REPO = 'test-org/tiny-bert';
 const TOKEN = 'hf_CliSecretToken0123456789';
 
-let source: { dir: string; cleanup(): Promise<void> };
 let hub: FakeHub;
 let cache: string;
-
-before(async () => {
-  source = await makeSourceModel();
-});
-after(async () => source.cleanup());
-beforeEach(async () => {
-  hub = await startFakeHub({ sourceDir: source.dir, repo: REPO });
-  cache = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'onnx-lens-cli-cache-'));
-});
-afterEach(async () => {
-  await hub.close();
-  await fs.promises.rm(cache, { recursive: true, force: true });
+let sourceDir: string;
+fakeHubPerTest(REPO, 'cli-cache', (each) => {
+  ({ hub, folder: cache, sourceDir } = each);
 });
 
 /** The environment of a user whose cache is `cache` and who has no token. */
@@ -41,7 +30,7 @@ describe('onnx-lens download and models', () => {
       listTree(folder).filter((f) => !f.startsWith('.')),
       ['config.json', 'onnx/model.onnx', 'tokenizer.json', 'tokenizer_config.json'],
     );
-    assert.ok(fs.readFileSync(path.join(folder, 'onnx', 'model.onnx')).equals(fs.readFileSync(path.join(source.dir, 'onnx', 'model.onnx'))));
+    assert.ok(fs.readFileSync(path.join(folder, 'onnx', 'model.onnx')).equals(fs.readFileSync(path.join(sourceDir, 'onnx', 'model.onnx'))));
     assert.match(run.stderr, /Downloading test-org\/tiny-bert \(fp32\)/);
     assert.match(run.stderr, /^Downloaded: test-org\/tiny-bert fp32 at main, 4 files/m);
 

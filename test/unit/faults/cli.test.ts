@@ -85,6 +85,16 @@ describe('terminal escape sequences', () => {
   });
 });
 
+describe('requests the method cannot serve', () => {
+  test('exact Shapley values over 16 words: bad input (exit 1) naming the limit and the methods that estimate them', async () => {
+    const text = 'one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen';
+    const run = await runCli(['explain', '--model', bert, '--method', 'exact-shapley', '-q', text]);
+    assert.equal(run.code, 1, describeRun(run));
+    assert.equal(run.stdout, '');
+    assert.match(run.stderr, /Exact Shapley values need all 2\^16 coalitions of the text's 16 words; they are limited to 14 words\. Use kernel-shap or partition-shap\./);
+  });
+});
+
 describe('files the command line writes', () => {
   const sha = (file: string) => crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 

@@ -1,14 +1,14 @@
 // Fault campaign: Hub downloads against a misbehaving server on 127.0.0.1. Whatever the server does, no
 // file lands outside the cache, no half file is taken as finished, the token only reaches the hub, and the
 // failure says what happened. One test per case.
-import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { DownloadOptions, DownloadResult, HubError, HubErrorCode, downloadModel } from '../../../src/engine/model/hubDownload';
 import { COMPLETE_MANIFEST, cachedModelPath, listCachedModels, modelLockFile } from '../../../src/engine/model/modelCache';
-import { FakeHub, listTree, makeSourceModel, startFakeHub } from '../../support/fakeHub';
+import { fakeHubPerTest, FakeHub, listTree } from '../../support/fakeHub';
 import { rejectionOf } from '../../support/rejection';
 import { describeRun, runCli } from '../cli/cliProcess';
 
@@ -19,24 +19,14 @@ const TOKEN = 'hf_FaultCampaignToken0123456789';
 /** Each case's own limit: a case that never gives up fails here instead of hanging the run. */
 const CASE = { timeout: 90_000 };
 
-let source: { dir: string; cleanup(): Promise<void> };
 let hub: FakeHub;
 /** A folder holding only the cache: anything else appearing in it was written outside the cache. */
 let sandbox: string;
 let cacheDir: string;
-
-before(async () => {
-  source = await makeSourceModel();
-});
-after(async () => source.cleanup());
-beforeEach(async () => {
-  hub = await startFakeHub({ sourceDir: source.dir, repo: REPO });
-  sandbox = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'onnx-lens-hub-faults-'));
+let sourceDir: string;
+fakeHubPerTest(REPO, 'hub-faults', (each) => {
+  ({ hub, folder: sandbox, sourceDir } = each);
   cacheDir = path.join(sandbox, 'cache');
-});
-afterEach(async () => {
-  await hub.close();
-  await fs.promises.rm(sandbox, { recursive: true, force: true });
 });
 
 function options(extra: Partial<DownloadOptions> = {}): DownloadOptions {
@@ -67,7 +57,7 @@ async function assertOneGoodCopy(result: DownloadResult): Promise<void> {
   assert.equal(result.path, modelDir());
   assert.deepEqual(listTree(sandbox), [...FP32_FILES, COMPLETE_MANIFEST].map((f) => `cache/test-org--tiny-bert/main/${f}`).sort());
   for (const f of FP32_FILES) {
-    assert.ok(fs.readFileSync(path.join(result.path, f)).equals(fs.readFileSync(path.join(source.dir, f))), `${f} is byte-identical`);
+    assert.ok(fs.readFileSync(path.join(result.path, f)).equals(fs.readFileSync(path.join(sourceDir, f))), `${f} is byte-identical`);
   }
   const cached = await listCachedModels(cacheDir);
   assert.equal(cached.length, 1);

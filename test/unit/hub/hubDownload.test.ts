@@ -1,34 +1,21 @@
-import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { DownloadOptions, DownloadProgress, HubError, HubErrorCode, downloadModel } from '../../../src/engine/model/hubDownload';
 import { COMPLETE_MANIFEST, cachedModelPath, listCachedModels } from '../../../src/engine/model/modelCache';
-import { FakeHub, listTree, makeSourceModel, startFakeHub } from '../../support/fakeHub';
+import { fakeHubPerTest, FakeHub, listTree, makeSourceModel, startFakeHub } from '../../support/fakeHub';
 import { rejectionOf } from '../../support/rejection';
 
 const REPO = 'test-org/tiny-bert';
 const FP32_FILES = ['config.json', 'onnx/model.onnx', 'tokenizer.json', 'tokenizer_config.json'];
 const QUANTIZED_FILES = ['config.json', 'onnx/model_quantized.onnx', 'tokenizer.json', 'tokenizer_config.json'];
 
-let source: { dir: string; cleanup(): Promise<void> };
 let hub: FakeHub;
 let cacheDir: string;
-
-before(async () => {
-  source = await makeSourceModel();
-});
-after(async () => {
-  await source.cleanup();
-});
-beforeEach(async () => {
-  hub = await startFakeHub({ sourceDir: source.dir, repo: REPO });
-  cacheDir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'onnx-lens-cache-'));
-});
-afterEach(async () => {
-  await hub.close();
-  await fs.promises.rm(cacheDir, { recursive: true, force: true });
+let sourceDir: string;
+fakeHubPerTest(REPO, 'cache', (each) => {
+  ({ hub, folder: cacheDir, sourceDir } = each);
 });
 
 function options(extra: Partial<DownloadOptions> = {}): DownloadOptions {
@@ -50,7 +37,7 @@ async function assertNothingPartialMarkedComplete(): Promise<void> {
 }
 
 function sourceBytes(rel: string): Buffer {
-  return fs.readFileSync(path.join(source.dir, ...rel.split('/')));
+  return fs.readFileSync(path.join(sourceDir, ...rel.split('/')));
 }
 
 describe('downloadModel: full downloads', () => {
@@ -179,7 +166,7 @@ describe('downloadModel: failures leave nothing partial marked complete', () => 
   });
 
   test('an unreachable endpoint is a network error', async () => {
-    const closed = await startFakeHub({ sourceDir: source.dir, repo: REPO });
+    const closed = await startFakeHub({ sourceDir: sourceDir, repo: REPO });
     const endpoint = closed.endpoint;
     await closed.close();
     const err = await rejection(downloadModel(options({ endpoint })));

@@ -1,32 +1,18 @@
-import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { DownloadOptions, HubError, downloadModel, tokenFromEnvironment } from '../../../src/engine/model/hubDownload';
-import { FakeHub, listTree, makeSourceModel, startFakeHub } from '../../support/fakeHub';
+import { fakeHubPerTest, FakeHub, listTree } from '../../support/fakeHub';
 import { rejectionOf } from '../../support/rejection';
 
 const REPO = 'gated-org/tiny-bert';
 const TOKEN = 'hf_SecretToken0123456789abcdef';
 
-let source: { dir: string; cleanup(): Promise<void> };
 let hub: FakeHub;
 let cacheDir: string;
-
-before(async () => {
-  source = await makeSourceModel();
-});
-after(async () => {
-  await source.cleanup();
-});
-beforeEach(async () => {
-  hub = await startFakeHub({ sourceDir: source.dir, repo: REPO });
-  cacheDir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'onnx-lens-cache-'));
-});
-afterEach(async () => {
-  await hub.close();
-  await fs.promises.rm(cacheDir, { recursive: true, force: true });
+fakeHubPerTest(REPO, 'cache', (each) => {
+  ({ hub, folder: cacheDir } = each);
 });
 
 function options(extra: Partial<DownloadOptions> = {}): DownloadOptions {

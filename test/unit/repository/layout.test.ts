@@ -4,6 +4,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import { builtinModules } from 'node:module';
 import * as path from 'node:path';
 import { REPO_ROOT } from '../../support/fixtureModels';
 
@@ -91,8 +92,20 @@ function importsOf(file: string): { target: string; typeOnly: boolean }[] {
 }
 
 function packageImports(file: string): string[] {
-  const text = fs.readFileSync(path.join(REPO_ROOT, file), 'utf8');
-  return [...text.matchAll(/^(?:import|export)\s[^;]*?from\s+'([^.'][^']*)'/gms)].map((m) => m[1]);
+  return packagesIn(fs.readFileSync(path.join(REPO_ROOT, file), 'utf8'));
+}
+
+/** The packages a source text loads: `import … from`, `export … from`, bare `import '…'`, `import('…')` and `require('…')`. */
+export function packagesIn(text: string): string[] {
+  const statics = [...text.matchAll(/^(?:import|export)\s[^;]*?from\s+'([^.'][^']*)'/gms)].map((m) => m[1]);
+  const bare = [...text.matchAll(/^import\s+['"]([^.'"][^'"]*)['"]/gm)].map((m) => m[1]);
+  const dynamic = [...text.matchAll(/\b(?:require|import)\s*\(\s*['"]([^.'"][^'"]*)['"]\s*\)/g)].map((m) => m[1]);
+  return [...statics, ...bare, ...dynamic];
+}
+
+/** A Node built-in module, with or without the `node:` prefix (`fs`, `node:path`, `fs/promises`). */
+export function isNodeModule(name: string): boolean {
+  return name.startsWith('node:') || builtinModules.includes(name) || builtinModules.includes(name.split('/')[0]);
 }
 
 /**
@@ -132,9 +145,11 @@ describe('layers', () => {
       }
       const packages = packageImports(file);
       if (!file.startsWith('src/ui/') && packages.includes('vscode')) problems.push(`${file} imports vscode outside src/ui/`);
-      if ((file.startsWith('webview/') || file.startsWith('src/render/')) && packages.some((p) => p.startsWith('node:') || p === 'onnxruntime-node')) {
-        problems.push(`${file} imports a Node module, but runs in the webview too`);
+      const inWebview = file.startsWith('webview/') || file.startsWith('src/render/') || file.startsWith('src/protocol/');
+      for (const p of packages.filter((p) => inWebview && (isNodeModule(p) || p === 'onnxruntime-node'))) {
+        problems.push(`${file} imports ${p}, a Node module, but runs in the webview too`);
       }
+      if (file.startsWith('src/protocol/')) for (const p of packages) problems.push(`${file} imports the package ${p}; the protocol imports nothing`);
     }
     assert.deepEqual(problems, []);
   });
@@ -159,6 +174,21 @@ describe('layers', () => {
       if (runtime) problems.push(runtime.join(' → '));
     }
     assert.deepEqual(problems, []);
+  });
+
+  test('the checks above see every way a source file loads a package, and know Node modules by either name', () => {
+    const text = [
+      "import * as fs from 'fs';",
+      "import type { Tensor } from 'onnxruntime-node';",
+      "export { x } from 'some-package';",
+      "import 'node:worker_threads';",
+      "const cp = require('child_process');",
+      "const p = await import('node:path');",
+      "import { y } from './sibling';",
+    ].join('\n');
+    assert.deepEqual(packagesIn(text).sort(), ['child_process', 'fs', 'node:path', 'node:worker_threads', 'onnxruntime-node', 'some-package']);
+    for (const name of ['fs', 'fs/promises', 'node:fs', 'path', 'child_process', 'node:test']) assert.ok(isNodeModule(name), name);
+    for (const name of ['vscode', 'onnxruntime-node', 'fast-json-patch']) assert.ok(!isNodeModule(name), name);
   });
 
   test('the checks above catch a path to the runtime', () => {
