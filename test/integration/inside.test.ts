@@ -7,18 +7,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { DrawnSummary, PanelTab } from '../../src/protocol/webviewMessages';
+import type { PanelTab } from '../../src/protocol/webviewMessages';
 import { Commands } from '../../src/ui/ids';
 import type { LensApi } from '../../src/ui/lensApi';
-import { activateLens, editorWith, SENTENCE, waitFor } from './lensSupport';
-
-/** What the panel drew once it shows `tab` and `ready` accepts it. */
-function panelOn(api: LensApi, tab: PanelTab, ready: (d: DrawnSummary) => boolean): Promise<DrawnSummary> {
-  return waitFor(`the panel to draw the ${tab} tab`, async () => {
-    const d = await api.panelState().catch(() => undefined);
-    return d && d.tab === tab && ready(d) ? d : undefined;
-  });
-}
+import { activateLens, editorWith, panelOn, SENTENCE, waitFor } from './lensSupport';
 
 suite('Inside the model', function () {
   this.timeout(180000);

@@ -5,21 +5,13 @@
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { DrawnSummary, PanelTab } from '../../src/protocol/webviewMessages';
 import { PANEL_TABS } from '../../src/protocol/webviewMessages';
 import { Commands, EXTENSION_ID } from '../../src/ui/ids';
 import type { LensApi } from '../../src/ui/lensApi';
 import { fixtureModel } from '../support/fixtureModels';
-import { activateLens, editorWith, SENTENCE, waitFor } from './lensSupport';
+import { activateLens, editorWith, panelOn, SENTENCE, waitFor } from './lensSupport';
 
 const extensionPathOf = () => vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath;
-
-function panelOn(api: LensApi, tab: PanelTab, ready: (d: DrawnSummary) => boolean = () => true): Promise<DrawnSummary> {
-  return waitFor(`the panel to show the ${tab} tab`, async () => {
-    const d = await api.panelState().catch(() => undefined);
-    return d && d.tab === tab && ready(d) ? d : undefined;
-  });
-}
 
 suite('The explanation panel', function () {
   this.timeout(120000);
