@@ -6,7 +6,7 @@
 import { escapeHtml } from './htmlEscape';
 import { divergingRgba, maxAbs } from './attributionScale';
 import type { HeadGridThumbnails } from '../protocol/webviewMessages';
-import { ChartScene, clipText, DEFAULT_PALETTE, LEGEND_HEIGHT, LegendSpec, legendItems, niceTicks, SceneItem, sceneToSvg, SvgPalette, tickLabels } from './chartScene';
+import { ChartScene, clipText, DEFAULT_PALETTE, LEGEND_HEIGHT, LegendSpec, legendItems, niceTicks, SceneItem, sceneToSvg, SvgPalette, tickLabels, wrapText } from './chartScene';
 
 const fmt = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(2) : v.toFixed(3)).replace(/^-/, '−');
 
@@ -36,8 +36,10 @@ export function attributionBarsScene(features: readonly { text: string; value: n
   const p = { ...DEFAULT_PALETTE, ...options.palette };
   const width = options.width ?? 640;
   const rowH = 18;
-  const items: SceneItem[] = [{ kind: 'text', x: 8, y: 18, text: options.title, fill: p.foreground, weight: 'bold' }];
-  let top = 30;
+  // The title on two lines when the chart is too narrow for one (about 7 px a character in bold 12 px).
+  const titleLines = wrapText(options.title, Math.max(12, Math.floor((width - 16) / 7)));
+  const items: SceneItem[] = titleLines.map((line, i) => ({ kind: 'text' as const, x: 8, y: 18 + i * 16, text: line, fill: p.foreground, weight: 'bold' as const }));
+  let top = 30 + (titleLines.length - 1) * 16;
   if (options.legend) {
     let x = 8;
     for (const [color, text] of [[p.positive!, options.legend.positive], [p.negative!, options.legend.negative]] as const) {

@@ -5,7 +5,7 @@ import { EngineService } from '../../../src/engine/process/engineService';
 import type { RequestContext } from '../../../src/engine/process/requestContext';
 import { convergenceText, timingText, valueKindOf, valuesName } from '../../../src/render/explanationValues';
 import { buildHtmlReport } from '../../../src/render/htmlReport';
-import { curveSvg } from '../../../src/render/svgCharts';
+import { attributionBarsScene, curveSvg } from '../../../src/render/svgCharts';
 import { DEMO_MODEL } from '../../support/fixtureModels';
 
 const ctx: RequestContext = { isCancelled: () => false, progress: () => undefined };
@@ -112,5 +112,20 @@ describe('curve chart', () => {
     const [xs] = polylineXs(curveSvg([{ name: 'c', values: [1, 0.5, 0.2, 0], color: '#00f' }], { title: 't' }));
     const step = xs[1] - xs[0];
     assert.ok(step > 0 && Math.abs(xs[3] - xs[0] - 3 * step) <= 0.15);
+  });
+});
+
+describe('bar chart title', () => {
+  test('a title longer than a narrow chart is wrapped at spaces onto two lines inside the chart', () => {
+    const title = 'Attribution per word toward POSITIVE (Owen values, partition-shap)';
+    const features = [{ text: 'good', value: 0.4 }, { text: 'film', value: -0.1 }];
+    const narrow = attributionBarsScene(features, { title, axisTitle: 'contribution', width: 360 });
+    const lines = narrow.items.filter((i) => i.kind === 'text' && i.weight === 'bold').map((i) => (i as { text: string }).text);
+    assert.equal(lines.length, 2);
+    assert.equal(lines.join(' '), title, 'nothing of the title is lost');
+    for (const line of lines) assert.ok(8 + line.length * 7 <= 360, `"${line}" fits 360 px`);
+    const wide = attributionBarsScene(features, { title, axisTitle: 'contribution', width: 640 });
+    assert.deepEqual(wide.items.filter((i) => i.kind === 'text' && i.weight === 'bold').map((i) => (i as { text: string }).text), [title]);
+    assert.equal(narrow.height - wide.height, 16, 'the second line takes its own room');
   });
 });
