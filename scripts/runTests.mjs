@@ -3,16 +3,23 @@
 // runs every tier in turn — unit (plain Node), integration (inside a real VS Code) and end-to-end (Chromium
 // driving the packaged extension) — and prints one closing line for all of them.
 // ONNX_LENS_TIERS=unit (or unit,integration) runs fewer tiers.
+//
+// A skip is never silent: every skipped test is named and the closing line counts them per tier; when this run
+// installed (or found) the VS Code tools, Chromium included, nothing is missing that a test could need, so any
+// skip fails the run.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { closingLine, nodeTestCounts, skipReport, summaryCounts } from './testCounts.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const tiers = (process.env.ONNX_LENS_TIERS ?? 'unit,integration,e2e').split(',').map((t) => t.trim());
 let passed = 0;
 let failed = 0;
 const failures = [];
+/** Names of the skipped tests, per tier that ran. */
+const skippedByTier = {};
 
 function testFiles(dir) {
   const out = [];
@@ -31,6 +38,7 @@ function run(tier, cmd, args, parse) {
   const counts = parse(r.stdout ?? '');
   passed += counts.passed;
   failed += counts.failed;
+  skippedByTier[tier] = counts.skipped;
   if (r.status !== 0 || counts.failed > 0) {
     failures.push(tier);
     if (counts.failed === 0) failed += 1; // a tier that died before reporting still fails the run
@@ -74,10 +82,6 @@ function ensureVsCodeTools() {
   return undefined;
 }
 
-const lastCounts = (text) => {
-  const m = [...text.matchAll(/^(?:\S+: )?(\d+) passed, (\d+) failed/gm)].pop();
-  return m ? { passed: Number(m[1]), failed: Number(m[2]) } : { passed: 0, failed: 0 };
-};
 
 // `npm test` runs no pre-script (the repository's .npmrc sets ignore-scripts), so it builds here.
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
@@ -101,14 +105,10 @@ if (toolsProblem) {
 
 if (tiers.includes('unit')) {
   const files = testFiles(path.join(root, 'out', 'test', 'unit'));
-  run('unit', process.execPath, ['--test', '--test-reporter=spec', ...files], (text) => {
-    const pass = /^ℹ pass (\d+)/m.exec(text);
-    const fail = /^ℹ fail (\d+)/m.exec(text);
-    return { passed: pass ? Number(pass[1]) : 0, failed: fail ? Number(fail[1]) : 0 };
-  });
+  run('unit', process.execPath, ['--test', '--test-reporter=spec', ...files], nodeTestCounts);
 }
 if (tiers.includes('integration') && !toolsProblem) {
-  run('integration', process.execPath, [path.join(root, 'scripts', 'vscode', 'runIntegration.mjs')], lastCounts);
+  run('integration', process.execPath, [path.join(root, 'scripts', 'vscode', 'runIntegration.mjs')], summaryCounts);
 }
 if (tiers.includes('e2e') && !toolsProblem) {
   // The end-to-end tier drives the packaged extension, so package it first.
@@ -117,8 +117,16 @@ if (tiers.includes('e2e') && !toolsProblem) {
     failures.push('package');
     failed += 1;
   } else {
-    run('e2e', process.execPath, [path.join(root, 'test', 'e2e', 'workbench.e2e.mjs')], lastCounts);
+    run('e2e', process.execPath, [path.join(root, 'test', 'e2e', 'workbench.e2e.mjs')], summaryCounts);
   }
 }
-console.log(`\n${failures.length ? `failed tiers: ${failures.join(', ')}\n` : ''}${passed} passed, ${failed} failed`);
+// The tools were there for this run, so nothing a test could need was missing: a skip hides a fault.
+const skipped = skipReport(skippedByTier, vsCodeTiers.length > 0 && !toolsProblem);
+if (skipped.lines.length) console.log(`\n${skipped.lines.join('\n')}`);
+if (skipped.fails) {
+  failures.push('skips');
+  failed += skipped.addFailed;
+}
+const skippedCounts = Object.fromEntries(Object.entries(skippedByTier).map(([tier, names]) => [tier, names.length]));
+console.log(`\n${failures.length ? `failed tiers: ${failures.join(', ')}\n` : ''}${closingLine({ passed, failed, skippedByTier: skippedCounts })}`);
 process.exit(failed > 0 || failures.length > 0 ? 1 : 0);

@@ -75,8 +75,8 @@ try {
     // The message is either a string or the printf-style argument list of console.log in the extension host.
     const text = args.length === 1 && Array.isArray(args[0]) ? format(...args[0]) : format(...args);
     for (const line of text.split('\n')) {
-      const m = /(\d+) passed, (\d+) failed\s*$/.exec(line);
-      if (m) summary = `${m[1]} passed, ${m[2]} failed`;
+      const m = /(\d+) passed, (\d+) failed( \(\d+ skipped\))?\s*$/.exec(line);
+      if (m) summary = `${m[1]} passed, ${m[2]} failed${m[3] ?? ''}`;
     }
     if (verbose || level === 'error' || level === 'warn' || !isWorkbenchNoise(text)) {
       process.stdout.write((level === 'error' || level === 'warn' ? `[${level}] ` : '') + text + '\n');

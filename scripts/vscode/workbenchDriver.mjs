@@ -169,9 +169,11 @@ export async function gotoLine(page, line) {
   await page.keyboard.press('Home');
 }
 
-/** Selects one whole line of the first editor group's editor (with word wrap on, its first visual line). */
+/** Selects one whole line of the first editor group's editor. */
 export async function selectLine(page, line) {
   await gotoLine(page, line);
+  // A wrapped line: the first End stops where the line wraps, the second goes on to its end.
+  await page.keyboard.press('Shift+End');
   await page.keyboard.press('Shift+End');
   await page.locator('.editor-instance .monaco-editor .selected-text').first().waitFor({ timeout: 5000 });
 }

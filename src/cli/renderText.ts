@@ -4,6 +4,7 @@
  * to a pipe.
  */
 import type { AttentionResult, Candidate, ExplanationResult, ModelCard, Prediction, Sourced, TokenView } from '../protocol/engineApi';
+import { convergenceText, valuesName } from '../render/explanationValues';
 import { textParts } from '../render/pairText';
 import { segmentShares } from '../render/segmentAttention';
 import { selectAttention } from './jsonOutput';
@@ -152,7 +153,7 @@ export function renderExplanation(r: ExplanationResult, style: Style): string {
   }
   out.push(`${style.bold('Explains:')} ${printable(targetName(r))} ${style.dim(`— ${r.target.description}`)}`);
   const p = r.provenance;
-  out.push(style.dim(`Method: ${p.method}, ${r.evaluations} evaluations, budget ${p.budget}, seed ${p.seed}, removal ${p.removal}, per ${p.level}${p.punctuation === 'omit' ? ', punctuation left out' : ''}`));
+  out.push(style.dim(`Method: ${p.method} (${valuesName(r)}), ${r.evaluations} evaluations, budget ${p.budget}, seed ${p.seed}, removal ${p.removal}, per ${p.level}${p.punctuation === 'omit' ? ', punctuation left out' : ''}`));
   out.push('');
   out.push(`  ${colouredText(r, style).replace(/\n/g, '\n  ')}`);
   out.push('');
@@ -184,7 +185,7 @@ export function renderExplanation(r: ExplanationResult, style: Style): string {
     );
   }
   const c = r.convergence;
-  const conv = c.kind === 'exact' ? 'exact' : c.kind === 'exact-owen' ? 'exact (Owen values)' : Number.isFinite(c.max) ? `${c.kind} ±${c.max.toFixed(4)}` : c.kind;
+  const conv = convergenceText({ ...c, final: true });
   out.push(`${style.bold('Convergence:')} ${conv}${c.final ? '' : style.yellow(' (not final: raise --budget for a closer estimate)')}${r.fit ? `, surrogate fit R² ${r.fit.r2.toFixed(3)}` : ''}`);
   for (const n of r.notes) out.push(style.yellow(`note: ${n}`));
   return out.join('\n');

@@ -197,6 +197,8 @@ export interface DrawnSummary {
   legends?: string[];
   /** Value axes of the charts on the visible tab: their titles and tick labels. */
   axes?: { title: string; ticks: string[] }[];
+  /** The text a reader sees in the view: the visible tab's text (the panel) or the whole view's (the sidebar). */
+  text?: string;
   /** Controls on the visible tab (buttons, selects, inputs, canvases with a role) without an accessible name. */
   unnamedControls?: string[];
   /**
@@ -210,6 +212,8 @@ export interface RecentExplanation {
   id: string;
   snippet: string;
   method: MethodName;
+  /** What the values are, in words: "Owen values", "Shapley values", "LIME weights", … */
+  values: string;
   target: string;
   createdAt: string;
 }

@@ -122,6 +122,26 @@ export function clipText(text: string, chars: number): string {
   return text.length > chars ? `${text.slice(0, Math.max(1, chars - 1))}…` : text;
 }
 
+/**
+ * Text broken at spaces into lines of about `chars` characters, at most `maxLines` of them (the last cut with
+ * an ellipsis when the text is longer): a chart title that fits the chart's width.
+ */
+export function wrapText(text: string, chars: number, maxLines = 2): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && (line + ' ' + word).length > chars) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line ? `${line} ${word}` : word;
+    }
+  }
+  lines.push(line);
+  if (lines.length > maxLines) lines.push(lines.splice(maxLines - 1).join(' '));
+  return lines.map((l) => clipText(l, chars));
+}
+
 export interface LegendSpec {
   title: string;
   /** Colour at t ∈ [t0, t1]. */

@@ -10,6 +10,7 @@ import { escapeHtml } from './htmlEscape';
 import { textParts } from './pairText';
 import { notesList, provenanceTableHtml, reportDocument, reportModelName, reportNumber as num } from './reportDocument';
 import { attentionLegend, attributionBarsSvg, coloredTextHtml, curveSvg, heatmapSvg } from './svgCharts';
+import { convergenceText, timingText, valuesHeading, valuesMeaning, valuesName } from './explanationValues';
 
 export interface ReportOptions {
   /** Title shown at the top; default from the model and target. */
@@ -33,12 +34,14 @@ function predictionTable(p: Prediction): string {
 
 function faithfulnessSection(r: ExplanationResult): string {
   const f = r.faithfulness;
-  const convergence = `<tr><th>convergence (${escapeHtml(r.convergence.kind)})</th><td class="num">${num(r.convergence.max)}${r.convergence.final ? '' : ' (not final)'}</td></tr>`;
-  const fit = r.fit ? `<tr><th>surrogate fit R²</th><td class="num">${num(r.fit.r2)}</td></tr>` : '';
+  const convergence = `<tr><th>convergence</th><td>${escapeHtml(convergenceText(r.convergence))}</td></tr>`;
+  const fit =
+    (r.fit ? `<tr><th>surrogate fit R²</th><td class="num">${num(r.fit.r2)}</td></tr>` : '') +
+    (r.timing ? `<tr><th>time</th><td>${escapeHtml(timingText(r.timing))}</td></tr>` : '');
   if (!f) return `<table>${convergence}${fit}</table>`;
   const curves = [
-    { name: 'deletion', values: f.deletion.values, color: '#dc2626' },
-    { name: 'insertion', values: f.insertion.values, color: '#2563eb' },
+    { name: 'deletion', values: f.deletion.values, counts: f.deletion.counts, color: '#dc2626' },
+    { name: 'insertion', values: f.insertion.values, counts: f.insertion.counts, color: '#2563eb' },
   ];
   return `<div class="row"><table>
 <tr><th>comprehensiveness (higher is better)</th><td class="num">${num(f.comprehensiveness)}</td></tr>
@@ -46,7 +49,7 @@ function faithfulnessSection(r: ExplanationResult): string {
 <tr><th>deletion area (normalised, lower is better)</th><td class="num">${num(f.deletion.normalizedArea)}</td></tr>
 <tr><th>insertion area (normalised, higher is better)</th><td class="num">${num(f.insertion.normalizedArea)}</td></tr>
 ${convergence}${fit}</table>
-<figure>${curveSvg(curves, { title: 'Output as the most important words are removed / inserted' })}</figure></div>`;
+<figure>${curveSvg(curves, { title: `Output as the most important ${r.provenance.level}s are removed / inserted`, xTitle: `${r.provenance.level}s removed (deletion) or inserted (insertion)` })}</figure></div>`;
 }
 
 function explanationSection(r: ExplanationResult, heading: string): string {
@@ -54,11 +57,12 @@ function explanationSection(r: ExplanationResult, heading: string): string {
   const runnerUp = r.fullOutput.candidates.length === 2 ? r.fullOutput.candidates.find((c) => c.label !== r.target.label)?.label : undefined;
   const directions = attributionDirections(r.target, runnerUp);
   return `<section>
-<h2>${escapeHtml(heading)}: ${escapeHtml(r.provenance.method)}</h2>
+<h2>${escapeHtml(heading)}: ${escapeHtml(valuesHeading(r))} by ${escapeHtml(r.provenance.method)}</h2>
 <p>Explains <b>${escapeHtml(target)}</b> (${escapeHtml(r.target.description)}). Base value ${num(r.baseValue)}, output ${num(r.outputValue)}, ${r.evaluations} model evaluations.</p>
+<p class="muted">${escapeHtml(valuesMeaning(r))}</p>
 ${textParts(r).map((part) => `<p class="text">${part.label ? `<b>${part.label}</b> ` : ''}${coloredTextHtml(part.text, part.features)}</p>`).join('\n')}
 <p class="muted">Red: pushes ${escapeHtml(directions.positive)} · Blue: pushes ${escapeHtml(directions.negative)}. Strength: contribution to ${escapeHtml(explainedQuantity(r.target))}, up to ${num(maxAbs(r.features.map((f) => f.value)))}.</p>
-<figure>${attributionBarsSvg(r.features, { title: `Attribution per ${r.provenance.level} toward ${target}`, axisTitle: `contribution to ${explainedQuantity(r.target)}`, legend: directions })}</figure>
+<figure>${attributionBarsSvg(r.features, { title: `Attribution per ${r.provenance.level} toward ${target} (${valuesName(r)})`, axisTitle: `contribution to ${explainedQuantity(r.target)}`, legend: directions })}</figure>
 <h3>Trust</h3>
 ${faithfulnessSection(r)}
 ${notesList(r.notes)}

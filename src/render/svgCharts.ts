@@ -6,7 +6,7 @@
 import { escapeHtml } from './htmlEscape';
 import { divergingRgba, maxAbs } from './attributionScale';
 import type { HeadGridThumbnails } from '../protocol/webviewMessages';
-import { ChartScene, clipText, DEFAULT_PALETTE, LEGEND_HEIGHT, LegendSpec, legendItems, niceTicks, SceneItem, sceneToSvg, SvgPalette, tickLabels } from './chartScene';
+import { ChartScene, clipText, DEFAULT_PALETTE, LEGEND_HEIGHT, LegendSpec, legendItems, niceTicks, SceneItem, sceneToSvg, SvgPalette, tickLabels, wrapText } from './chartScene';
 
 const fmt = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(2) : v.toFixed(3)).replace(/^-/, '−');
 
@@ -36,8 +36,10 @@ export function attributionBarsScene(features: readonly { text: string; value: n
   const p = { ...DEFAULT_PALETTE, ...options.palette };
   const width = options.width ?? 640;
   const rowH = 18;
-  const items: SceneItem[] = [{ kind: 'text', x: 8, y: 18, text: options.title, fill: p.foreground, weight: 'bold' }];
-  let top = 30;
+  // The title on two lines when the chart is too narrow for one (about 7 px a character in bold 12 px).
+  const titleLines = wrapText(options.title, Math.max(12, Math.floor((width - 16) / 7)));
+  const items: SceneItem[] = titleLines.map((line, i) => ({ kind: 'text' as const, x: 8, y: 18 + i * 16, text: line, fill: p.foreground, weight: 'bold' as const }));
+  let top = 30 + (titleLines.length - 1) * 16;
   if (options.legend) {
     let x = 8;
     for (const [color, text] of [[p.positive!, options.legend.positive], [p.negative!, options.legend.negative]] as const) {
@@ -175,29 +177,55 @@ export function divergingLegend(title: string, scale: number, maxAlpha = 0.8): L
   };
 }
 
-/** A simple line chart of one curve over [0, 1] (the deletion or insertion curve of a faithfulness check). */
-export function curveSvg(curves: readonly { name: string; values: readonly number[]; color: string }[], options: { title: string; width?: number; height?: number; palette?: SvgPalette }): string {
+/**
+ * Line charts of curves over a count of steps (the deletion and insertion curves of a faithfulness check): each
+ * value is placed at its count (`counts[i]`, the features removed or inserted so far; by default i), so a curve
+ * whose steps take several features at once keeps its true shape. The x axis has round ticks and `xTitle`.
+ */
+export function curveSvg(
+  curves: readonly { name: string; values: readonly number[]; counts?: readonly number[]; color: string }[],
+  options: { title: string; xTitle?: string; width?: number; height?: number; palette?: SvgPalette },
+): string {
   const p = options.palette ?? DEFAULT_PALETTE;
-  const width = options.width ?? 320;
-  const height = options.height ?? 180;
+  const width = options.width ?? 420;
+  const height = options.height ?? 220;
   const left = 40;
   const top = 26;
-  const plotW = width - left - 10;
-  const plotH = height - top - 24;
+  const plotW = width - left - 14;
+  const plotH = height - top - 64;
+  const plotBottom = top + plotH;
+  const xsOf = (c: (typeof curves)[number]) => c.values.map((_, i) => (c.counts && Number.isFinite(c.counts[i]) ? c.counts[i] : i));
   const all = curves.flatMap((c) => c.values).filter(Number.isFinite);
   const lo = Math.min(0, ...all);
   const hi = Math.max(1e-9, ...all);
+  const xMax = Math.max(1, ...curves.flatMap(xsOf));
+  const xOf = (count: number) => left + (count / xMax) * plotW;
+  const yOf = (v: number) => plotBottom - ((v - lo) / (hi - lo)) * plotH;
   const parts = [svgOpen(width, height, p, options.title)];
   parts.push(`<text x="8" y="16" font-weight="600" fill="${p.foreground}">${escapeHtml(options.title)}</text>`);
   parts.push(`<rect x="${left}" y="${top}" width="${plotW}" height="${plotH}" fill="none" stroke="${p.muted}"/>`);
   parts.push(`<text x="${left - 4}" y="${top + 10}" text-anchor="end" font-size="10" fill="${p.muted}">${escapeHtml(fmt(hi))}</text>`);
-  parts.push(`<text x="${left - 4}" y="${top + plotH}" text-anchor="end" font-size="10" fill="${p.muted}">${escapeHtml(fmt(lo))}</text>`);
+  parts.push(`<text x="${left - 4}" y="${plotBottom}" text-anchor="end" font-size="10" fill="${p.muted}">${escapeHtml(fmt(lo))}</text>`);
+  // Round ticks of the count, ending with the last count (it replaces a round tick too close to it to read apart).
+  const ticks = niceTicks(0, xMax, Math.max(2, Math.min(6, Math.floor(plotW / 60)))).filter((t) => t <= xMax && Number.isInteger(t));
+  if (ticks[ticks.length - 1] !== xMax) {
+    if (ticks.length > 1 && xMax - ticks[ticks.length - 1] < 0.12 * xMax) ticks.pop();
+    ticks.push(xMax);
+  }
+  for (const t of ticks) {
+    const x = xOf(t).toFixed(1);
+    parts.push(`<line x1="${x}" y1="${plotBottom}" x2="${x}" y2="${plotBottom + 4}" stroke="${p.muted}"/>`);
+    parts.push(`<text x="${x}" y="${plotBottom + 15}" text-anchor="middle" font-size="10" fill="${p.muted}" class="x-tick">${t}</text>`);
+  }
+  parts.push(`<text x="${left + plotW / 2}" y="${plotBottom + 30}" text-anchor="middle" font-size="11" fill="${p.foreground}">${escapeHtml(options.xTitle ?? 'steps')}</text>`);
   curves.forEach((c, ci) => {
-    const n = c.values.length;
-    if (n === 0) return;
-    const pts = c.values.map((v, i) => `${(left + (n === 1 ? 0 : (i / (n - 1)) * plotW)).toFixed(1)},${(top + plotH - ((v - lo) / (hi - lo)) * plotH).toFixed(1)}`);
-    parts.push(`<polyline fill="none" stroke="${escapeHtml(c.color)}" stroke-width="2" points="${pts.join(' ')}"/>`);
-    parts.push(`<text x="${left + 6}" y="${top + plotH + 16 + 0 * ci}" dx="${ci * 120}" font-size="10" fill="${escapeHtml(c.color)}">${escapeHtml(c.name)}</text>`);
+    if (c.values.length === 0) return;
+    const xs = xsOf(c);
+    const pts = c.values.map((v, i) => `${xOf(xs[i]).toFixed(1)},${yOf(v).toFixed(1)}`);
+    parts.push(`<polyline fill="none" stroke="${escapeHtml(c.color)}" stroke-width="2" points="${pts.join(' ')}"><title>${escapeHtml(c.name)}</title></polyline>`);
+    const lx = left + ci * 120;
+    parts.push(`<rect x="${lx}" y="${plotBottom + 41}" width="14" height="3" fill="${escapeHtml(c.color)}"/>`);
+    parts.push(`<text x="${lx + 18}" y="${plotBottom + 46}" font-size="10" fill="${p.foreground}">${escapeHtml(c.name)}</text>`);
   });
   parts.push('</svg>');
   return parts.join('');

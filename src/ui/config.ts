@@ -19,6 +19,8 @@ export interface LensConfig {
   /** 0 = let the runtime decide. */
   threads: number;
   maxTokens: number;
+  /** Memory one request may plan to hold (MB); 0 = the engine's default, half of the machine's memory. */
+  memoryLimitMb: number;
   hubEndpoint: string;
   requestTimeoutSeconds: number;
   /** Live mode: pause in typing (ms) before the refined explanation. */
@@ -38,6 +40,7 @@ export const DEFAULT_CONFIG: LensConfig = {
   executionProviders: ['cpu'],
   threads: 0,
   maxTokens: 512,
+  memoryLimitMb: 0,
   hubEndpoint: 'https://huggingface.co',
   requestTimeoutSeconds: 300,
   liveDebounceMs: 300,
@@ -64,6 +67,7 @@ export function readConfig(scope?: vscode.ConfigurationScope): LensConfig {
     executionProviders: pick('executionProviders', Settings.executionProviders, (v) => Array.isArray(v) && v.length > 0 && v.every(isString)),
     threads: pick('threads', Settings.threads, (v) => typeof v === 'number' && v >= 0),
     maxTokens: pick('maxTokens', Settings.maxTokens, isPositive),
+    memoryLimitMb: pick('memoryLimitMb', Settings.memoryLimitMb, (v) => typeof v === 'number' && Number.isFinite(v) && v >= 0),
     hubEndpoint: pick('hubEndpoint', Settings.hubEndpoint, (v) => typeof v === 'string' && v.length > 0),
     requestTimeoutSeconds: pick('requestTimeoutSeconds', Settings.requestTimeoutSeconds, (v) => typeof v === 'number' && v >= 0),
     liveDebounceMs: pick('liveDebounceMs', Settings.liveDebounceMs, (v) => typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= 10_000),

@@ -132,6 +132,7 @@ export function activate(context: vscode.ExtensionContext): LensApi {
     cancelCurrent: () => services.cancelCurrent(),
     statusBar: () => statusBar.describe(),
     notices: () => [...notices.recent],
+    progressShown: () => [...notices.progressShown],
     decorationsFor: (editor) => services.highlights.for(editor.document),
     live: {
       get on() {
@@ -199,7 +200,7 @@ function registerModelSwitch(services: Services, inside: InsideController, gener
 /** Settings that shape the runtime take effect on a fresh engine. */
 function registerSettingsWatcher(services: Services): vscode.Disposable {
   return vscode.workspace.onDidChangeConfiguration((e) => {
-    const runtime = [Settings.executionProviders, Settings.threads, Settings.maxTokens, Settings.requestTimeoutSeconds];
+    const runtime = [Settings.executionProviders, Settings.threads, Settings.maxTokens, Settings.memoryLimitMb, Settings.requestTimeoutSeconds];
     if (runtime.some((key) => affectsLens(e, key))) services.engine.restart('runtime settings changed');
   });
 }

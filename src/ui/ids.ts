@@ -50,6 +50,7 @@ export const Settings = {
   executionProviders: 'executionProviders',
   threads: 'threads',
   maxTokens: 'maxTokens',
+  memoryLimitMb: 'memoryLimitMb',
   hubEndpoint: 'hub.endpoint',
   requestTimeoutSeconds: 'requestTimeoutSeconds',
   generationMaxNewTokens: 'generation.maxNewTokens',

@@ -5,7 +5,7 @@ import type { GenerationState } from './commands/generationCommands';
 import type { InsideResults } from './commands/insideCommands';
 import type { HighlightInfo } from './editor/attributionHighlights';
 import type { LiveRequestRecord } from './live/liveMode';
-import type { Notice } from './notices';
+import type { Notice, ProgressNote } from './notices';
 
 /**
  * What `activate` returns: a small surface for tests inside VS Code (and other extensions) to see
@@ -32,6 +32,8 @@ export interface LensApi {
   ghostTextIn(editor: vscode.TextEditor): string | undefined;
   /** The latest messages shown to the user in notifications, oldest first. */
   notices(): Notice[];
+  /** The latest lines shown in progress notifications (their titles and messages), oldest first. */
+  progressShown(): ProgressNote[];
   /** What the status bar item shows (text empty while it is hidden). */
   statusBar(): { text: string; tooltip: string };
   /** Cancels the work in progress, as the notification's Cancel button does. */

@@ -8,6 +8,12 @@ export interface Notice {
   actions: string[];
 }
 
+/** A line a progress notification showed: its title and the message under it. */
+export interface ProgressNote {
+  title: string;
+  message: string;
+}
+
 const KEPT = 50;
 
 /**
@@ -17,6 +23,7 @@ const KEPT = 50;
  */
 class Notices {
   private readonly kept: Notice[] = [];
+  private readonly progressKept: ProgressNote[] = [];
   private log: ((line: string) => void) | undefined;
 
   /** Where each message is also written (the "ONNX Lens" output channel). */
@@ -27,6 +34,21 @@ class Notices {
   /** The latest messages, oldest first. */
   get recent(): readonly Notice[] {
     return this.kept;
+  }
+
+  /** The latest lines of progress notifications, oldest first. */
+  get progressShown(): readonly ProgressNote[] {
+    return this.progressKept;
+  }
+
+  /**
+   * Shows `message` under a progress notification's `title` and keeps it. Not logged: a long run reports many
+   * times a second, and the log has the request and its duration.
+   */
+  progress(report: (value: { increment?: number; message?: string }) => void, title: string, message: string, increment?: number): void {
+    this.progressKept.push({ title, message });
+    if (this.progressKept.length > KEPT) this.progressKept.splice(0, this.progressKept.length - KEPT);
+    report({ increment, message });
   }
 
   info(message: string, ...actions: string[]): Thenable<string | undefined> {

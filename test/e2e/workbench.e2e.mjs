@@ -4,8 +4,10 @@
 // For each theme (dark, light): install the VSIX into a fresh code-server, open a workspace with review.txt,
 // select a sentence, run "ONNX Lens: Use Demo Model" and "ONNX Lens: Explain Selection" from the Command
 // Palette, then check and screenshot each panel tab (Prediction, Attributions, Attention, Activations), the
-// ONNX Lens sidebar, and the editor heatmap with a hover open. Screenshots of every run go to
-// out/screenshots/ (ignored by git); the README's pictures in docs/screenshots/ are refreshed only on request.
+// ONNX Lens sidebar, and the editor heatmap with a hover open; then live mode switched on from the status bar,
+// a sentence pair explained by an NLI fixture (its A and B texts, the attention across the pair) and Generate
+// and Explain on a decoder fixture (the Generation tab). Screenshots of every run go to out/screenshots/
+// (ignored by git); the README's pictures in docs/screenshots/ are refreshed only on request.
 //
 //   node test/e2e/workbench.e2e.mjs [--vsix out/onnx-lens.vsix | --dev] [--themes dark,light]
 //                                   [--update-screenshots] [--out dir] [--timeout 600] [--headed] [--verbose]
@@ -16,9 +18,11 @@
 //                         ONNX_LENS_UPDATE_SCREENSHOTS=1
 //   --out dir             write the screenshots to dir
 //
-// Needs scripts/vscode/installTools.sh, then scripts/vscode/packageVsix.sh (or `node esbuild.mjs` with --dev).
+// Needs scripts/vscode/installTools.sh, then scripts/vscode/packageVsix.sh (or `node esbuild.mjs` with --dev), and
+// the compiled tests (`npx tsc -p tsconfig.test.json`: the fixtures' tokenizers are made from their recipes).
 // Ends with `N passed, N failed` (one line per check above it); exits non-zero when a check fails.
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join, relative, resolve } from 'node:path';
 import { repoRoot, sleep } from '../../scripts/vscode/codeServer.mjs';
 import { escapeRe, findWebview, openFile, openWorkbench, runCommand, selectLine, workbenchErrors } from '../../scripts/vscode/workbenchDriver.mjs';
@@ -40,6 +44,10 @@ const artifacts = join(repoRoot, '.test-artifacts', 'e2e');
 const verbose = argv.includes('--verbose') || !!process.env.ONNX_LENS_VERBOSE;
 
 const TITLES = { useDemo: 'ONNX Lens: Use Demo Model', explain: 'ONNX Lens: Explain Selection' };
+/** A sentence pair for the NLI fixture, split at the default separator setting. */
+const PAIR_LINE = 'a man plays the guitar [SEP] a man is asleep';
+/** A prompt for the decoder fixture. */
+const PROMPT_LINE = 'i loved this place and the food';
 const TABS = ['Prediction', 'Attributions', 'Attention', 'Activations'];
 const SENTENCE_LINE = 1; // review.txt, line 1 (1-based): the sentence that gets explained
 
@@ -127,6 +135,7 @@ async function runTheme(theme) {
           'editor.occurrencesHighlight': 'off', // no grey box on the word under the cursor in the pictures
           'editor.selectionHighlight': false,
           'workbench.editor.enablePreview': false,
+          'onnxLens.generation.maxNewTokens': 12, // a continuation that fits the Generation tab's picture
         },
         prepareWorkspace: (workspace) => {
           cpSync(join(repoRoot, 'scripts', 'vscode', 'workspace'), workspace, { recursive: true });
@@ -135,6 +144,13 @@ async function runTheme(theme) {
           // And a folder of text, which is no model.
           mkdirSync(join(workspace, 'not-a-model'));
           cpSync(join(repoRoot, 'scripts', 'vscode', 'workspace', 'notes.md'), join(workspace, 'not-a-model', 'notes.md'));
+          // An NLI encoder and a decoder for text generation (fixtures: their tokenizers are made from recipes), and
+          // a text for each.
+          const fixtures = createRequire(import.meta.url)(join(repoRoot, 'out', 'test', 'support', 'fixtureModels.js'));
+          cpSync(fixtures.fixtureModel('bert-nli-op14'), join(workspace, 'nli-model'), { recursive: true });
+          cpSync(fixtures.generationFixture('llama-gen'), join(workspace, 'decoder-model'), { recursive: true });
+          writeFileSync(join(workspace, 'pair.txt'), `${PAIR_LINE}\n`);
+          writeFileSync(join(workspace, 'prompt.txt'), `${PROMPT_LINE}\n`);
         },
         browser: { headless: !headed, colorScheme: theme === 'light' ? 'light' : 'dark' },
         verbose,
@@ -364,11 +380,8 @@ async function runTheme(theme) {
     });
 
     await step(`${theme}: after a theme change and a resize, each highlight still covers its word`, async () => {
-      const other = theme === 'dark' ? 'Light Modern' : 'Dark Modern';
-      await runCommand(page, 'Preferences: Color Theme');
-      const input = page.locator('.quick-input-widget .quick-input-box input');
-      await input.fill(other);
-      await page.locator('.quick-input-list .monaco-list-row', { hasText: other }).first().click();
+      const other = THEME_NAMES[theme === 'dark' ? 'light' : 'dark'];
+      await pickTheme(page, other);
       await page.setViewportSize({ width: 1000, height: 700 });
       await runCommand(page, 'View: Toggle Primary Side Bar Visibility').catch(() => {});
       await sleep(800);
@@ -382,6 +395,100 @@ async function runTheme(theme) {
       await page.setViewportSize({ width: 1280, height: 800 });
       if (wrong.length) throw new Error(`highlights apart from their words: ${wrong.map((b) => `"${b.text}" off by ${b.offBy.toFixed(1)} px`).join(', ')}`);
       return `${boxes.length} highlights, each on its word (${other}, 1000 × 700)`;
+    });
+
+    await step(`${theme}: after a larger editor font, a browser zoom of 125 % and a resize that rewraps the line, each highlight still covers its word`, async () => {
+      await page.keyboard.press('Control+1');
+      await runCommand(page, 'Increase Editor Font Size');
+      await runCommand(page, 'Increase Editor Font Size');
+      // Chromium's page zoom: more device pixels per CSS pixel and a narrower CSS viewport.
+      const cdp = await page.context().newCDPSession(page);
+      await cdp.send('Emulation.setDeviceMetricsOverride', { width: 1024, height: 640, deviceScaleFactor: 1.25, mobile: false });
+      try {
+        await sleep(800);
+        const words = new Set(sentenceWords());
+        const boxes = await waitFor(async () => {
+          const b = await highlightBoxes(page);
+          return b.length > 0 ? b : undefined;
+        }, 20_000, 'no highlights after the zoom');
+        const wrong = boxes.filter((b) => b.offBy > 1.5 || !(words.has(b.text) || /^[^\p{L}\p{N}]+$/u.test(b.text)));
+        await shot(page, `${theme}-editor-after-zoom.png`, true);
+        if (wrong.length) throw new Error(`highlights apart from their words: ${wrong.map((b) => `"${b.text}" off by ${b.offBy.toFixed(1)} px`).join(', ')}`);
+        return `${boxes.length} highlights, each on its word`;
+      } finally {
+        await cdp.send('Emulation.clearDeviceMetricsOverride').catch(() => {});
+        await page.setViewportSize({ width: 1280, height: 800 });
+        await runCommand(page, 'Reset Editor Font Size').catch(() => {});
+      }
+    });
+
+    await step(`${theme}: after the editor's font family, letter spacing and ligatures change and a resize rewraps the line, each highlight still covers its word`, async () => {
+      const settingsFile = join(wb.server.userDataDir, 'User', 'settings.json');
+      const saved = readFileSync(settingsFile, 'utf8');
+      // A proportional font with ligatures and wider letters: every character's width changes.
+      writeFileSync(settingsFile, JSON.stringify({ ...JSON.parse(saved), 'editor.fontFamily': "'DejaVu Serif', serif", 'editor.letterSpacing': 1.5, 'editor.fontLigatures': true, 'editor.fontSize': 16 }, null, 2));
+      try {
+        await sleep(1500);
+        await page.setViewportSize({ width: 900, height: 700 });
+        await sleep(800);
+        const words = new Set(sentenceWords());
+        const boxes = await waitFor(async () => {
+          const b = await highlightBoxes(page);
+          return b.length > 0 ? b : undefined;
+        }, 20_000, 'no highlights after the font change');
+        const lines = await page.locator('.editor-instance .monaco-editor .view-lines .view-line').count();
+        const wrong = boxes.filter((b) => b.offBy > 1.5 || !(words.has(b.text) || /^[^\p{L}\p{N}]+$/u.test(b.text)));
+        await shot(page, `${theme}-editor-after-font-change.png`, true);
+        if (wrong.length) throw new Error(`highlights apart from their words: ${wrong.map((b) => `"${b.text}" off by ${b.offBy.toFixed(1)} px`).join(', ')}`);
+        return `${boxes.length} highlights, each on its word (DejaVu Serif 16 px, letter spacing 1.5, ligatures, ${lines} view lines at 900 × 700)`;
+      } finally {
+        writeFileSync(settingsFile, saved);
+        await page.setViewportSize({ width: 1280, height: 800 });
+        await sleep(1500);
+      }
+    });
+
+    await step(`${theme}: a comma typed right after the last highlighted word stays outside its box`, async () => {
+      await page.keyboard.press('Control+1');
+      const before = await waitFor(async () => {
+        const b = await highlightBoxes(page);
+        return b.length > 0 ? b : undefined;
+      }, 20_000, 'no highlights to type next to');
+      // The last highlight of the text: no highlight after it moves, so nothing else makes its colour repaint.
+      const last = [...before].sort((a, b) => a.top - b.top || a.left - b.left).at(-1);
+      await page.mouse.click(last.right - 1, (last.top + last.bottom) / 2);
+      await page.keyboard.type(',');
+      try {
+        await sleep(800);
+        const after = await highlightBoxes(page);
+        const same = after.find((b) => Math.abs(b.top - last.top) < 2 && Math.abs(b.left - last.left) < 2);
+        if (!same) throw new Error(`the highlight on "${last.text}" is gone after a comma after it`);
+        if (same.text !== last.text || same.offBy > 1.5) throw new Error(`the highlight on "${last.text}" now covers "${same.text}" (off by ${same.offBy.toFixed(1)} px)`);
+        return `"${last.text}," — the box still covers "${same.text}" only`;
+      } finally {
+        await page.keyboard.press('Control+z');
+      }
+    });
+
+    await step(`${theme}: highlights of an editor hidden during a theme change and a resize come back on their words`, async () => {
+      await openFile(page, 'pair.txt');
+      await pickTheme(page, THEME_NAMES[theme]);
+      await page.setViewportSize({ width: 1000, height: 700 });
+      await sleep(800);
+      await openFile(page, 'review.txt');
+      try {
+        const words = new Set(sentenceWords());
+        const boxes = await waitFor(async () => {
+          const b = await highlightBoxes(page);
+          return b.length > 0 ? b : undefined;
+        }, 20_000, 'no highlights when review.txt is shown again');
+        const wrong = boxes.filter((b) => b.offBy > 1.5 || !(words.has(b.text) || /^[^\p{L}\p{N}]+$/u.test(b.text)));
+        await shot(page, `${theme}-editor-shown-again.png`, true);
+        if (wrong.length) throw new Error(`highlights apart from their words: ${wrong.map((b) => `"${b.text}" off by ${b.offBy.toFixed(1)} px`).join(', ')}`);
+        return `${boxes.length} highlights, each on its word`;
+      } finally {
+        await page.setViewportSize({ width: 1280, height: 800 });
+      }
     });
 
     await step(`${theme}: a long explanation shows a notification with Cancel, and Cancel stops it`, async () => {
@@ -406,9 +513,7 @@ async function runTheme(theme) {
     });
 
     await step(`${theme}: the variant picked in the sidebar is that model's; the next model opens in its own`, async () => {
-      const item = page.locator('.activitybar .action-item a[aria-label^="ONNX Lens"], .activitybar .action-item[aria-label^="ONNX Lens"]').first();
-      await item.click();
-      const sidebar = await findWebview(page, 'sidebar');
+      const sidebar = await showSidebar(page);
       const variant = sidebar.frame.locator('label', { hasText: 'Variant' }).locator('select');
       await variant.selectOption('quantized');
       await waitFor(async () => (/quantized/.test(await visibleText(sidebar.frame)) && (await variant.inputValue().catch(() => '')) === 'quantized' ? true : undefined), 60_000, 'the demo model did not reopen as quantized');
@@ -422,9 +527,139 @@ async function runTheme(theme) {
       await runCommand(page, TITLES.useDemo);
       return `T5 opened as ${/variant\s+(\S+)/.exec(shown)?.[1] ?? '?'} after the demo model was switched to quantized`;
     });
+
+    // --- live mode, sentence pairs and generation, in the run's own theme again ------------------------
+    await step(`${theme}: the theme is ${THEME_NAMES[theme]} again`, () => pickTheme(page, THEME_NAMES[theme]));
+
+    await step(`${theme}: the sidebar's run settings go back to partition-shap with a budget of 500`, async () => {
+      const sidebar = await showSidebar(page);
+      await sidebar.frame.locator('label', { hasText: /^Method/ }).locator('select').selectOption('partition-shap');
+      const budget = sidebar.frame.locator('label', { hasText: /^Budget/ }).locator('input');
+      await budget.fill('500');
+      await budget.press('Tab');
+      await waitFor(async () => ((await budget.inputValue()) === '500' && (await sidebar.frame.locator('label', { hasText: /^Method/ }).locator('select').inputValue()) === 'partition-shap' ? true : undefined), 10_000, 'the settings did not change');
+    });
+
+    await step(`${theme}: live mode switched on from the status bar paints the line being typed; the sidebar says it is on`, async () => {
+      // Keys go to the workbench, not to the sidebar's webview that had the focus.
+      await page.locator('.editor-instance .monaco-editor .view-lines').first().click();
+      await page.keyboard.press('Control+1');
+      await openFile(page, 'review.txt');
+      const editorLines = page.locator('.editor-instance .monaco-editor .view-lines').first();
+      await editorLines.click();
+      await page.keyboard.press('Control+End');
+      const toggle = page.locator('.statusbar-item', { hasText: /^\s*Live\s*$/ }).first();
+      await toggle.click();
+      await waitFor(async () => ((await page.locator('.statusbar-item .codicon-zap').count()) > 0 ? true : undefined), 20_000, 'the status bar does not show live mode on');
+      await editorLines.click();
+      await page.keyboard.press('Control+End');
+      await page.keyboard.type('the acting was superb but the story dragged on', { delay: 60 });
+      const painted = await waitFor(async () => {
+        const b = await highlightBoxes(page);
+        return b.filter((x) => /acting|superb|story|dragged/.test(x.text)).length >= 3 ? b : undefined;
+      }, 60_000, 'live mode painted nothing on the typed line');
+      const sidebar = await showSidebar(page);
+      const said = await waitFor(async () => {
+        const t = await visibleText(sidebar.frame);
+        return /Live mode: on/.test(t) && /%/.test(t.slice(t.indexOf('Live mode: on'))) ? t : undefined;
+      }, 60_000, 'the sidebar does not say live mode is on with its latest prediction');
+      await sidebar.frame.locator('section.live').scrollIntoViewIfNeeded();
+      await sleep(500);
+      await shot(page, `${theme}-live-mode.png`);
+      await toggle.click();
+      await waitFor(async () => ((await highlightBoxes(page)).length === 0 ? true : undefined), 20_000, 'switching live mode off leaves its colours');
+      const last = /Live mode: on\s+([^\n]*)\s+([^\n]*%[^\n]*)/.exec(said);
+      return `${painted.length} words painted as typed; sidebar: "${(last?.[2] ?? '').slice(0, 60)}"`;
+    });
+
+    await step(`${theme}: a sentence pair explained by an NLI model shows its texts A and B and the attention across the pair`, async () => {
+      await runCommand(page, 'ONNX Lens: Open Model…');
+      await pickInOpenDialog(page, `${workspace}/nli-model/`);
+      await runCommand(page, 'View: Close Primary Side Bar', 10_000).catch(() => {});
+      await page.keyboard.press('Control+1');
+      await openFile(page, 'pair.txt');
+      await selectLine(page, 1);
+      await runCommand(page, 'ONNX Lens: Explain Sentence Pair');
+      panel = await findWebview(page, 'panel');
+      await tabButton(panel.frame, 'Attributions').click();
+      const texts = await waitFor(() => panel.frame.evaluate(() => {
+        const labels = [...document.querySelectorAll('section.attributions .pair-text .segment-label')].map((l) => l.textContent.trim());
+        const words = document.querySelectorAll('section.attributions .pair-text .feature').length;
+        return labels.length === 2 && words > 0 && document.querySelector('svg.bars') ? { labels, words } : undefined;
+      }), 120_000, 'the pair is not shown as texts A and B');
+      await progressGone(page);
+      await sleep(500);
+      await shot(panel.element, `${theme}-pair-attributions.png`);
+      await tabButton(panel.frame, 'Attention').click();
+      const across = await waitFor(() => panel.frame.evaluate(() => {
+        const cells = document.querySelectorAll('section.pair-attention .pair-share').length;
+        const blocks = document.querySelectorAll('section.pair-attention table.pair-block').length;
+        return cells > 0 && blocks >= 2 ? { cells, blocks } : undefined;
+      }), 120_000, 'the Attention tab does not show the attention across the pair');
+      await panel.frame.locator('section.pair-attention').scrollIntoViewIfNeeded();
+      await sleep(500);
+      await shot(panel.element, `${theme}-pair-attention.png`);
+      return `texts ${texts.labels.join(' and ')} with ${texts.words} coloured words; across the pair: ${across.cells} layer × head shares, ${across.blocks} blocks`;
+    });
+
+    await step(`${theme}: Generate and Explain on a decoder streams the continuation and fills the Generation tab`, async () => {
+      await runCommand(page, 'ONNX Lens: Open Model…');
+      await pickInOpenDialog(page, `${workspace}/decoder-model/`);
+      await runCommand(page, 'View: Close Primary Side Bar', 10_000).catch(() => {});
+      await page.keyboard.press('Control+1');
+      await openFile(page, 'prompt.txt');
+      await selectLine(page, 1);
+      await runCommand(page, 'ONNX Lens: Generate and Explain');
+      panel = await findWebview(page, 'panel');
+      await tabButton(panel.frame, 'Generation').click();
+      const drawn = await waitFor(() => panel.frame.evaluate(() => {
+        const tab = document.querySelector('section.generation');
+        const tokens = tab?.querySelectorAll('.generation-tokens button').length ?? 0;
+        const matrix = tab?.querySelectorAll('table.matrix td').length ?? 0;
+        const prompt = tab?.querySelectorAll('.generation-prompt .feature').length ?? 0;
+        return tokens > 1 && matrix > 0 && prompt > 0 ? { tokens, matrix, prompt } : undefined;
+      }), 180_000, 'the Generation tab shows no tokens, prompt colours or matrix');
+      await progressGone(page);
+      await sleep(500);
+      await shot(panel.element, `${theme}-generation.png`);
+      const ghost = await page.locator('.editor-instance .monaco-editor .view-lines [class*="ced-"]').count();
+      // The prompt's highlights share their line with the faded continuation: each still sits on its word.
+      const boxes = await highlightBoxes(page);
+      const wrong = boxes.filter((b) => b.offBy > 1.5 || !(b.text.trim() && PROMPT_LINE.includes(b.text.trim())));
+      if (wrong.length) throw new Error(`prompt highlights apart from their words next to the faded text: ${wrong.map((b) => `"${b.text}" off by ${b.offBy.toFixed(1)} px`).join(', ')}`);
+      return `${drawn.tokens - 1} generated tokens, ${drawn.prompt} prompt words coloured, ${drawn.matrix} matrix cells; faded text in the editor: ${ghost > 0 ? 'yes' : 'no'}; ${boxes.length} prompt highlights on their words`;
+    });
   } finally {
     await wb?.close();
   }
+}
+
+/** Shows the ONNX Lens sidebar (its activity bar item toggles it: clicked only when the sidebar is not showing). */
+async function showSidebar(page) {
+  const title = page.locator('.part.sidebar .title-label', { hasText: /ONNX Lens/i }).first();
+  if (!(await title.isVisible().catch(() => false))) {
+    await page.locator('.activitybar .action-item a[aria-label^="ONNX Lens"], .activitybar .action-item[aria-label^="ONNX Lens"]').first().click();
+  }
+  await title.waitFor({ timeout: 15_000 });
+  return findWebview(page, 'sidebar');
+}
+
+/** Waits until no ONNX Lens progress notification is on screen: a finished run's toast closes. */
+async function progressGone(page) {
+  const toasts = page.locator('.notification-toast').filter({ hasText: /ONNX Lens: (explaining|generating)/ });
+  await waitFor(async () => ((await toasts.count()) === 0 ? true : undefined), 30_000, 'the progress notification stays after the run ended');
+}
+
+/** The colour themes of the two runs, as the theme picker names them. */
+const THEME_NAMES = { dark: 'Dark Modern', light: 'Light Modern' };
+
+/** Switches the colour theme through Preferences: Color Theme. */
+async function pickTheme(page, name) {
+  await runCommand(page, 'Preferences: Color Theme');
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  await input.fill(name);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().click();
+  await input.waitFor({ state: 'hidden', timeout: 5000 }).catch(() => {});
 }
 
 /** Accepts `folder` in VS Code's own open dialog (the one code-server shows): type the path, press its OK button. */
@@ -514,7 +749,7 @@ function highlightBoxes(page) {
       const inside = chars.filter((ch) => ch.y > b.top && ch.y < b.bottom && ch.x > b.left && ch.x < b.right);
       const text = inside.map((ch) => ch.c).join('');
       const offBy = inside.length ? Math.max(Math.abs(inside[0].l - b.left), Math.abs(inside[inside.length - 1].r - b.right)) : Infinity;
-      out.push({ text, offBy });
+      out.push({ text, offBy, left: b.left, right: b.right, top: b.top, bottom: b.bottom });
     }
     return out;
   });

@@ -12,10 +12,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ModelCard } from '../../src/protocol/engineApi';
-import type { DrawnSummary } from '../../src/protocol/webviewMessages';
-import { Commands, Views } from '../../src/ui/ids';
+import { Commands } from '../../src/ui/ids';
 import type { LensApi } from '../../src/ui/lensApi';
-import { activateLens, demoModelPath, editorWith, panelOn, SENTENCE, waitFor } from './lensSupport';
+import { activateLens, demoModelPath, editorWith, hoverAt, panelOn, SENTENCE, sidebarOn, waitFor } from './lensSupport';
 
 const HOSTILE_TEXT = 'I loved it <script>alert(1)</script> and "><img src=x onerror=alert(2)> the end </script> truly';
 const HOSTILE_LABELS = ['<script>alert(3)</script>', '"><img src=x onerror=alert(4)>'];
@@ -23,20 +22,6 @@ const HOSTILE_FOLDER = '<img src=x onerror=alert(5)> model';
 
 /** Markup that a Markdown renderer would read as HTML: a `<` not escaped by a backslash. */
 const RAW_MARKUP = /(^|[^\\])<\/?(script|img)\b/i;
-
-async function sidebar(api: LensApi, ready: (d: DrawnSummary) => boolean): Promise<DrawnSummary> {
-  await vscode.commands.executeCommand(`${Views.inspector}.focus`);
-  return waitFor('the sidebar to draw', async () => {
-    const d = await api.sidebarDrawn().catch(() => undefined);
-    return d && ready(d) ? d : undefined;
-  });
-}
-
-/** The hover over the highlighted word at `index`, as Markdown. */
-async function hoverAt(editor: vscode.TextEditor, offset: number): Promise<vscode.MarkdownString[]> {
-  const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', editor.document.uri, editor.document.positionAt(offset));
-  return hovers.flatMap((h) => h.contents.filter((c): c is vscode.MarkdownString => c instanceof vscode.MarkdownString));
-}
 
 suite('Faults in the UI', function () {
   this.timeout(180000);
@@ -72,7 +57,7 @@ suite('Faults in the UI', function () {
     const panel = await panelOn(api, 'attributions', (d) => d.labels.length === result.features.length);
     for (const piece of ['script', 'img', 'onerror']) assert.ok(panel.labels.some((l) => l.includes(piece)), `"${piece}" is shown as a word`);
     assert.deepEqual(panel.foreignMarkup, [], 'no markup of the text became elements of the panel');
-    const side = await sidebar(api, (d) => d.labels.includes(HOSTILE_TEXT.slice(0, 59) + '…'));
+    const side = await sidebarOn(api, (d) => d.labels.includes(HOSTILE_TEXT.slice(0, 59) + '…'));
     assert.deepEqual(side.foreignMarkup, [], 'nor of the sidebar');
     const word = api.decorationsFor(editor).find((h) => /img|script/.test(h.text))!;
     const [hover] = await hoverAt(editor, word.start + 1);
@@ -98,7 +83,7 @@ suite('Faults in the UI', function () {
     const attributions = await panelOn(api, 'attributions', (d) => (d.axes?.length ?? 0) > 0);
     assert.equal(attributions.axes![0].title, `contribution to the logit of ${result.target.label}`);
     assert.deepEqual(attributions.foreignMarkup, []);
-    const side = await sidebar(api, (d) => HOSTILE_LABELS.every((l) => d.labels.includes(l)));
+    const side = await sidebarOn(api, (d) => HOSTILE_LABELS.every((l) => d.labels.includes(l)));
     assert.deepEqual(side.foreignMarkup, []);
     const status = api.statusBar();
     assert.ok(status.text.includes(result.target.label.slice(0, 24)), `the status bar shows the label as text: ${status.text}`);
@@ -112,7 +97,7 @@ suite('Faults in the UI', function () {
     const card = await vscode.commands.executeCommand<ModelCard | undefined>(Commands.openModel, hostileModel);
     assert.ok(card);
     assert.equal(card.name, HOSTILE_FOLDER);
-    const side = await sidebar(api, (d) => d.labels.includes(HOSTILE_FOLDER));
+    const side = await sidebarOn(api, (d) => d.labels.includes(HOSTILE_FOLDER));
     assert.deepEqual(side.foreignMarkup, []);
     await vscode.commands.executeCommand(Commands.showPanel, { tab: 'prediction' });
     const prediction = await panelOn(api, 'prediction', () => true);
@@ -148,6 +133,37 @@ suite('Faults in the UI', function () {
     await vscode.commands.executeCommand(Commands.explainSelection);
     const next = await waitFor('the next explanation', () => (api.lastExplanation?.text === SENTENCE ? api.lastExplanation : undefined));
     assert.ok(next.features.length > 0);
+  });
+
+  test('an explanation that would exceed the memory limit is refused before it runs, with the estimate in the message and the panel', async () => {
+    const config = vscode.workspace.getConfiguration('onnxLens');
+    await config.update('memoryLimitMb', 64, vscode.ConfigurationTarget.Global);
+    await config.update('budget', 100000, vscode.ConfigurationTarget.Global);
+    await config.update('method', 'kernel-shap', vscode.ConfigurationTarget.Global);
+    const before = api.notices().length;
+    try {
+      // The limit reaches the engine when the model is opened.
+      await vscode.commands.executeCommand(Commands.openModel, demo);
+      await waitFor('the engine to be idle', () => (api.engine.state !== 'busy' && api.model ? true : undefined));
+      const pid = api.engine.pid;
+      await editorWith(SENTENCE.repeat(5));
+      assert.equal(await vscode.commands.executeCommand(Commands.explainSelection), undefined, 'nothing is explained');
+      const shown = await waitFor('the error message', () => api.notices().slice(before).find((n) => n.severity === 'error'));
+      const said = /^ONNX Lens: Explaining failed: kernel-shap with a budget of 100,000 over \d+ words \(\d+ tokens\) would need about (\d+) MB of memory, more than the engine's limit of 64 MB\. Lower the budget or select a shorter passage\.$/.exec(shown.message);
+      assert.ok(said, shown.message);
+      assert.ok(Number(said[1]) > 64, `the estimate, ${said[1]} MB, is over the limit`);
+      const panel = await panelOn(api, 'attributions', (d) => /would need about \d+ MB of memory/.test(d.error ?? ''));
+      assert.match(panel.text ?? '', /more than the engine's limit of 64 MB/, 'the panel shows the message');
+      assert.equal(api.engine.pid, pid, 'the engine was not killed: it refused before allocating');
+    } finally {
+      await config.update('memoryLimitMb', undefined, vscode.ConfigurationTarget.Global);
+      await config.update('budget', undefined, vscode.ConfigurationTarget.Global);
+      await config.update('method', undefined, vscode.ConfigurationTarget.Global);
+    }
+    await vscode.commands.executeCommand(Commands.openModel, demo);
+    await editorWith(SENTENCE);
+    await vscode.commands.executeCommand(Commands.explainSelection);
+    await waitFor('the next explanation, under the default limit', () => (api.lastExplanation?.text === SENTENCE ? api.lastExplanation : undefined));
   });
 });
 

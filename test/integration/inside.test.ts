@@ -10,7 +10,7 @@ import * as vscode from 'vscode';
 import type { PanelTab } from '../../src/protocol/webviewMessages';
 import { Commands } from '../../src/ui/ids';
 import type { LensApi } from '../../src/ui/lensApi';
-import { activateLens, demoModelPath, editorWith, panelOn, SENTENCE } from './lensSupport';
+import { activateLens, demoModelPath, editorWith, panelOn, SENTENCE, waitFor } from './lensSupport';
 
 suite('Inside the model', function () {
   this.timeout(180000);

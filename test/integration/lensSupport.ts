@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { DrawnSummary, PanelTab } from '../../src/protocol/webviewMessages';
-import { EXTENSION_ID } from '../../src/ui/ids';
+import { EXTENSION_ID, Views } from '../../src/ui/ids';
 import type { LensApi } from '../../src/ui/lensApi';
 
 /** A sentence the demo model reads as clearly positive. */
@@ -46,3 +46,19 @@ export function panelOn(api: LensApi, tab: PanelTab, ready: (d: DrawnSummary) =>
     return d && d.tab === tab && ready(d) ? d : undefined;
   });
 }
+
+/** What the sidebar drew once `ready` holds (the sidebar is opened first). */
+export async function sidebarOn(api: LensApi, ready: (d: DrawnSummary) => boolean): Promise<DrawnSummary> {
+  await vscode.commands.executeCommand(`${Views.inspector}.focus`);
+  return waitFor('the sidebar to draw', async () => {
+    const d = await api.sidebarDrawn().catch(() => undefined);
+    return d && ready(d) ? d : undefined;
+  });
+}
+
+/** The hovers over a document offset of an editor, as Markdown. */
+export async function hoverAt(editor: vscode.TextEditor, offset: number): Promise<vscode.MarkdownString[]> {
+  const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', editor.document.uri, editor.document.positionAt(offset));
+  return hovers.flatMap((h) => h.contents.filter((c): c is vscode.MarkdownString => c instanceof vscode.MarkdownString));
+}
+

@@ -101,7 +101,7 @@ export async function runCancellable<T>(services: Services, title: string, work:
         const fraction = p.total > 0 ? Math.min(1, p.done / p.total) : 0;
         const increment = Math.max(0, fraction - reported) * 100;
         reported = Math.max(reported, fraction);
-        progress.report({ increment, message: progressMessage(p) });
+        notices.progress((v) => progress.report(v), title, progressMessage(p), increment);
       };
       services.panel.post({ type: 'busy', label: title.replace(/^ONNX Lens: /, '') });
       return work(controller.signal, report);

@@ -1,5 +1,6 @@
 import type { ExplainParams, MethodName, ProgressEvent, FeatureValue } from '../../protocol/engineApi';
 import type { RunSettings } from '../../protocol/webviewMessages';
+import { durationText } from '../../render/durationText';
 
 /**
  * The engine request for explaining `text` (and `textPair`, the second text of a sentence pair) with the run
@@ -26,39 +27,24 @@ export function partialFeatures(progress: ProgressEvent): FeatureValue[] | undef
   return ok ? (list as FeatureValue[]) : undefined;
 }
 
-/** Progress with the engine's time estimate, which engines that make one add to their progress events. */
-export interface TimedProgress extends ProgressEvent {
-  /** The engine's estimate of the whole request's time (ms), said before the work starts and refined as it runs. */
-  estimatedMs?: number;
-  /** Time since the request started (ms). */
-  elapsedMs?: number;
-}
-
-/** "8 s", "1 min 20 s", "about 2 h". */
-export function formatSeconds(seconds: number): string {
-  if (seconds < 60) return `${Math.max(1, Math.round(seconds))} s`;
-  if (seconds < 3600) {
-    const m = Math.floor(seconds / 60);
-    const s = Math.round(seconds - m * 60);
-    return s > 0 && m < 10 ? `${m} min ${s} s` : `${Math.round(seconds / 60)} min`;
-  }
-  return `about ${(seconds / 3600).toFixed(1)} h`;
-}
-
 /** The engine's time estimate in words ("about 40 s left of an estimated 52 s"), when the progress carries one. */
-export function estimateText(progress: TimedProgress): string | undefined {
+export function estimateText(progress: ProgressEvent): string | undefined {
   const estimated = progress.estimatedMs;
   if (typeof estimated !== 'number' || !Number.isFinite(estimated) || estimated <= 0) return undefined;
   const elapsed = typeof progress.elapsedMs === 'number' && Number.isFinite(progress.elapsedMs) ? progress.elapsedMs : 0;
   const left = estimated - elapsed;
-  if (elapsed <= 0 || progress.done === 0) return `estimated ${formatSeconds(estimated / 1000)}`;
-  return left > 0 ? `about ${formatSeconds(left / 1000)} left of an estimated ${formatSeconds(estimated / 1000)}` : `taking longer than the estimated ${formatSeconds(estimated / 1000)}`;
+  if (elapsed <= 0 || progress.done === 0) return `estimated ${durationText(estimated)}`;
+  return left > 0 ? `about ${durationText(left)} left of an estimated ${durationText(estimated)}` : `taking longer than the estimated ${durationText(estimated)}`;
 }
 
-/** A progress line for the notification: "120 / 500 evaluations · estimated 52 s". */
-export function progressMessage(progress: TimedProgress): string {
+/**
+ * A progress line for the notification: "120 / 500 evaluations · about 40 s left of an estimated 52 s". With an
+ * estimate the line is made of the numbers alone: the engine's own message says the time left too, and the
+ * notification would say it twice.
+ */
+export function progressMessage(progress: ProgressEvent): string {
   const base = progress.total > 0 ? `${progress.done} / ${progress.total}` : `${progress.done}`;
-  const line = progress.message ? `${progress.message} (${base})` : `${base} evaluations`;
   const estimate = estimateText(progress);
-  return estimate ? `${line} · ${estimate}` : line;
+  if (estimate) return `${base} evaluations · ${estimate}`;
+  return progress.message ? `${progress.message} (${base})` : `${base} evaluations`;
 }

@@ -30,7 +30,9 @@ export class AttributionHighlights implements vscode.Disposable {
           vscode.window.createTextEditorDecorationType({
             backgroundColor: new vscode.ThemeColor(id),
             borderRadius: '2px',
-            rangeBehavior: vscode.DecorationRangeBehavior.OpenOpen,
+            // Text typed at a word's edge stays outside its colour, in the editor as in rangeShift: with the
+            // default (OpenOpen) the editor would widen the box over a comma typed after the word.
+            rangeBehavior: vscode.DecorationRangeBehavior.ClosedClosed,
           }),
         );
       }
@@ -147,7 +149,7 @@ export class AttributionHighlights implements vscode.Disposable {
     }
     // Live mode repaints at every pause in typing: each decoration update costs the editor a re-render, so
     // only the colours whose ranges changed are sent. The editor moves decorations through edits as
-    // rangeShift moves ours (OpenOpen: text typed at a word's edge stays outside it), so equal offsets
+    // rangeShift moves ours (ClosedClosed: text typed at a word's edge stays outside it), so equal offsets
     // mean equal decorations.
     let sent = this.sent.get(editor);
     if (!sent) this.sent.set(editor, (sent = new Map()));

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { attentionUnits, topAttendedUnits, unitAt } from '../../render/attentionViews';
+import { valuesName } from '../../render/explanationValues';
 import { Commands } from '../ids';
 import type { Services } from '../services';
 import { hoverMarkdown } from './hoverText';
@@ -32,6 +33,7 @@ export function registerAttributionHover(_context: vscode.ExtensionContext, serv
             rank: h.rank,
             of: result.features.length,
             method: result.provenance.method,
+            valueName: valuesName(result, 'one'),
             target: result.target,
             runnerUp,
             attendsTo,

@@ -11,6 +11,8 @@ export interface HoverFacts {
   rank: number;
   of: number;
   method: string;
+  /** What the value is, in the singular: "Shapley value", "Owen value", "LIME weight", … */
+  valueName: string;
   target: ResolvedTarget;
   /** Other candidates of the prediction, for "pushes away from". */
   runnerUp?: string;
@@ -32,7 +34,7 @@ export function hoverMarkdown(f: HoverFacts): string {
   const lines = [
     `**ONNX Lens** · _${escapeMarkdown(f.word)}_`,
     '',
-    `${signed(f.value)} — rank ${f.rank} of ${f.of} (${escapeMarkdown(f.method)}); ${direction}`,
+    `${signed(f.value)} ${escapeMarkdown(f.valueName)} — rank ${f.rank} of ${f.of} (${escapeMarkdown(f.method)}); ${direction}`,
   ];
   if (f.attendsTo && f.attendsTo.length > 0) {
     lines.push('', `Attends most to (last layer, mean of heads): ${f.attendsTo.map((a) => `${escapeMarkdown(a.word)} ${(a.weight * 100).toFixed(0)}%`).join(', ')}`);

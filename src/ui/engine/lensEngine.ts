@@ -106,7 +106,7 @@ export class LensEngine implements vscode.Disposable {
       // A variant picked for this model wins; otherwise the setting is a preference: fp32 when the
       // folder has it (the engine's default), the quantized export when asked for.
       variant: variant ?? (config.modelVariant === 'quantized' ? 'quantized' : undefined),
-      options: { executionProviders: config.executionProviders, threads: config.threads || undefined, maxTokens: config.maxTokens },
+      options: { executionProviders: config.executionProviders, threads: config.threads || undefined, maxTokens: config.maxTokens, memoryLimitMb: config.memoryLimitMb || undefined },
     };
     try {
       const card = await this.request('open', params, { label: `Opening ${path.basename(modelPath)}`, signal });

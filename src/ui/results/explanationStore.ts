@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { AttentionResult, ExplanationResult, Prediction } from '../../protocol/engineApi';
 import type { RankAgreement, RecentExplanation, RunSettings } from '../../protocol/webviewMessages';
+import { valuesName } from '../../render/explanationValues';
 
 /** One explanation of a piece of a document, with what else was computed for the same text. */
 export interface ExplainedSelection {
@@ -146,6 +147,7 @@ export class ExplanationStore implements vscode.Disposable {
       id: i.id,
       snippet: i.result.text.length > 60 ? `${i.result.text.slice(0, 59)}…` : i.result.text,
       method: i.result.provenance.method,
+      values: valuesName(i.result),
       target: i.result.target.label,
       createdAt: i.result.provenance.createdAt,
     }));

@@ -70,7 +70,7 @@ describe('HTML report', () => {
   });
   test('has the prediction, the figures, the trust numbers and the provenance', () => {
     assert.match(html, /POSITIVE/);
-    assert.match(html, /<svg[^>]*aria-label="Attribution per word toward POSITIVE"/);
+    assert.match(html, /<svg[^>]*aria-label="Attribution per word toward POSITIVE \(Owen values\)"/);
     assert.match(html, /comprehensiveness/);
     assert.match(html, /0\.400/);
     assert.ok(html.includes('ab'.repeat(32)));

@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { estimateText, formatSeconds, progressMessage } from '../../../src/ui/commands/explainParams';
+import { durationText } from '../../../src/render/durationText';
+import { estimateText, progressMessage } from '../../../src/ui/commands/explainParams';
 
 describe('the progress line of a long run', () => {
   test('without an estimate: how far it is', () => {
@@ -17,7 +18,12 @@ describe('the progress line of a long run', () => {
     assert.equal(estimateText({ done: 10, total: 500, estimatedMs: Number.NaN }), undefined);
   });
 
+  test('the engine’s own message, which says the time left too, does not make the line say it twice', () => {
+    const line = progressMessage({ done: 120, total: 500, estimatedMs: 52_000, elapsedMs: 12_000, message: 'kernel-shap: 120 of up to 500 evaluations, about 40 s left' });
+    assert.equal(line, '120 / 500 evaluations · about 40 s left of an estimated 52 s');
+  });
+
   test('durations read as people say them', () => {
-    assert.deepEqual([0.2, 8, 59.4, 80, 600, 5400].map(formatSeconds), ['1 s', '8 s', '59 s', '1 min 20 s', '10 min', 'about 1.5 h']);
+    assert.deepEqual([200, 1_250, 8_000, 59_400, 80_000, 600_000, 5_400_000].map(durationText), ['200 ms', '1.3 s', '8 s', '59 s', '1 min 20 s', '10 min', 'about 1.5 h']);
   });
 });

@@ -50,14 +50,14 @@ describe('webview HTML', () => {
 describe('hover text', () => {
   const target = { kind: 'class' as const, id: 1, label: 'POSITIVE', description: 'class POSITIVE' };
   test('value, rank, direction, attention and the panel link', () => {
-    const md = hoverMarkdown({ word: 'great', value: 0.42, rank: 1, of: 5, method: 'partition-shap', target, attendsTo: [{ word: 'movie', weight: 0.31 }], openCommandUri: 'command:onnxLens.showPanel?%5B%5D' });
-    assert.match(md, /\+0\.420 — rank 1 of 5/);
+    const md = hoverMarkdown({ word: 'great', value: 0.42, rank: 1, of: 5, method: 'partition-shap', valueName: 'Owen value', target, attendsTo: [{ word: 'movie', weight: 0.31 }], openCommandUri: 'command:onnxLens.showPanel?%5B%5D' });
+    assert.match(md, /\+0\.420 Owen value — rank 1 of 5 \(partition\\-shap\)/);
     assert.match(md, /pushes toward \*\*POSITIVE\*\*/);
     assert.match(md, /Attends most to .*movie 31%/);
     assert.match(md, /\[Open in ONNX Lens panel\]\(command:onnxLens\.showPanel\?%5B%5D\)/);
   });
   test('a negative word pushes away, toward the runner-up; markup in the word stays text', () => {
-    const md = hoverMarkdown({ word: '<img src=x onerror=alert(1)>', value: -0.2, rank: 2, of: 5, method: 'lime', target, runnerUp: 'NEGATIVE' });
+    const md = hoverMarkdown({ word: '<img src=x onerror=alert(1)>', value: -0.2, rank: 2, of: 5, method: 'lime', valueName: 'LIME weight', target, runnerUp: 'NEGATIVE' });
     assert.match(md, /pushes away from \*\*POSITIVE\*\* \(toward NEGATIVE\)/);
     assert.ok(md.includes('\\<img src=x onerror=alert\\(1\\)\\>'));
   });

@@ -5,6 +5,7 @@ import { ChartScene, legendScene, sceneToSvg } from '../../../src/render/chartSc
 import { attributionBarsScene, divergingLegend } from '../../../src/render/svgCharts';
 import { visibleToken } from '../../../src/render/tokenText';
 import { textParts } from '../../../src/render/pairText';
+import { convergenceText, timingText, valuesHeading, valuesMeaning, valuesName } from '../../../src/render/explanationValues';
 import { button, clear, el, fmt, select } from '../shared/dom';
 import { sceneElement, scenePng } from '../shared/svgScene';
 import type { ThemeColors } from '../shared/theme';
@@ -100,7 +101,7 @@ class ExplanationBlock {
     const r = result;
     const target = r.target.contrastLabel ? `${r.target.label} − ${r.target.contrastLabel}` : r.target.label;
     if (heading) this.element.append(el('h3', { text: heading }));
-    this.element.append(el('p', { className: 'muted', text: `${r.provenance.method} · ${evaluationsText(r)} · explains ${target} (${r.target.description})` }));
+    this.element.append(el('p', { className: 'muted', title: valuesMeaning(r), text: `${valuesHeading(r)} by ${r.provenance.method} · ${evaluationsText(r)} · explains ${target} (${r.target.description})` }));
     this.legendTitle = `Word colour: contribution to ${explainedQuantity(r.target)}`;
     this.renderKey();
     this.element.append(this.key);
@@ -108,10 +109,11 @@ class ExplanationBlock {
     this.words = colored.words;
     this.element.append(colored.node);
     const trust = el('table', { className: 'trust' });
-    const row = (k: string, v: string, title?: string) => trust.append(el('tr', { title }, el('th', { text: k }), el('td', { className: 'num', text: v })));
+    const row = (k: string, v: string, title?: string, className = 'num') => trust.append(el('tr', { title }, el('th', { text: k }), el('td', { className, text: v })));
+    row('values', valuesHeading(r), valuesMeaning(r), 'words');
     row('output', fmt(r.outputValue), 'Model output being explained');
     row('base value', fmt(r.baseValue), 'Output with every feature removed');
-    row(`convergence (${r.convergence.kind})`, `${fmt(r.convergence.max)}${r.convergence.final ? '' : ' · not final'}`, 'How much the estimate may still move');
+    row('convergence', convergenceText(r.convergence), 'How much the estimate may still move', 'words');
     if (r.fit) row('surrogate fit R²', fmt(r.fit.r2));
     if (r.faithfulness) {
       row('comprehensiveness ↑', fmt(r.faithfulness.comprehensiveness), 'Drop of the output when the top features are removed: higher is more faithful');
@@ -119,6 +121,7 @@ class ExplanationBlock {
       row('deletion area ↓', fmt(r.faithfulness.deletion.normalizedArea));
       row('insertion area ↑', fmt(r.faithfulness.insertion.normalizedArea));
     }
+    if (r.timing) row('time', timingText(r.timing), 'Time the explanation took, against the engine’s estimate before it started, and the model rows it ran', 'words');
     const side = el('div', { className: 'side' }, el('h4', { text: 'Trust' }), trust);
     for (const note of r.notes) side.append(el('p', { className: 'notice', text: note }));
     this.element.append(el('div', { className: 'row' }, this.chartBox, side));
@@ -146,7 +149,7 @@ class ExplanationBlock {
   chartScene(width = this.drawnWidth || 640): ChartScene {
     const r = this.result;
     return attributionBarsScene(r.features.map((f) => ({ ...f, text: featureLabel(f) })), {
-      title: `Attribution per ${r.provenance.level} toward ${r.target.contrastLabel ? `${r.target.label} − ${r.target.contrastLabel}` : r.target.label} (${r.provenance.method})`,
+      title: `Attribution per ${r.provenance.level} toward ${r.target.contrastLabel ? `${r.target.label} − ${r.target.contrastLabel}` : r.target.label} (${valuesName(r)}, ${r.provenance.method})`,
       axisTitle: `contribution to ${explainedQuantity(r.target)}`,
       legend: this.directions(),
       width,

@@ -198,6 +198,7 @@ channel.handle('describe', (): DrawnSummary => ({
   tab: current,
   ...tabs[current].describe(),
   error: lastError,
+  text: [status.innerText, lastError ?? '', tabs[current].element.innerText].filter(Boolean).join('\n'),
   viewWidth: document.documentElement.clientWidth,
   tabs: tabVisibility(),
   unnamedControls: unnamedControls(app),

@@ -108,7 +108,13 @@ function recentSection(s: SidebarState): HTMLElement {
   }
   const list = el('ul', { className: 'recent' });
   for (const r of s.recent) {
-    const item = el('li', { title: `${r.method} · ${r.createdAt}`, attrs: { 'aria-label': `${r.target}: ${r.snippet} (reopen)` } }, el('span', { className: 'target', text: r.target }), el('span', { className: 'snippet', text: r.snippet }));
+    const item = el(
+      'li',
+      { title: `${r.values} by ${r.method} · ${r.createdAt}`, attrs: { 'aria-label': `${r.target}, ${r.values}: ${r.snippet} (reopen)` } },
+      el('span', { className: 'target', text: r.target }),
+      el('span', { className: 'snippet', text: r.snippet }),
+      el('span', { className: 'values', text: `${r.values} · ${r.method}` }),
+    );
     drawn.labels.push(r.target, r.snippet);
     item.tabIndex = 0;
     item.addEventListener('click', () => channel.post({ type: 'reopen', id: r.id }));
@@ -212,6 +218,7 @@ channel.handle('describe', (): DrawnSummary => ({
   cells: drawn.counts.recent ?? 0,
   labels: drawn.labels,
   counts: drawn.counts,
+  text: app.innerText,
   error: state?.engine.state === 'error' || state?.engine.state === 'crashed' ? state.engine.message : state?.lastError,
   unnamedControls: unnamedControls(app),
   foreignMarkup: foreignMarkup(document, /\/dist\/webview\/sidebar\.js$/),
