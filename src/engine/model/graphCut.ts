@@ -1,4 +1,5 @@
-import { DataType, editGraph, type NewInput, type NewNode, type NewTensor, type OnnxModel } from './onnxProto';
+import type { BranchExposure } from './graphSurgery';
+import { DataType, editGraph, type GraphEdits, type NewInput, type NewNode, type NewTensor, type OnnxModel } from './onnxProto';
 
 /** What a cut tensor's original producer output is renamed to: the replacement may read it, or leave it dangling. */
 export function cutName(tensor: string): string {
@@ -27,6 +28,35 @@ export function cutGraphAt(
     inputs: replacement.inputs,
     initializers: replacement.initializers,
   });
+}
+
+/**
+ * {@link cutGraphAt} inside both branches of a merged decoder's If: in each branch the tensor behind one of the
+ * exposed outputs ({@link BranchExposure}) is cut, and the nodes `replacement` gives for it, written right after the
+ * cut node, write it again (they may read new inputs of the main graph, which a branch sees, but not tensors the branch
+ * computes later). The branch that runs then continues from them.
+ * @returns the new model bytes, or undefined when a branch does not compute that tensor itself.
+ */
+export function cutBranchesAt(
+  bytes: Uint8Array,
+  parsed: OnnxModel,
+  exposure: BranchExposure,
+  output: string,
+  replacement: { nodes: (tensor: string, branch: string) => NewNode[]; inputs?: NewInput[] },
+): Uint8Array | undefined {
+  const at = exposure.outputs.indexOf(output);
+  const ifNode = parsed.graph.nodes[exposure.node];
+  if (at < 0 || !ifNode) return undefined;
+  const graphs = new Map<string, GraphEdits>();
+  for (const b of exposure.branches) {
+    const tensor = b.tensors[at];
+    const producer = ifNode.attributes.find((a) => a.name === b.attribute)?.g?.nodes.findIndex((n) => n.outputs.includes(tensor)) ?? -1;
+    if (producer < 0) return undefined;
+    // Written right after the producer: a branch's nodes must stay in topological order.
+    const nodeEdits = new Map([[producer, { renameOutputs: new Map([[tensor, cutName(tensor)]]), insertAfter: replacement.nodes(tensor, b.attribute) }]]);
+    graphs.set(b.attribute, { nodeEdits });
+  }
+  return editGraph(bytes, parsed, { nodeEdits: new Map([[exposure.node, { graphs }]]), inputs: replacement.inputs });
 }
 
 /** Name of the graph input that says, per row of a batch, which flattened (batch × position) row the head reads. */

@@ -1,6 +1,6 @@
 import { GraphIndex, PROJECTION_OPS } from './graphIndex';
 import { ModelError } from './modelError';
-import { DataType, editGraph, NewNode, OnnxModel, OnnxNode } from './onnxProto';
+import { DataType, editGraph, GraphEdits, NewNode, OnnxGraph, OnnxModel, OnnxNode } from './onnxProto';
 
 /** Where an attention block sits: encoder (or decoder-only) self-attention, seq2seq decoder self-attention, or cross-attention. */
 export type AttentionKind = 'self' | 'decoder' | 'cross';
@@ -38,6 +38,30 @@ export interface GraphAnalysis {
   causal: boolean;
   /** Normalization placement of the residual stream, when a stream was found. */
   norm?: 'pre' | 'post';
+  /** Set when the sites sit inside the branches of an If (a merged decoder): how they become outputs of the If. */
+  branches?: BranchExposure;
+}
+
+/**
+ * How the sites of a merged decoder become graph outputs: every new output of the If node (and of the main graph)
+ * is, in each branch, one more branch output (an If's branches must return the same number of outputs, in the same
+ * order, of compatible types: here the same site of the same layer, with or without past keys).
+ */
+export interface BranchExposure {
+  /** Index of the If node in the main graph. */
+  node: number;
+  /** The new outputs, attentions first, in the order of {@link GraphAnalysis.attentions} and `hiddenStates`. */
+  outputs: string[];
+  branches: {
+    /** `then_branch` or `else_branch`. */
+    attribute: string;
+    /** The branch's tensor behind each new output. */
+    tensors: string[];
+    /** The branch output declared for each (the tensor, or an Identity of it where the tensor is not the branch's own). */
+    outputs: string[];
+    /** Nodes to append to the branch (recomputed attention, those Identities). */
+    nodes: NewNode[];
+  }[];
 }
 
 /** Options for {@link analyzeGraph} and {@link exposeInternals}. */
@@ -281,13 +305,89 @@ function residualChains(ix: GraphIndex, residuals: Residual[]): { chain: Residua
   return chains.sort((x, y) => y.chain.length - x.chain.length);
 }
 
+/** The two subgraphs of an If node, in the order their outputs are matched. */
+const BRANCHES = ['then_branch', 'else_branch'];
+
 /**
  * Finds attention probabilities and hidden states in a graph by structure (topological order, score
  * patterns, residual chains), not by node names. Never throws on unfamiliar graphs: what it cannot find
- * is explained in `notes`.
+ * is explained in `notes`. A graph whose layers sit inside the two branches of an `If` (Optimum's merged
+ * decoder: `use_cache_branch` chooses the branch with or without past keys and values) is analysed branch by
+ * branch, and its sites are new outputs of the `If` ({@link GraphAnalysis.branches}).
  */
 export function analyzeGraph(model: OnnxModel, options: AnalyzeOptions = {}): GraphAnalysis {
-  const ix = new GraphIndex(model.graph);
+  const main = analyzeOneGraph(model.graph, options, 'onnxLens/');
+  const ifIndex = model.graph.nodes.findIndex((n) => n.opType === 'If' || n.opType === 'Loop');
+  if (ifIndex < 0) return main;
+  if (main.attentions.length === 0 && main.hiddenStates.length === 0) {
+    const merged = analyzeBranches(model, options);
+    if (typeof merged !== 'string') return merged;
+    main.notes = main.notes.filter((n) => !n.startsWith('No attention Softmax'));
+    main.notes.push(`This graph holds its layers inside If/Loop subgraphs, and their attention and hidden states cannot be exposed: ${merged}. Use the plain decoder_model.onnx to see them.`);
+    return main;
+  }
+  main.notes.push('Parts of this graph sit inside If/Loop subgraphs; their attention and hidden states are not exposed.');
+  return main;
+}
+
+/**
+ * A merged decoder: both branches of its `If` analysed as graphs of their own (seeing the outer graph's inputs and
+ * initializers, as a subgraph does), their sites matched one to one, and each pair made one new output of the `If`.
+ * @returns the analysis, or why the branches cannot be exposed.
+ */
+function analyzeBranches(model: OnnxModel, options: AnalyzeOptions): GraphAnalysis | string {
+  const node = model.graph.nodes.findIndex((n) => n.opType === 'If' && BRANCHES.every((b) => n.attributes.some((a) => a.name === b && a.g)));
+  if (node < 0) return 'they are not the two branches of an If';
+  const ifNode = model.graph.nodes[node];
+  const outer = model.graph;
+  const analyses = BRANCHES.map((attribute) => {
+    const g = ifNode.attributes.find((a) => a.name === attribute)!.g!;
+    const scope: OnnxGraph = { ...g, initializers: [...outer.initializers, ...g.initializers], inputs: [...outer.inputs, ...g.inputs] };
+    return { attribute, graph: g, analysis: analyzeOneGraph(scope, options, `onnxLens/${attribute}/`) };
+  });
+  const shape = (a: GraphAnalysis) => JSON.stringify([a.attentions.map((x) => [x.kind, x.layer]), a.hiddenStates.map((h) => [h.kind, h.index])]);
+  const [first] = analyses;
+  if (first.analysis.attentions.length + first.analysis.hiddenStates.length === 0) return first.analysis.notes.join(' ') || 'no attention or hidden state was found in them';
+  if (analyses.some((b) => shape(b.analysis) !== shape(first.analysis))) return 'its two branches hold different layers';
+  const outputs = [
+    ...first.analysis.attentions.map((a) => `onnxLens/merged/attention/${a.kind}${a.layer}`),
+    ...first.analysis.hiddenStates.map((h) => `onnxLens/merged/hidden/${h.kind}${h.index}`),
+  ];
+  const branches: BranchExposure['branches'] = analyses.map(({ attribute, graph, analysis }) => {
+    const produced = new Set(graph.nodes.flatMap((n) => n.outputs));
+    const tensors = [...analysis.attentions.map((a) => a.output), ...analysis.hiddenStates.map((h) => h.output)];
+    const nodes: NewNode[] = [...analysis.recomputeNodes];
+    for (const n of analysis.recomputeNodes) for (const o of n.outputs) produced.add(o);
+    const seen = new Set<string>();
+    // A branch output must be a value the branch computes, once: anything else goes through an Identity.
+    const branchOutputs = tensors.map((t, i) => {
+      if (produced.has(t) && !seen.has(t)) {
+        seen.add(t);
+        return t;
+      }
+      const name = `onnxLens/${attribute}/exposed${i}`;
+      nodes.push({ opType: 'Identity', inputs: [t], outputs: [name], name });
+      return name;
+    });
+    return { attribute, tensors, outputs: branchOutputs, nodes };
+  });
+  const a = first.analysis;
+  const notes = [...new Set(analyses.flatMap((b) => b.analysis.notes))];
+  notes.push('The layers sit inside the two branches of an If (a merged decoder); attention and hidden states are read from the branch that runs.');
+  return {
+    attentions: a.attentions.map((x, i) => ({ output: outputs[i], layer: x.layer, kind: x.kind, recomputed: x.recomputed })),
+    hiddenStates: a.hiddenStates.map((h, i) => ({ output: outputs[a.attentions.length + i], index: h.index, kind: h.kind })),
+    recomputeNodes: [],
+    notes,
+    causal: analyses.some((b) => b.analysis.causal),
+    norm: a.norm,
+    branches: { node, outputs, branches },
+  };
+}
+
+/** {@link analyzeGraph} of one graph, whose recomputed tensors are named under `prefix`. */
+function analyzeOneGraph(graph: OnnxGraph, options: AnalyzeOptions, prefix: string): GraphAnalysis {
+  const ix = new GraphIndex(graph);
   const notes: string[] = [];
   const found: { softmax: number; q: Set<string>; k: Set<string>; kTensor: string }[] = [];
   ix.nodes.forEach((n, i) => {
@@ -314,7 +414,7 @@ export function analyzeGraph(model: OnnxModel, options: AnalyzeOptions = {}): Gr
     if (kind !== 'cross' && looksCausal(ix, ix.nodes[f.softmax])) causal = true;
     attentions.push({ output: maskedOutput(ix, ix.nodes[f.softmax].outputs[0]), layer: counters[kind]++, kind, softmaxNode: f.softmax });
   }
-  const hasPast = model.graph.inputs.some((i) => /past/.test(i.name)) || model.graph.outputs.some((o) => /present/.test(o.name));
+  const hasPast = graph.inputs.some((i) => /past/.test(i.name)) || graph.outputs.some((o) => /present/.test(o.name));
   if (hasPast || cross.length > 0) causal = true;
 
   const recomputeNodes: NewNode[] = [];
@@ -322,7 +422,7 @@ export function analyzeGraph(model: OnnxModel, options: AnalyzeOptions = {}): Gr
   for (const n of ix.nodes) {
     if (!FUSED_ATTENTION.has(n.opType) || !(n.domain === 'com.microsoft' || n.domain === '')) continue;
     const layer = counters.self;
-    const result = recomputeFusedAttention(ix, n, `onnxLens/fused${fusedIndex++}/`);
+    const result = recomputeFusedAttention(ix, n, `${prefix}fused${fusedIndex++}/`);
     if (typeof result === 'string') {
       notes.push(`Attention layer ${layer} is fused into one ${n.domain ? n.domain + '.' : ''}${n.opType} operator that hides its probabilities (${result}); attention cannot be shown for it.`);
       counters.self++;
@@ -335,9 +435,6 @@ export function analyzeGraph(model: OnnxModel, options: AnalyzeOptions = {}): Gr
     notes.push('Attention probabilities are recomputed from the inputs of fused attention operators as softmax(QKᵀ·scale + mask).');
   }
   if (attentions.length === 0 && fusedIndex === 0) notes.push('No attention Softmax was found in this graph.');
-  if (model.graph.nodes.some((n) => n.opType === 'If' || n.opType === 'Loop')) {
-    notes.push('Parts of this graph sit inside If/Loop subgraphs (e.g. a merged decoder); their attention and hidden states are not exposed. Use the plain decoder_model.onnx to see them.');
-  }
 
   // Hidden states.
   const hiddenStates: HiddenStateSite[] = [];
@@ -547,7 +644,13 @@ export function exposeInternals(bytes: Uint8Array, parsed: OnnxModel, options: A
   for (const t of [...analysis.attentions.map((a) => a.output), ...analysis.hiddenStates.map((h) => h.output)]) {
     if (!existing.has(t)) names.add(t);
   }
-  const out = editGraph(bytes, parsed, { nodes: analysis.recomputeNodes, outputs: [...names] });
+  const edits: GraphEdits = { nodes: analysis.recomputeNodes, outputs: [...names] };
+  const merged = analysis.branches;
+  if (merged) {
+    const graphs = new Map(merged.branches.map((b) => [b.attribute, { nodes: b.nodes, outputs: b.outputs }]));
+    edits.nodeEdits = new Map([[merged.node, { addOutputs: merged.outputs, graphs }]]);
+  }
+  const out = editGraph(bytes, parsed, edits);
   return {
     bytes: out,
     attentions: analysis.attentions.map(({ output, layer, kind }) => ({ output, layer, kind })),
@@ -579,6 +682,9 @@ export function addHeadMask(bytes: Uint8Array, parsed: OnnxModel, options: HeadM
   const ix = new GraphIndex(parsed.graph);
   const kind = options.kind ?? (analysis.attentions.some((a) => a.kind === 'decoder') ? 'decoder' : 'self');
   const sites = analysis.attentions.filter((a) => a.kind === kind && a.softmaxNode !== undefined && !a.recomputed);
+  if (sites.length === 0 && analysis.branches) {
+    throw new ModelError('unsupported-graph', 'This merged decoder keeps its layers inside the branches of an If, where a head mask cannot act yet. Open a folder with the plain decoder_model.onnx (or model.onnx) to measure head importance.');
+  }
   if (sites.length === 0) {
     throw new ModelError('unsupported-graph', `This model has no ${kind} attention Softmax that a head mask can act on.`);
   }

@@ -6,6 +6,7 @@ import { generateText } from '../../../src/engine/generate/generateText';
 import { explainGeneration } from '../../../src/engine/generate/generationMatrix';
 import { CancelledError } from '../../../src/engine/run/cancellation';
 import type { GenerationExplanation } from '../../../src/protocol/engineApi';
+import { readGenerationReference, type RefTensor } from '../../support/fixtureModels';
 import { maxAbsDiff, openGenerationModel, recordingContext } from './generationSupport';
 
 const PROMPT = 'the movie was good and';
@@ -147,6 +148,33 @@ describe('the prompt-attribution matrix of a generation', () => {
       const last = p.lens![2];
       assert.equal(last.rank, 0, 'greedy: the generated token is the top one at the last layer');
       assert.ok(Math.abs(last.probability - gen.tokens[p.step].probability) < 1e-4);
+    }
+  });
+
+  test('a merged decoder (its layers inside an If) has attention and the logit lens at each generated position, as PyTorch has them', async () => {
+    const model = await openGenerationModel('gpt2-merged');
+    const c = readGenerationReference('gpt2-merged').cases[0];
+    const internals = c.internals!;
+    const gen = await generateText(model, { prompt: c.prompt, maxNewTokens: 3 }, recordingContext());
+    const e = await explainGeneration(model, { prompt: c.prompt, generated: gen.tokens.map((x) => x.id) }, recordingContext());
+    assert.equal(e.positionsNote, undefined, 'nothing is hidden');
+    // PyTorch's attention of a query row, averaged over heads: the prompt's last row for the first token, and the row
+    // of the first generated token (fed with the prompt's past) for the second.
+    const headMean = (t: RefTensor, row: number): number[] => {
+      const [, heads, queries, keys] = t.shape;
+      return Array.from({ length: keys }, (_, k) => sum(Array.from({ length: heads }, (_, h) => t.data[(h * queries + row) * keys + k])) / heads);
+    };
+    const [first, second] = e.positions!;
+    let worst = 0;
+    for (let layer = 0; layer < 2; layer++) {
+      worst = Math.max(worst, maxAbsDiff(first.attention![layer].weights, headMean(internals.prompt.attentions[layer], c.prompt_ids.length - 1)));
+      worst = Math.max(worst, maxAbsDiff(second.attention![layer].weights, headMean(internals.cached.attentions[layer], 0)));
+    }
+    assert.ok(worst < 1e-5, `attention off PyTorch's by ${worst}`);
+    for (const p of e.positions!) {
+      assert.equal(p.lens!.length, 3);
+      assert.equal(p.lens![2].rank, 0, 'greedy: the generated token is the top one at the last layer');
+      assert.ok(Math.abs(p.lens![2].probability - gen.tokens[p.step].probability) < 1e-4);
     }
   });
 
