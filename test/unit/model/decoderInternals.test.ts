@@ -15,6 +15,7 @@ import { maxAbsDiff, readBytes } from './referenceFixtures';
 const DECODERS = [
   { name: 'gpt2-merged', file: 'decoder_model_merged.onnx' },
   { name: 'llama-gen', file: 'model.onnx' },
+  { name: 'llama-gqa', file: 'model.onnx' },
 ];
 
 async function open(name: string, file: string, expose = true): Promise<ModelSession> {
