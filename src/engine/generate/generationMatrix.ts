@@ -153,6 +153,7 @@ export async function explainGeneration(model: LoadedModel, params: GenerationEx
   const batchOptions = {
     padId: tokenizer.special.pad ?? 0,
     maxBatchTokens: Math.max(64, Math.min(8192, Math.floor(LOGITS_BUDGET_BYTES / vocabWidth))),
+    ...model.batchMemory(),
     ...(dynamicQuantization ? { maxBatchRows: 1 } : {}),
   };
   const fullRow = generationRow(base, new Uint8Array(ids.length).fill(1), removal, promptLength, start);

@@ -78,6 +78,25 @@ const PROJECTIONS = new Set(['MatMul', 'MatMulInteger', 'FusedMatMul']);
  * have no other reader. Otherwise returns undefined and the caller runs the whole graph.
  */
 export function readPositionGraph(bytes: Uint8Array, parsed: OnnxModel, output = 'logits'): Uint8Array | undefined {
+  const activation = readPositionCut(parsed, output);
+  if (activation === undefined) return undefined;
+  return cutGraphAt(bytes, parsed, activation, {
+    nodes: [
+      { opType: 'Flatten', name: 'onnxLens/read_flatten', inputs: [cutName(activation)], outputs: ['onnxLens/read_flat'], attributes: [{ name: 'axis', int: 2 }] },
+      { opType: 'Gather', name: 'onnxLens/read_gather', inputs: ['onnxLens/read_flat', READ_ROWS_INPUT], outputs: ['onnxLens/read_gathered'], attributes: [{ name: 'axis', int: 0 }] },
+      { opType: 'Reshape', name: 'onnxLens/read_reshape', inputs: ['onnxLens/read_gathered', 'onnxLens/read_shape'], outputs: [activation] },
+    ],
+    initializers: [{ name: 'onnxLens/read_shape', dataType: DataType.INT64, dims: [3], values: [0, 1, -1] }],
+    inputs: [{ name: READ_ROWS_INPUT, elemType: DataType.INT64, shape: ['read_rows'] }],
+  });
+}
+
+/**
+ * Where {@link readPositionGraph} cuts: the activation entering the output head's projection, or undefined when the
+ * head cannot be cut. Reads only the graph's structure (names, operators, which tensors are initializers), so a parse
+ * without tensor values will do.
+ */
+export function readPositionCut(parsed: OnnxModel, output = 'logits'): string | undefined {
   const nodes = parsed.graph.nodes;
   const producerOf = new Map<string, number>();
   nodes.forEach((n, i) => n.outputs.forEach((o) => producerOf.set(o, i)));
@@ -104,15 +123,7 @@ export function readPositionGraph(bytes: Uint8Array, parsed: OnnxModel, output =
       const activation = node.inputs[0];
       if (!activation || constants.has(activation) || readers.get(activation) !== 1) return undefined;
       if (!node.inputs.slice(1).every(positionFree)) return undefined;
-      return cutGraphAt(bytes, parsed, activation, {
-        nodes: [
-          { opType: 'Flatten', name: 'onnxLens/read_flatten', inputs: [cutName(activation)], outputs: ['onnxLens/read_flat'], attributes: [{ name: 'axis', int: 2 }] },
-          { opType: 'Gather', name: 'onnxLens/read_gather', inputs: ['onnxLens/read_flat', READ_ROWS_INPUT], outputs: ['onnxLens/read_gathered'], attributes: [{ name: 'axis', int: 0 }] },
-          { opType: 'Reshape', name: 'onnxLens/read_reshape', inputs: ['onnxLens/read_gathered', 'onnxLens/read_shape'], outputs: [activation] },
-        ],
-        initializers: [{ name: 'onnxLens/read_shape', dataType: DataType.INT64, dims: [3], values: [0, 1, -1] }],
-        inputs: [{ name: READ_ROWS_INPUT, elemType: DataType.INT64, shape: ['read_rows'] }],
-      });
+      return activation;
     }
     if (!ELEMENTWISE.has(node.opType)) return undefined;
     const onPath = node.inputs.filter((i) => !positionFree(i));

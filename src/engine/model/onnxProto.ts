@@ -616,6 +616,38 @@ export function parseOnnxModel(bytes: Uint8Array, label = 'This file'): OnnxMode
   return model as OnnxModel;
 }
 
+const NO_BYTES = new Uint8Array(0);
+
+/** A tensor's header without its payload (which {@link tensorNumbers} then reads as unknown). */
+function withoutPayload(t: OnnxTensor): OnnxTensor {
+  return { ...t, payload: [], source: NO_BYTES };
+}
+
+function graphWithoutPayloads(g: OnnxGraph): OnnxGraph {
+  return {
+    ...g,
+    initializers: g.initializers.map(withoutPayload),
+    nodes: g.nodes.map((n) => ({
+      ...n,
+      attributes: n.attributes.map((a) => ({
+        ...a,
+        t: a.t && withoutPayload(a.t),
+        g: a.g && graphWithoutPayloads(a.g),
+        graphs: a.graphs?.map(graphWithoutPayloads),
+      })),
+    })),
+  };
+}
+
+/**
+ * The parse of a model holding no view into its bytes: tensors keep their headers (name, type, dims, size) but not
+ * their values. Once a runtime session holds the weights, this is what needs to stay (inputs, outputs, operators),
+ * and the file's bytes — as large as the model — can be freed.
+ */
+export function withoutPayloads(model: OnnxModel): OnnxModel {
+  return { ...model, graph: graphWithoutPayloads(model.graph) };
+}
+
 /**
  * Says how an inline tensor's header disagrees with its data: raw bytes that are not dims × element
  * size (a header claiming 2^40 rows over a few kilobytes, say). Undefined when they agree, or when the

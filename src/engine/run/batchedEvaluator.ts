@@ -45,6 +45,13 @@ export interface EvaluatorOptions {
   maxBatchTokens: number;
   /** Upper bound on rows per batch. */
   maxBatchRows: number;
+  /**
+   * Activation bytes one row of a padded length holds while it runs (attention grows with the square of the length);
+   * with `maxBatchBytes` it bounds the rows of a batch of long rows, where `maxBatchTokens` alone would not.
+   */
+  rowBytes?: (paddedLength: number) => number;
+  /** Upper bound on rows × rowBytes(padded length) of one batch. */
+  maxBatchBytes?: number;
   /** Number of extracted values kept across calls (LRU). */
   cacheEntries: number;
 }
@@ -150,7 +157,8 @@ export class BatchedEvaluator {
   }
 
   /**
-   * Cuts rows (sorted longest first) into [from, to) ranges within the memory budget. A batch also ends
+   * Cuts rows (sorted longest first) into [from, to) ranges within the memory budget (tokens, and activation bytes
+   * when the model's shape is known). A batch also ends
    * where rows get much shorter than its first one: padding a 108-token row to 256 costs more than a
    * separate run (attention grows with the square of the length).
    */
@@ -160,7 +168,9 @@ export class BatchedEvaluator {
     while (from < lengths.length) {
       const width = Math.max(1, lengths[from]);
       const byTokens = Math.max(1, Math.floor(this.options.maxBatchTokens / width));
-      const limit = Math.min(lengths.length, from + Math.min(byTokens, this.options.maxBatchRows));
+      const { rowBytes, maxBatchBytes } = this.options;
+      const byBytes = rowBytes && maxBatchBytes ? Math.max(1, Math.floor(maxBatchBytes / rowBytes(width))) : Infinity;
+      const limit = Math.min(lengths.length, from + Math.min(byTokens, byBytes, this.options.maxBatchRows));
       let to = from + 1;
       while (to < limit && lengths[to] >= width * MIN_FILL) to++;
       out.push([from, to]);
