@@ -89,7 +89,7 @@ async function batchSpeed(folder: string, tokens: number, count: number): Promis
     await evaluator.evaluate(rows, extractor);
     batches[name] = evaluator.stats.batches - before;
   };
-  const t = await backToBack(3, side(budget, 'sized'), side(undefined, 'tokens'), false);
+  const t = await backToBack(3, side(budget, 'sized'), side(undefined, 'tokens'));
   evaluator.options.maxBatchBytes = budget;
   service.dispose();
   return [input.encoding.ids.length, count, batches.sized, batches.tokens, fmt(t.a / count / 1000, 3), fmt(t.b / count / 1000, 3), fmt(median(t.ratios.map((x) => 1 / x)), 2), fmt(median(t.cpuRatios.map((x) => 1 / x)), 2)];
@@ -125,7 +125,7 @@ export async function runRequestMemory(): Promise<void> {
     ['tokens', 'rows', 'batches, by memory', 'batches, by tokens', 's/row by memory', 's/row by tokens', 'by tokens ÷ by memory (wall)', 'same in CPU time'],
     speed,
     [
-      'Rows: word deletions of the text (about one token in ten), through the engine\'s evaluator (head at the read position) from a cleared cache; by memory: rows × (layers × heads × tokens² + (layers + 1) × tokens × width) × 4 bytes within 512 MB; by tokens: 8,192 tokens a batch, up to 128 rows. Median of 3 alternating repeats (the sessions warmed by one row first); above 1 the engine is faster.',
+      'Rows: word deletions of the text (about one token in ten), through the engine\'s evaluator (head at the read position) from a cleared cache; by memory: rows × (layers × heads × tokens² + (layers + 1) × tokens × width) × 4 bytes within 512 MB; by tokens: 8,192 tokens a batch, up to 128 rows. Median of 3 alternating repeats after one warm-up run of each; above 1 the engine is faster.',
     ],
   );
 }
