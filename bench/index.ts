@@ -1,5 +1,5 @@
 /**
- * Runs the benchmarks: `node out/bench/index.js [--only core|explanations|inspect|generation|cli|rows|ui|live] [--small-only]`
+ * Runs the benchmarks: `node out/bench/index.js [--only core|explanations|inspect|generation|cli|rows|memory|ui|live] [--small-only]`
  * (--small-only: the explanations benchmark without the BERT-base-sized model). Without --only: core,
  * explanations, inspect, generation and cli; `ui` and `live` need code-server and Chromium
  * (scripts/vscode/installTools.sh) and run bench/uiLatency.mjs and bench/liveMode.mjs in a child process.
@@ -15,6 +15,7 @@ import { runExplanations } from './explanations';
 import { runGeneration } from './generation';
 import { runInspect } from './inspect';
 import { runModelRows } from './modelRows';
+import { runRequestMemory } from './requestMemory';
 
 const SMALL_ONLY = process.argv.includes('--small-only');
 const SUITES = {
@@ -24,6 +25,7 @@ const SUITES = {
   generation: () => runGeneration(),
   cli: () => runCli(),
   rows: () => runModelRows(),
+  memory: () => runRequestMemory(),
   ui: () => runScript('uiLatency.mjs'),
   live: () => runScript('liveMode.mjs'),
 } as const;

@@ -100,7 +100,7 @@ async function int8Batching(): Promise<{ rows: (string | number)[][]; notes: str
 let gpt2Folder: string | undefined;
 
 /** The GPT-2-sized causal LM (bench/make_bench_model.py --family gpt2); ONNX_LENS_BENCH_GPT2=folder reuses one. */
-function gpt2Model(): string {
+export function gpt2Model(): string {
   if (gpt2Folder) return gpt2Folder;
   const given = process.env.ONNX_LENS_BENCH_GPT2;
   if (given) return (gpt2Folder = path.resolve(given));

@@ -103,6 +103,14 @@ export interface GenerationCase {
   pytorch_cache_vs_no_cache: number;
   /** Top-1 minus top-2 logit at each step. */
   margins: number[];
+  /** fp32 cases: PyTorch's attention probabilities and hidden states at the prompt (no past) and at the first token with past. */
+  internals?: { prompt: GenerationInternals; cached: GenerationInternals & { ids: number[]; past_length: number } };
+}
+
+/** One step's attention probabilities per layer ([1, heads, queries, keys]) and hidden states ([1, queries, hidden]; 0 enters layer 0). */
+export interface GenerationInternals {
+  attentions: RefTensor[];
+  hidden_states: RefTensor[];
 }
 
 export interface GenerationReference {

@@ -138,6 +138,7 @@ export async function explainGeneration(model: LoadedModel, params: GenerationEx
     padId: tokenizer.special.pad ?? 0,
     maxBatchTokens: Math.max(64, Math.min(8192, Math.floor(LOGITS_BUDGET_BYTES / vocabWidth))),
     rowsDependOnBatch: model.rowsDependOnBatch,
+    ...model.batchMemory(),
   };
   const fullRow = generationRow(base, new Uint8Array(ids.length).fill(1), removal, promptLength, start);
   if (contrast && params.contrast) {

@@ -2,7 +2,7 @@ import type { Candidate, LogitLensLayer, LogitLensParams, LogitLensResult } from
 import { analyzeGraph } from '../model/graphSurgery';
 import type { LoadedModel, PreparedInput } from '../model/loadedModel';
 import { ModelSession, type TensorData } from '../model/modelSession';
-import { cutGraphAt } from '../model/graphCut';
+import { cutBranchesAt, cutGraphAt } from '../model/graphCut';
 import { DataType, parseOnnxModel } from '../model/onnxProto';
 import { BadInputError } from '../process/engineErrors';
 import { unperturbedRow } from '../run/inputVariants';
@@ -44,10 +44,17 @@ export function buildLensGraph(bytes: Uint8Array, causal: boolean): { bytes: Uin
     throw new BadInputError(`The logit lens needs the model's hidden states, and none were found in this graph. ${analysis.notes.join(' ')}`.trim());
   }
   const last = states.reduce((a, b) => (b.index > a.index ? b : a));
-  const out = cutGraphAt(bytes, parsed, last.output, {
-    nodes: [{ opType: 'Identity', inputs: [LENS_INPUT], outputs: [last.output], name: 'onnxLens/lens_identity' }],
-    inputs: [{ name: LENS_INPUT, elemType: DataType.FLOAT, shape: ['lens_rows', 'lens_positions', 'hidden'] }],
-  });
+  const inputs = [{ name: LENS_INPUT, elemType: DataType.FLOAT, shape: ['lens_rows', 'lens_positions', 'hidden'] }];
+  // A merged decoder's last layer sits in both branches of its If: each is cut, and the one that runs reads the input.
+  const out = analysis.branches
+    ? cutBranchesAt(bytes, parsed, analysis.branches, last.output, {
+        nodes: (tensor, branch) => [{ opType: 'Identity', inputs: [LENS_INPUT], outputs: [tensor], name: `onnxLens/lens_identity/${branch}` }],
+        inputs,
+      })
+    : cutGraphAt(bytes, parsed, last.output, {
+        nodes: [{ opType: 'Identity', inputs: [LENS_INPUT], outputs: [last.output], name: 'onnxLens/lens_identity' }],
+        inputs,
+      });
   if (!out) throw new BadInputError('The logit lens could not find the node that produces the last hidden state.');
   return { bytes: out, replaced: last.output };
 }

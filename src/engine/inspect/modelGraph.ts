@@ -5,13 +5,13 @@ import { ModelError } from '../model/modelError';
 import { BadInputError } from '../process/engineErrors';
 
 /**
- * The graph that reads the text (the model itself, a decoder-only graph, or a seq2seq encoder), read from
+ * The graph that reads the text (the model itself, a plain or merged decoder-only graph, or a seq2seq encoder), read from
  * disk. The inspect requests rewrite it (head masks, logit lens) into sessions of their own, so the model's
  * plain and exposed sessions stay untouched.
  */
-export function mainGraph(model: LoadedModel): { graph: LoadedGraph; role: 'model' | 'encoder' | 'decoder' } {
+export function mainGraph(model: LoadedModel): { graph: LoadedGraph; role: 'model' | 'encoder' | 'decoder' | 'decoderMerged' } {
   const g = model.files.graphs;
-  const role = g.model ? 'model' : g.encoder ? 'encoder' : g.decoder ? 'decoder' : undefined;
+  const role = g.model ? 'model' : g.encoder ? 'encoder' : g.decoder ? 'decoder' : g.decoderMerged ? 'decoderMerged' : undefined;
   if (!role) throw new ModelError('not-found', 'This model folder has no graph that takes the text.');
   return { graph: loadGraphFile(g[role] as string, model.files.folder), role };
 }

@@ -1,4 +1,5 @@
-import { DataType, editGraph, type NewInput, type NewNode, type NewTensor, type OnnxModel } from './onnxProto';
+import type { BranchExposure } from './graphSurgery';
+import { DataType, editGraph, type GraphEdits, type NewInput, type NewNode, type NewTensor, type OnnxModel } from './onnxProto';
 
 /** What a cut tensor's original producer output is renamed to: the replacement may read it, or leave it dangling. */
 export function cutName(tensor: string): string {
@@ -29,6 +30,35 @@ export function cutGraphAt(
   });
 }
 
+/**
+ * {@link cutGraphAt} inside both branches of a merged decoder's If: in each branch the tensor behind one of the
+ * exposed outputs ({@link BranchExposure}) is cut, and the nodes `replacement` gives for it, written right after the
+ * cut node, write it again (they may read new inputs of the main graph, which a branch sees, but not tensors the branch
+ * computes later). The branch that runs then continues from them.
+ * @returns the new model bytes, or undefined when a branch does not compute that tensor itself.
+ */
+export function cutBranchesAt(
+  bytes: Uint8Array,
+  parsed: OnnxModel,
+  exposure: BranchExposure,
+  output: string,
+  replacement: { nodes: (tensor: string, branch: string) => NewNode[]; inputs?: NewInput[] },
+): Uint8Array | undefined {
+  const at = exposure.outputs.indexOf(output);
+  const ifNode = parsed.graph.nodes[exposure.node];
+  if (at < 0 || !ifNode) return undefined;
+  const graphs = new Map<string, GraphEdits>();
+  for (const b of exposure.branches) {
+    const tensor = b.tensors[at];
+    const producer = ifNode.attributes.find((a) => a.name === b.attribute)?.g?.nodes.findIndex((n) => n.outputs.includes(tensor)) ?? -1;
+    if (producer < 0) return undefined;
+    // Written right after the producer: a branch's nodes must stay in topological order.
+    const nodeEdits = new Map([[producer, { renameOutputs: new Map([[tensor, cutName(tensor)]]), insertAfter: replacement.nodes(tensor, b.attribute) }]]);
+    graphs.set(b.attribute, { nodeEdits });
+  }
+  return editGraph(bytes, parsed, { nodeEdits: new Map([[exposure.node, { graphs }]]), inputs: replacement.inputs });
+}
+
 /** Name of the graph input that says, per row of a batch, which flattened (batch × position) row the head reads. */
 export const READ_ROWS_INPUT = 'onnxLens/read_rows';
 
@@ -48,6 +78,25 @@ const PROJECTIONS = new Set(['MatMul', 'MatMulInteger', 'FusedMatMul']);
  * have no other reader. Otherwise returns undefined and the caller runs the whole graph.
  */
 export function readPositionGraph(bytes: Uint8Array, parsed: OnnxModel, output = 'logits'): Uint8Array | undefined {
+  const activation = readPositionCut(parsed, output);
+  if (activation === undefined) return undefined;
+  return cutGraphAt(bytes, parsed, activation, {
+    nodes: [
+      { opType: 'Flatten', name: 'onnxLens/read_flatten', inputs: [cutName(activation)], outputs: ['onnxLens/read_flat'], attributes: [{ name: 'axis', int: 2 }] },
+      { opType: 'Gather', name: 'onnxLens/read_gather', inputs: ['onnxLens/read_flat', READ_ROWS_INPUT], outputs: ['onnxLens/read_gathered'], attributes: [{ name: 'axis', int: 0 }] },
+      { opType: 'Reshape', name: 'onnxLens/read_reshape', inputs: ['onnxLens/read_gathered', 'onnxLens/read_shape'], outputs: [activation] },
+    ],
+    initializers: [{ name: 'onnxLens/read_shape', dataType: DataType.INT64, dims: [3], values: [0, 1, -1] }],
+    inputs: [{ name: READ_ROWS_INPUT, elemType: DataType.INT64, shape: ['read_rows'] }],
+  });
+}
+
+/**
+ * Where {@link readPositionGraph} cuts: the activation entering the output head's projection, or undefined when the
+ * head cannot be cut. Reads only the graph's structure (names, operators, which tensors are initializers), so a parse
+ * without tensor values will do.
+ */
+export function readPositionCut(parsed: OnnxModel, output = 'logits'): string | undefined {
   const nodes = parsed.graph.nodes;
   const producerOf = new Map<string, number>();
   nodes.forEach((n, i) => n.outputs.forEach((o) => producerOf.set(o, i)));
@@ -74,15 +123,7 @@ export function readPositionGraph(bytes: Uint8Array, parsed: OnnxModel, output =
       const activation = node.inputs[0];
       if (!activation || constants.has(activation) || readers.get(activation) !== 1) return undefined;
       if (!node.inputs.slice(1).every(positionFree)) return undefined;
-      return cutGraphAt(bytes, parsed, activation, {
-        nodes: [
-          { opType: 'Flatten', name: 'onnxLens/read_flatten', inputs: [cutName(activation)], outputs: ['onnxLens/read_flat'], attributes: [{ name: 'axis', int: 2 }] },
-          { opType: 'Gather', name: 'onnxLens/read_gather', inputs: ['onnxLens/read_flat', READ_ROWS_INPUT], outputs: ['onnxLens/read_gathered'], attributes: [{ name: 'axis', int: 0 }] },
-          { opType: 'Reshape', name: 'onnxLens/read_reshape', inputs: ['onnxLens/read_gathered', 'onnxLens/read_shape'], outputs: [activation] },
-        ],
-        initializers: [{ name: 'onnxLens/read_shape', dataType: DataType.INT64, dims: [3], values: [0, 1, -1] }],
-        inputs: [{ name: READ_ROWS_INPUT, elemType: DataType.INT64, shape: ['read_rows'] }],
-      });
+      return activation;
     }
     if (!ELEMENTWISE.has(node.opType)) return undefined;
     const onPath = node.inputs.filter((i) => !positionFree(i));

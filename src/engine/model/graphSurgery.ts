@@ -1,6 +1,6 @@
 import { GraphIndex, PROJECTION_OPS } from './graphIndex';
 import { ModelError } from './modelError';
-import { DataType, editGraph, NewNode, OnnxModel, OnnxNode } from './onnxProto';
+import { DataType, editGraph, GraphEdits, NewNode, OnnxGraph, OnnxModel, OnnxNode } from './onnxProto';
 
 /** Where an attention block sits: encoder (or decoder-only) self-attention, seq2seq decoder self-attention, or cross-attention. */
 export type AttentionKind = 'self' | 'decoder' | 'cross';
@@ -38,6 +38,30 @@ export interface GraphAnalysis {
   causal: boolean;
   /** Normalization placement of the residual stream, when a stream was found. */
   norm?: 'pre' | 'post';
+  /** Set when the sites sit inside the branches of an If (a merged decoder): how they become outputs of the If. */
+  branches?: BranchExposure;
+}
+
+/**
+ * How the sites of a merged decoder become graph outputs: every new output of the If node (and of the main graph)
+ * is, in each branch, one more branch output (an If's branches must return the same number of outputs, in the same
+ * order, of compatible types: here the same site of the same layer, with or without past keys).
+ */
+export interface BranchExposure {
+  /** Index of the If node in the main graph. */
+  node: number;
+  /** The new outputs, attentions first, in the order of {@link GraphAnalysis.attentions} and `hiddenStates`. */
+  outputs: string[];
+  branches: {
+    /** `then_branch` or `else_branch`. */
+    attribute: string;
+    /** The branch's tensor behind each new output. */
+    tensors: string[];
+    /** The branch output declared for each (the tensor, or an Identity of it where the tensor is not the branch's own). */
+    outputs: string[];
+    /** Nodes to append to the branch (recomputed attention, those Identities). */
+    nodes: NewNode[];
+  }[];
 }
 
 /** Options for {@link analyzeGraph} and {@link exposeInternals}. */
@@ -281,13 +305,89 @@ function residualChains(ix: GraphIndex, residuals: Residual[]): { chain: Residua
   return chains.sort((x, y) => y.chain.length - x.chain.length);
 }
 
+/** The two subgraphs of an If node, in the order their outputs are matched. */
+const BRANCHES = ['then_branch', 'else_branch'];
+
 /**
  * Finds attention probabilities and hidden states in a graph by structure (topological order, score
  * patterns, residual chains), not by node names. Never throws on unfamiliar graphs: what it cannot find
- * is explained in `notes`.
+ * is explained in `notes`. A graph whose layers sit inside the two branches of an `If` (Optimum's merged
+ * decoder: `use_cache_branch` chooses the branch with or without past keys and values) is analysed branch by
+ * branch, and its sites are new outputs of the `If` ({@link GraphAnalysis.branches}).
  */
 export function analyzeGraph(model: OnnxModel, options: AnalyzeOptions = {}): GraphAnalysis {
-  const ix = new GraphIndex(model.graph);
+  const main = analyzeOneGraph(model.graph, options, 'onnxLens/');
+  const ifIndex = model.graph.nodes.findIndex((n) => n.opType === 'If' || n.opType === 'Loop');
+  if (ifIndex < 0) return main;
+  if (main.attentions.length === 0 && main.hiddenStates.length === 0) {
+    const merged = analyzeBranches(model, options);
+    if (typeof merged !== 'string') return merged;
+    main.notes = main.notes.filter((n) => !n.startsWith('No attention Softmax'));
+    main.notes.push(`This graph holds its layers inside If/Loop subgraphs, and their attention and hidden states cannot be exposed: ${merged}. Use the plain decoder_model.onnx to see them.`);
+    return main;
+  }
+  main.notes.push('Parts of this graph sit inside If/Loop subgraphs; their attention and hidden states are not exposed.');
+  return main;
+}
+
+/**
+ * A merged decoder: both branches of its `If` analysed as graphs of their own (seeing the outer graph's inputs and
+ * initializers, as a subgraph does), their sites matched one to one, and each pair made one new output of the `If`.
+ * @returns the analysis, or why the branches cannot be exposed.
+ */
+function analyzeBranches(model: OnnxModel, options: AnalyzeOptions): GraphAnalysis | string {
+  const node = model.graph.nodes.findIndex((n) => n.opType === 'If' && BRANCHES.every((b) => n.attributes.some((a) => a.name === b && a.g)));
+  if (node < 0) return 'they are not the two branches of an If';
+  const ifNode = model.graph.nodes[node];
+  const outer = model.graph;
+  const analyses = BRANCHES.map((attribute) => {
+    const g = ifNode.attributes.find((a) => a.name === attribute)!.g!;
+    const scope: OnnxGraph = { ...g, initializers: [...outer.initializers, ...g.initializers], inputs: [...outer.inputs, ...g.inputs] };
+    return { attribute, graph: g, analysis: analyzeOneGraph(scope, options, `onnxLens/${attribute}/`) };
+  });
+  const shape = (a: GraphAnalysis) => JSON.stringify([a.attentions.map((x) => [x.kind, x.layer]), a.hiddenStates.map((h) => [h.kind, h.index])]);
+  const [first] = analyses;
+  if (first.analysis.attentions.length + first.analysis.hiddenStates.length === 0) return first.analysis.notes.join(' ') || 'no attention or hidden state was found in them';
+  if (analyses.some((b) => shape(b.analysis) !== shape(first.analysis))) return 'its two branches hold different layers';
+  const outputs = [
+    ...first.analysis.attentions.map((a) => `onnxLens/merged/attention/${a.kind}${a.layer}`),
+    ...first.analysis.hiddenStates.map((h) => `onnxLens/merged/hidden/${h.kind}${h.index}`),
+  ];
+  const branches: BranchExposure['branches'] = analyses.map(({ attribute, graph, analysis }) => {
+    const produced = new Set(graph.nodes.flatMap((n) => n.outputs));
+    const tensors = [...analysis.attentions.map((a) => a.output), ...analysis.hiddenStates.map((h) => h.output)];
+    const nodes: NewNode[] = [...analysis.recomputeNodes];
+    for (const n of analysis.recomputeNodes) for (const o of n.outputs) produced.add(o);
+    const seen = new Set<string>();
+    // A branch output must be a value the branch computes, once: anything else goes through an Identity.
+    const branchOutputs = tensors.map((t, i) => {
+      if (produced.has(t) && !seen.has(t)) {
+        seen.add(t);
+        return t;
+      }
+      const name = `onnxLens/${attribute}/exposed${i}`;
+      nodes.push({ opType: 'Identity', inputs: [t], outputs: [name], name });
+      return name;
+    });
+    return { attribute, tensors, outputs: branchOutputs, nodes };
+  });
+  const a = first.analysis;
+  const notes = [...new Set(analyses.flatMap((b) => b.analysis.notes))];
+  notes.push('The layers sit inside the two branches of an If (a merged decoder); attention and hidden states are read from the branch that runs.');
+  return {
+    attentions: a.attentions.map((x, i) => ({ output: outputs[i], layer: x.layer, kind: x.kind, recomputed: x.recomputed })),
+    hiddenStates: a.hiddenStates.map((h, i) => ({ output: outputs[a.attentions.length + i], index: h.index, kind: h.kind })),
+    recomputeNodes: [],
+    notes,
+    causal: analyses.some((b) => b.analysis.causal),
+    norm: a.norm,
+    branches: { node, outputs, branches },
+  };
+}
+
+/** {@link analyzeGraph} of one graph, whose recomputed tensors are named under `prefix`. */
+function analyzeOneGraph(graph: OnnxGraph, options: AnalyzeOptions, prefix: string): GraphAnalysis {
+  const ix = new GraphIndex(graph);
   const notes: string[] = [];
   const found: { softmax: number; q: Set<string>; k: Set<string>; kTensor: string }[] = [];
   ix.nodes.forEach((n, i) => {
@@ -314,7 +414,7 @@ export function analyzeGraph(model: OnnxModel, options: AnalyzeOptions = {}): Gr
     if (kind !== 'cross' && looksCausal(ix, ix.nodes[f.softmax])) causal = true;
     attentions.push({ output: maskedOutput(ix, ix.nodes[f.softmax].outputs[0]), layer: counters[kind]++, kind, softmaxNode: f.softmax });
   }
-  const hasPast = model.graph.inputs.some((i) => /past/.test(i.name)) || model.graph.outputs.some((o) => /present/.test(o.name));
+  const hasPast = graph.inputs.some((i) => /past/.test(i.name)) || graph.outputs.some((o) => /present/.test(o.name));
   if (hasPast || cross.length > 0) causal = true;
 
   const recomputeNodes: NewNode[] = [];
@@ -322,7 +422,10 @@ export function analyzeGraph(model: OnnxModel, options: AnalyzeOptions = {}): Gr
   for (const n of ix.nodes) {
     if (!FUSED_ATTENTION.has(n.opType) || !(n.domain === 'com.microsoft' || n.domain === '')) continue;
     const layer = counters.self;
-    const result = recomputeFusedAttention(ix, n, `onnxLens/fused${fusedIndex++}/`);
+    const fusedPrefix = `${prefix}fused${fusedIndex++}/`;
+    const result = n.opType === 'GroupQueryAttention' && n.domain === 'com.microsoft'
+      ? recomputeGroupQueryAttention(ix, n, fusedPrefix)
+      : recomputeFusedAttention(ix, n, fusedPrefix);
     if (typeof result === 'string') {
       notes.push(`Attention layer ${layer} is fused into one ${n.domain ? n.domain + '.' : ''}${n.opType} operator that hides its probabilities (${result}); attention cannot be shown for it.`);
       counters.self++;
@@ -334,10 +437,10 @@ export function analyzeGraph(model: OnnxModel, options: AnalyzeOptions = {}): Gr
   if (recomputeNodes.length) {
     notes.push('Attention probabilities are recomputed from the inputs of fused attention operators as softmax(QKᵀ·scale + mask).');
   }
-  if (attentions.length === 0 && fusedIndex === 0) notes.push('No attention Softmax was found in this graph.');
-  if (model.graph.nodes.some((n) => n.opType === 'If' || n.opType === 'Loop')) {
-    notes.push('Parts of this graph sit inside If/Loop subgraphs (e.g. a merged decoder); their attention and hidden states are not exposed. Use the plain decoder_model.onnx to see them.');
+  if (attentions.some((a) => a.recomputed) && ix.nodes.some((n) => n.opType === 'GroupQueryAttention')) {
+    notes.push('For GroupQueryAttention the keys are the rotated ones the operator returns (present_key), each shared by its group of query heads, and the queries are rotated by the same cos/sin caches.');
   }
+  if (attentions.length === 0 && fusedIndex === 0) notes.push('No attention Softmax was found in this graph.');
 
   // Hidden states.
   const hiddenStates: HiddenStateSite[] = [];
@@ -442,8 +545,146 @@ function lastDim(ix: GraphIndex, t: string, depth = 0): number | undefined {
   return undefined;
 }
 
-function attr(node: OnnxNode, name: string): { i?: number; f?: number; ints?: number[] } | undefined {
+function attr(node: OnnxNode, name: string): { i?: number; f?: number; s?: string; ints?: number[] } | undefined {
   return node.attributes.find((a) => a.name === name);
+}
+
+/** Appends nodes of a recomputation, each named under `prefix`: constants and single-output operators. */
+class RecomputeNodes {
+  readonly nodes: NewNode[] = [];
+  private count = 0;
+
+  constructor(private readonly prefix: string) {}
+
+  constant(values: number[], dims: number[], float = false): string {
+    const name = `${this.prefix}const${this.count++}`;
+    this.nodes.push({
+      opType: 'Constant', inputs: [], outputs: [name], name,
+      attributes: [{ name: 'value', tensor: { dataType: float ? DataType.FLOAT : DataType.INT64, dims, values } }],
+    });
+    return name;
+  }
+
+  op(opType: string, inputs: string[], attributes?: NewNode['attributes']): string {
+    const name = `${this.prefix}${opType}${this.count++}`;
+    this.nodes.push({ opType, inputs, outputs: [name], name, attributes });
+    return name;
+  }
+
+  /** A slice of one axis, [from, to). */
+  slice(x: string, axis: number, from: number, to: number): string {
+    return this.op('Slice', [x, this.constant([from], [1]), this.constant([to], [1]), this.constant([axis], [1])]);
+  }
+
+  /** A float32 copy (a no-op on float32 tensors; float16 exports are recomputed in float32). */
+  float(x: string): string {
+    return this.op('Cast', [x], [{ name: 'to', int: DataType.FLOAT }]);
+  }
+
+  /** An int64 scalar from a one-element tensor. */
+  scalar(x: string): string {
+    return this.op('Reshape', [this.op('Cast', [x], [{ name: 'to', int: DataType.INT64 }]), this.constant([], [0])]);
+  }
+}
+
+/** Lowest float32: a masked score, as Hugging Face masks them (its softmax weight is exactly 0). */
+const MASKED_SCORE = -3.4028234663852886e38;
+
+/**
+ * Nodes that recompute com.microsoft.GroupQueryAttention's probabilities, or a reason why not. The operator takes the
+ * projected Q, K and V (or one packed QKV), rotates Q and K itself when `do_rotary` is set (cos/sin caches indexed by
+ * position; halves or interleaved pairs), and returns the rotated keys of the whole sequence, past and new, as
+ * `present_key` [batch, kv_num_heads, total, head_size]. So: Q is rotated here at the positions total − S … total − 1
+ * (or at `position_ids`), each key head serves num_heads / kv_num_heads query heads, and
+ * softmax(softcap(Q·Kᵀ·scale) + bias) is taken over the keys a query may see: causal, the last `local_window_size`
+ * of them, and within each row's length (`seqlens_k` + 1). Checked against the operator's own output.
+ */
+function recomputeGroupQueryAttention(ix: GraphIndex, n: OnnxNode, prefix: string): { nodes: NewNode[]; output: string } | string {
+  const heads = attr(n, 'num_heads')?.i;
+  const kvHeads = attr(n, 'kv_num_heads')?.i;
+  if (!heads || !kvHeads || heads % kvHeads !== 0) return 'no num_heads and kv_num_heads attributes, one a multiple of the other';
+  if (attr(n, 'causal')?.i === 0) return 'bidirectional attention';
+  if (attr(n, 'smooth_softmax')?.i) return 'a smoothed softmax';
+  if (attr(n, 'sliding_window_cache')?.i) return 'a window-sized cache';
+  if (attr(n, 'qk_output')?.i) return 'its own QK output';
+  const [query, key, , pastKey, , seqlensK, totalLength, cosCache, sinCache, positionIds, attentionBias, headSink, kScale, vScale, qNorm, kNorm] = n.inputs;
+  if (headSink) return 'attention sinks';
+  if (kScale || vScale || (attr(n, 'k_quant_type')?.s ?? 'NONE') !== 'NONE') return 'a quantized cache';
+  if (qNorm || kNorm) return 'norms of Q and K inside the operator';
+  const presentKey = n.outputs[1];
+  if (!presentKey) return 'no present_key output to read the rotated keys from';
+  if (!seqlensK || !totalLength) return 'no sequence lengths';
+  const packed = !key;
+  const width = lastDim(ix, query);
+  const pastShape = ix.graph.inputs.find((i) => i.name === pastKey)?.shape;
+  const headSize = width ? width / (packed ? heads + 2 * kvHeads : heads) : typeof pastShape?.[3] === 'number' ? pastShape[3] : undefined;
+  if (!headSize || !Number.isInteger(headSize)) return 'a head size that cannot be read from the graph';
+  const rotary = attr(n, 'do_rotary')?.i === 1;
+  const half = rotary ? ix.constantDims(cosCache)?.[1] : 0;
+  if (rotary && (!half || !sinCache || 2 * half > headSize)) return 'rotary caches of unknown size';
+  const interleaved = attr(n, 'rotary_interleaved')?.i === 1;
+  const softcap = attr(n, 'softcap')?.f ?? 0;
+  const window = attr(n, 'local_window_size')?.i ?? -1;
+  const scale = attr(n, 'scale')?.f || 1 / Math.sqrt(headSize);
+  const b = new RecomputeNodes(prefix);
+
+  // Q as [batch, S, heads, head_size].
+  let q = b.op('Reshape', [b.float(query), b.constant([0, 0, packed ? heads + 2 * kvHeads : heads, headSize], [4])]);
+  if (packed) q = b.slice(q, 2, 0, heads);
+  // Absolute positions of the S new tokens: after total − S cached ones.
+  const total = b.scalar(totalLength);
+  const past = b.op('Sub', [total, b.scalar(b.slice(b.op('Shape', [query]), 0, 1, 2))]);
+  const one = b.constant([1], []);
+  const queryPositions = b.op('Range', [past, total, one]);
+  if (rotary) {
+    const r = half as number;
+    const positions = positionIds || b.op('Reshape', [queryPositions, b.constant([1, -1], [2])]);
+    // cos and sin per position: [batch or 1, S, 1, rotary_dim / 2], shared by the heads.
+    const table = (cache: string) => b.op('Reshape', [b.op('Gather', [b.float(cache), positions], [{ name: 'axis', int: 0 }]), b.constant([0, 0, 1, -1], [4])]);
+    const cos = table(cosCache);
+    const sin = table(sinCache);
+    const rotated = 2 * r < headSize ? b.slice(q, 3, 0, 2 * r) : q;
+    const turn = (x1: string, x2: string, c: string, s: string) => [
+      b.op('Sub', [b.op('Mul', [x1, c]), b.op('Mul', [x2, s])]),
+      b.op('Add', [b.op('Mul', [x2, c]), b.op('Mul', [x1, s])]),
+    ];
+    let out: string;
+    if (interleaved) {
+      // Pairs (x[2i], x[2i+1]) turn by the angle of frequency i.
+      const pairs = b.op('Reshape', [rotated, b.constant([0, 0, 0, r, 2], [5])]);
+      const c5 = b.op('Reshape', [cos, b.constant([0, 0, 1, r, 1], [5])]);
+      const s5 = b.op('Reshape', [sin, b.constant([0, 0, 1, r, 1], [5])]);
+      const turned = turn(b.slice(pairs, 4, 0, 1), b.slice(pairs, 4, 1, 2), c5, s5);
+      out = b.op('Reshape', [b.op('Concat', turned, [{ name: 'axis', int: 4 }]), b.constant([0, 0, 0, 2 * r], [4])]);
+    } else {
+      // The first half turns against the second, as rotate_half does.
+      out = b.op('Concat', turn(b.slice(rotated, 3, 0, r), b.slice(rotated, 3, r, 2 * r), cos, sin), [{ name: 'axis', int: 3 }]);
+    }
+    q = 2 * r < headSize ? b.op('Concat', [out, b.slice(q, 3, 2 * r, headSize)], [{ name: 'axis', int: 3 }]) : out;
+  }
+  const qt = b.op('Transpose', [q], [{ name: 'perm', ints: [0, 2, 1, 3] }]);
+  // Each key head repeated for its num_heads / kv_num_heads query heads: [batch, heads, total, head_size].
+  const keys5 = b.op('Reshape', [b.float(presentKey), b.constant([0, 0, 1, -1, headSize], [5])]);
+  const grouped = b.op('Expand', [keys5, b.constant([1, 1, heads / kvHeads, 1, 1], [5])]);
+  const k = b.op('Reshape', [grouped, b.constant([0, heads, -1, headSize], [4])]);
+  let scores = b.op('Mul', [b.op('MatMul', [qt, b.op('Transpose', [k], [{ name: 'perm', ints: [0, 1, 3, 2] }])]), b.constant([scale], [], true)]);
+  if (softcap > 0) {
+    const cap = b.constant([softcap], [], true);
+    scores = b.op('Mul', [b.op('Tanh', [b.op('Div', [scores, cap])]), cap]);
+  }
+  if (attentionBias) scores = b.op('Add', [scores, b.float(attentionBias)]);
+  // Which keys each query sees: [batch or 1, 1, S, total].
+  const keyPositions = b.op('Reshape', [b.op('Range', [b.constant([0], []), b.scalar(b.slice(b.op('Shape', [presentKey]), 0, 2, 3)), one]), b.constant([1, 1, 1, -1], [4])]);
+  const queryColumn = b.op('Reshape', [queryPositions, b.constant([1, 1, -1, 1], [4])]);
+  let visible = b.op('Less', [keyPositions, b.op('Add', [queryColumn, one])]);
+  // A window of W keys: the query's own and the W − 1 before it (Mistral's sliding window).
+  if (window > 0) visible = b.op('And', [visible, b.op('Less', [b.op('Sub', [queryColumn, b.constant([window], [])]), keyPositions])]);
+  const lengths = b.op('Reshape', [b.op('Add', [b.op('Cast', [seqlensK], [{ name: 'to', int: DataType.INT64 }]), one]), b.constant([-1, 1, 1, 1], [4])]);
+  visible = b.op('And', [visible, b.op('Less', [keyPositions, lengths])]);
+  scores = b.op('Where', [visible, scores, b.constant([MASKED_SCORE], [], true)]);
+  const output = `${prefix}attention_probs`;
+  b.nodes.push({ opType: 'Softmax', inputs: [scores], outputs: [output], name: output, attributes: [{ name: 'axis', int: -1 }] });
+  return { nodes: b.nodes, output };
 }
 
 /**
@@ -459,21 +700,9 @@ function recomputeFusedAttention(ix: GraphIndex, n: OnnxNode, prefix: string): {
   if (!heads) return 'no num_heads attribute';
   if (attr(n, 'unidirectional')?.i) return 'causal masking inside the operator';
   const filter = attr(n, 'mask_filter_value')?.f ?? -10000;
-  const nodes: NewNode[] = [];
-  let c = 0;
-  const constant = (values: number[], dims: number[], float = false): string => {
-    const name = `${prefix}const${c++}`;
-    nodes.push({
-      opType: 'Constant', inputs: [], outputs: [name], name,
-      attributes: [{ name: 'value', tensor: { dataType: float ? DataType.FLOAT : DataType.INT64, dims, values } }],
-    });
-    return name;
-  };
-  const op = (opType: string, inputs: string[], attributes?: NewNode['attributes']): string => {
-    const name = `${prefix}${opType}${c++}`;
-    nodes.push({ opType, inputs, outputs: [name], name, attributes });
-    return name;
-  };
+  const b = new RecomputeNodes(prefix);
+  const constant = (values: number[], dims: number[], float = false): string => b.constant(values, dims, float);
+  const op = (opType: string, inputs: string[], attributes?: NewNode['attributes']): string => b.op(opType, inputs, attributes);
   let q: string;
   let k: string;
   let qSize: number;
@@ -527,8 +756,8 @@ function recomputeFusedAttention(ix: GraphIndex, n: OnnxNode, prefix: string): {
   }
   if (extraBias) scores = op('Add', [scores, extraBias]);
   const output = `${prefix}attention_probs`;
-  nodes.push({ opType: 'Softmax', inputs: [scores], outputs: [output], name: output, attributes: [{ name: 'axis', int: -1 }] });
-  return { nodes, output };
+  b.nodes.push({ opType: 'Softmax', inputs: [scores], outputs: [output], name: output, attributes: [{ name: 'axis', int: -1 }] });
+  return { nodes: b.nodes, output };
 }
 
 /* ------------------------------------------------------------------------------------------------ */
@@ -547,7 +776,13 @@ export function exposeInternals(bytes: Uint8Array, parsed: OnnxModel, options: A
   for (const t of [...analysis.attentions.map((a) => a.output), ...analysis.hiddenStates.map((h) => h.output)]) {
     if (!existing.has(t)) names.add(t);
   }
-  const out = editGraph(bytes, parsed, { nodes: analysis.recomputeNodes, outputs: [...names] });
+  const edits: GraphEdits = { nodes: analysis.recomputeNodes, outputs: [...names] };
+  const merged = analysis.branches;
+  if (merged) {
+    const graphs = new Map(merged.branches.map((b) => [b.attribute, { nodes: b.nodes, outputs: b.outputs }]));
+    edits.nodeEdits = new Map([[merged.node, { addOutputs: merged.outputs, graphs }]]);
+  }
+  const out = editGraph(bytes, parsed, edits);
   return {
     bytes: out,
     attentions: analysis.attentions.map(({ output, layer, kind }) => ({ output, layer, kind })),
@@ -579,6 +814,9 @@ export function addHeadMask(bytes: Uint8Array, parsed: OnnxModel, options: HeadM
   const ix = new GraphIndex(parsed.graph);
   const kind = options.kind ?? (analysis.attentions.some((a) => a.kind === 'decoder') ? 'decoder' : 'self');
   const sites = analysis.attentions.filter((a) => a.kind === kind && a.softmaxNode !== undefined && !a.recomputed);
+  if (sites.length === 0 && analysis.branches) {
+    throw new ModelError('unsupported-graph', 'This merged decoder keeps its layers inside the branches of an If, where a head mask cannot act yet. Open a folder with the plain decoder_model.onnx (or model.onnx) to measure head importance.');
+  }
   if (sites.length === 0) {
     throw new ModelError('unsupported-graph', `This model has no ${kind} attention Softmax that a head mask can act on.`);
   }

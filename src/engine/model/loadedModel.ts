@@ -10,14 +10,14 @@ import type {
   TokenView,
 } from '../../protocol/engineApi';
 import { BadInputError } from '../process/engineErrors';
-import { BatchedEvaluator, BatchOutputs, DEFAULT_EVALUATOR_OPTIONS, PaddedBatch } from '../run/batchedEvaluator';
+import { BatchedEvaluator, BatchOutputs, DEFAULT_EVALUATOR_OPTIONS, EvaluatorOptions, PaddedBatch } from '../run/batchedEvaluator';
 import type { BaseInput } from '../run/inputVariants';
 import type { ReadSpec } from '../run/outputReaders';
-import { memoryLimitBytes, refuseOverMemory } from '../run/memoryBudget';
+import { BATCH_ACTIVATION_BYTES, collectGarbage, memoryLimitBytes, refuseOverMemory, rowActivationBytes } from '../run/memoryBudget';
 import { encodeLongText, MAX_TOKENIZED_CHARS } from '../text/longText';
 import type { Encoding, Tokenizer } from '../text/tokenizer';
 import { checkTokenizerFits, inspectModel, ModelCard as InspectedCard } from './modelCard';
-import { READ_ROWS_INPUT, readPositionGraph } from './graphCut';
+import { READ_ROWS_INPUT, readPositionCut, readPositionGraph } from './graphCut';
 import { ModelError } from './modelError';
 import { MAX_JSON_BYTES, readRegularFile } from './modelFileReader';
 import { findModelFiles, GraphRole, loadGraphFile, loadModelTokenizer, ModelFiles, readModelConfig } from './modelFolder';
@@ -162,6 +162,10 @@ export class LoadedModel {
         executionProviders: this.options.executionProviders,
         intraOpNumThreads: this.options.threads,
         analyze: role === 'decoder' && !this.isSeq2seq ? { stack: 'decoder' } : undefined,
+      }).then((session) => {
+        // The file's bytes (and an exposed copy) are dead now that the runtime holds the weights.
+        collectGarbage();
+        return session;
       });
       this.sessions.set(key, s);
     }
@@ -366,10 +370,24 @@ export class LoadedModel {
     const headRows = this.readsOnePosition ? Math.max(1, Math.floor(LOGITS_BUDGET_BYTES / (vocab * 4))) : undefined;
     const maxBatchRows = Math.min(headRows ?? Infinity, DEFAULT_EVALUATOR_OPTIONS.maxBatchRows);
     const runner = decoderIds ? (b: PaddedBatch) => this.runSeq2seq(b, decoderIds) : (b: PaddedBatch) => this.runMain(b);
-    evaluator = new BatchedEvaluator(runner, { padId: this.tokenizer.special.pad ?? 0, maxBatchTokens, maxBatchRows, rowsDependOnBatch: this.rowsDependOnBatch });
+    evaluator = new BatchedEvaluator(runner, { padId: this.tokenizer.special.pad ?? 0, maxBatchTokens, maxBatchRows, rowsDependOnBatch: this.rowsDependOnBatch, ...this.batchMemory(decoderIds?.length) });
     if (this.evaluators.size > 8) this.evaluators.clear();
     this.evaluators.set(key, evaluator);
     return evaluator;
+  }
+
+  /**
+   * What bounds a batch's activations ({@link rowActivationBytes}): the model's layers, heads and width from its card
+   * (a text-to-text model's decoder adds its own over `decoderTokens`); nothing when the card lacks them.
+   */
+  batchMemory(decoderTokens = 0): Pick<EvaluatorOptions, 'rowBytes' | 'maxBatchBytes'> {
+    const shape = { layers: this.card.layers.value, heads: this.card.heads.value, hidden: this.card.hiddenSize.value };
+    if (!shape.layers || !shape.heads) return {};
+    const decoder = { ...shape, layers: this.card.decoderLayers?.value ?? 0 };
+    return {
+      rowBytes: (tokens) => rowActivationBytes(shape, tokens) + (decoderTokens ? rowActivationBytes(decoder, decoderTokens, tokens) : 0),
+      maxBatchBytes: BATCH_ACTIVATION_BYTES,
+    };
   }
 
   /** A masked or causal LM: its logits are per position, and a prediction reads one of them. */
@@ -388,17 +406,15 @@ export class LoadedModel {
     if (!this.readHeadSession) {
       this.readHeadSession = (async () => {
         if (!this.readsOnePosition) return undefined;
-        const graph = loadGraphFile(this.files.graphs[this.mainRole]!, this.files.folder);
-        const bytes = readPositionGraph(graph.bytes, graph.model);
-        if (!bytes) return undefined;
+        const wholeSession = await this.session(this.mainRole, false);
+        if (readPositionCut(wholeSession.model) === undefined) return undefined;
         const one = sliceBatch(first, 0, 1);
-        const whole = (await this.runWholeAtPositions(await this.session(this.mainRole, false), one)).logits;
-        this.releaseSession(this.mainRole, false);
-        const head = await ModelSession.create(bytes, parseOnnxModel(bytes, 'read-position head'), {
-          expose: false,
-          executionProviders: this.options.executionProviders,
-          intraOpNumThreads: this.options.threads,
-        });
+        const whole = (await this.runWholeAtPositions(wholeSession, one)).logits;
+        // One copy of the weights at a time: the whole graph's session goes before the cut graph is read and built.
+        await this.releaseSession(this.mainRole, false);
+        const head = await this.createReadHead();
+        collectGarbage();
+        if (!head) return undefined;
         const cut = (await this.runReadPositions(head, one)).logits;
         const v = whole.dims[2];
         let same = cut.dims.length === 3 && cut.dims[1] === 1 && cut.dims[2] === v;
@@ -411,10 +427,31 @@ export class LoadedModel {
     return this.readHeadSession;
   }
 
-  private releaseSession(role: GraphRole, expose: boolean): void {
+  /**
+   * The session of the graph cut for the read positions. The file's bytes are dropped before the runtime reads the cut
+   * copy, and that copy dies with this call: at most one model-sized buffer beside the runtime's own copies.
+   */
+  private async createReadHead(): Promise<ModelSession | undefined> {
+    const bytes = this.readPositionBytes();
+    collectGarbage();
+    if (!bytes) return undefined;
+    return ModelSession.create(bytes, parseOnnxModel(bytes, 'read-position head'), {
+      expose: false,
+      executionProviders: this.options.executionProviders,
+      intraOpNumThreads: this.options.threads,
+    });
+  }
+
+  private readPositionBytes(): Uint8Array | undefined {
+    const graph = loadGraphFile(this.files.graphs[this.mainRole]!, this.files.folder);
+    return readPositionGraph(graph.bytes, graph.model);
+  }
+
+  private async releaseSession(role: GraphRole, expose: boolean): Promise<void> {
     const key = `${role}:${expose}`;
-    void this.sessions.get(key)?.then((x) => x.release()).catch(() => undefined);
+    const session = this.sessions.get(key);
     this.sessions.delete(key);
+    await session?.then((x) => x.release()).catch(() => undefined);
   }
 
   private async runReadPositions(head: ModelSession, b: PaddedBatch): Promise<BatchOutputs> {

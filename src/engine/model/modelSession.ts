@@ -3,7 +3,7 @@ import * as ort from 'onnxruntime-node';
 import { AnalyzeOptions, ExposedModel, exposeInternals } from './graphSurgery';
 import { float32ToHalf, halfToFloat32 } from './float16';
 import { ModelError } from './modelError';
-import { DataType, OnnxModel, OnnxValueInfo } from './onnxProto';
+import { DataType, OnnxModel, OnnxValueInfo, withoutPayloads } from './onnxProto';
 
 /** Typed array payloads a tensor can carry across processes. */
 export type TensorArray = Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array | Int8Array | Uint16Array;
@@ -61,9 +61,10 @@ const ORT_TYPE: Record<number, ort.Tensor.Type> = {
 export class ModelSession {
   private constructor(
     private readonly session: ort.InferenceSession,
+    /** The graph's parse without tensor values ({@link withoutPayloads}): the runtime holds the weights. */
     readonly model: OnnxModel,
     /** What was exposed; undefined when exposure was turned off. */
-    readonly exposed: ExposedModel | undefined,
+    readonly exposed: Omit<ExposedModel, 'bytes'> | undefined,
     /** How errors name the graph. */
     private readonly label: string,
   ) {}
@@ -91,7 +92,10 @@ export class ModelSession {
     } catch (err) {
       throw new ModelError('runtime-error', `ONNX Runtime cannot load ${label}: ${runtimeMessage(err)}. The file may be damaged or use operators this runtime lacks; re-export or re-download it.`);
     }
-    return new ModelSession(session, parsed, exposed, label);
+    // Neither the file's bytes nor the rewritten ones are kept: as large as the model, they would double what the
+    // session holds (a GPT-2-sized model: 650 MB more per session).
+    const kept = exposed && { attentions: exposed.attentions, hiddenStates: exposed.hiddenStates, notes: exposed.notes };
+    return new ModelSession(session, withoutPayloads(parsed), kept, label);
   }
 
   get inputNames(): readonly string[] {

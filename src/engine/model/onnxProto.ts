@@ -117,6 +117,9 @@ export interface OnnxGraph {
   outputs: OnnxValueInfo[];
   /** Count of value_info entries (types the exporter recorded for intermediate tensors). */
   valueInfoCount: number;
+  /** Byte range of the GraphProto message in the model buffer (a subgraph is rewritten from it). */
+  contentStart?: number;
+  contentEnd?: number;
 }
 
 /** An operator set the model imports. */
@@ -512,7 +515,7 @@ function readNode(r: Reader, fieldStart: number, start: number, end: number, dep
 function readGraph(r: Reader, start: number, end: number, depth: number): OnnxGraph {
   if (depth > MAX_DEPTH) throw new WireError(start, 'invalid');
   const sub = new Reader(r.buf, start, end);
-  const g: OnnxGraph = { name: '', nodes: [], initializers: [], inputs: [], outputs: [], valueInfoCount: 0 };
+  const g: OnnxGraph = { name: '', nodes: [], initializers: [], inputs: [], outputs: [], valueInfoCount: 0, contentStart: start, contentEnd: end };
   while (!sub.done) {
     const { field, wire, at } = sub.tag();
     if (field === 1 || field === 5 || field === 11 || field === 12) {
@@ -611,6 +614,38 @@ export function parseOnnxModel(bytes: Uint8Array, label = 'This file'): OnnxMode
     );
   }
   return model as OnnxModel;
+}
+
+const NO_BYTES = new Uint8Array(0);
+
+/** A tensor's header without its payload (which {@link tensorNumbers} then reads as unknown). */
+function withoutPayload(t: OnnxTensor): OnnxTensor {
+  return { ...t, payload: [], source: NO_BYTES };
+}
+
+function graphWithoutPayloads(g: OnnxGraph): OnnxGraph {
+  return {
+    ...g,
+    initializers: g.initializers.map(withoutPayload),
+    nodes: g.nodes.map((n) => ({
+      ...n,
+      attributes: n.attributes.map((a) => ({
+        ...a,
+        t: a.t && withoutPayload(a.t),
+        g: a.g && graphWithoutPayloads(a.g),
+        graphs: a.graphs?.map(graphWithoutPayloads),
+      })),
+    })),
+  };
+}
+
+/**
+ * The parse of a model holding no view into its bytes: tensors keep their headers (name, type, dims, size) but not
+ * their values. Once a runtime session holds the weights, this is what needs to stay (inputs, outputs, operators),
+ * and the file's bytes — as large as the model — can be freed.
+ */
+export function withoutPayloads(model: OnnxModel): OnnxModel {
+  return { ...model, graph: graphWithoutPayloads(model.graph) };
 }
 
 /**
@@ -851,26 +886,9 @@ function encodeTypedValueInfo(v: NewInput): Uint8Array {
   return new Writer().string(1, v.name).bytes(2, type).finish();
 }
 
-/** Re-writes one NodeProto with some output names changed, copying its other fields as they are. */
-function renameNodeOutputs(bytes: Uint8Array, node: OnnxNode, names: Map<string, string>): Uint8Array {
-  const outer = new Reader(bytes, node.fieldStart, node.fieldEnd);
-  outer.tag();
-  const [start, end] = outer.span();
-  const r = new Reader(bytes, start, end);
-  const parts: Uint8Array[] = [];
-  while (!r.done) {
-    const fieldStart = r.pos;
-    const { field, wire } = r.tag();
-    if (field === 2 && wire === 2) {
-      const name = r.string();
-      parts.push(new Writer().string(2, names.get(name) ?? name).finish());
-    } else {
-      r.skip(wire);
-      parts.push(bytes.subarray(fieldStart, r.pos));
-    }
-  }
-  const total = parts.reduce((a, p) => a + p.length, 0);
-  const out = new Uint8Array(total);
+/** Concatenates byte pieces. */
+function joined(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
   let o = 0;
   for (const p of parts) {
     out.set(p, o);
@@ -879,7 +897,80 @@ function renameNodeOutputs(bytes: Uint8Array, node: OnnxNode, names: Map<string,
   return out;
 }
 
-/** Changes to a model's main graph, written by {@link editGraph}. */
+/** Changes to one existing node, written by {@link editGraph}. */
+export interface NodeEdits {
+  /** Outputs to rename: old name → new name. */
+  renameOutputs?: Map<string, string>;
+  /** New outputs, after the node's own (an If node's, each matched by a new output of both branches). */
+  addOutputs?: string[];
+  /** Edits to the graphs the node holds in attributes (an If's `then_branch` and `else_branch`), by attribute name. */
+  graphs?: Map<string, GraphEdits>;
+  /**
+   * New nodes written right after this one: where their outputs are read by nodes further on. A subgraph's nodes
+   * must come in topological order (the runtime sorts a main graph itself, not a branch of an If).
+   */
+  insertAfter?: NewNode[];
+}
+
+/**
+ * Re-writes one AttributeProto field whose graph is edited: every field but the graph (6) is copied as it is.
+ * @returns the whole field (tag, length and message).
+ */
+function rewriteGraphAttribute(bytes: Uint8Array, start: number, end: number, graph: OnnxGraph, edits: GraphEdits): Uint8Array {
+  const r = new Reader(bytes, start, end);
+  const parts: Uint8Array[] = [];
+  while (!r.done) {
+    const fieldStart = r.pos;
+    const { field, wire } = r.tag();
+    if (field === 6 && wire === 2) {
+      r.span();
+      parts.push(new Writer().bytes(6, editedGraphContent(bytes, graph, edits)).finish());
+    } else {
+      r.skip(wire);
+      parts.push(bytes.subarray(fieldStart, r.pos));
+    }
+  }
+  return new Writer().bytes(5, joined(parts)).finish();
+}
+
+/** Re-writes one NodeProto with its edits, copying its other fields as they are; returns the message. */
+function rewriteNode(bytes: Uint8Array, node: OnnxNode, edits: NodeEdits): Uint8Array {
+  const outer = new Reader(bytes, node.fieldStart, node.fieldEnd);
+  outer.tag();
+  const [start, end] = outer.span();
+  const r = new Reader(bytes, start, end);
+  const parts: Uint8Array[] = [];
+  let attribute = 0;
+  while (!r.done) {
+    const fieldStart = r.pos;
+    const { field, wire } = r.tag();
+    if (field === 2 && wire === 2) {
+      const name = r.string();
+      parts.push(new Writer().string(2, edits.renameOutputs?.get(name) ?? name).finish());
+      continue;
+    }
+    r.skip(wire);
+    if (field === 5 && wire === 2) {
+      // Attribute fields come in the order node.attributes was read in.
+      const a = node.attributes[attribute++];
+      const graphEdits = a && edits.graphs?.get(a.name);
+      if (graphEdits) {
+        if (!a.g || a.g.contentStart === undefined) throw new Error(`attribute ${a.name} of node ${node.name} holds no graph`);
+        const inner = new Reader(bytes, fieldStart, r.pos);
+        inner.tag();
+        const [s, e] = inner.span();
+        parts.push(rewriteGraphAttribute(bytes, s, e, a.g, graphEdits));
+        continue;
+      }
+    }
+    parts.push(bytes.subarray(fieldStart, r.pos));
+  }
+  // A repeated field may continue after other fields: appended outputs follow the node's own.
+  for (const o of edits.addOutputs ?? []) parts.push(new Writer().string(2, o).finish());
+  return joined(parts);
+}
+
+/** Changes to a graph (the main one, or a subgraph through {@link NodeEdits.graphs}), written by {@link editGraph}. */
 export interface GraphEdits {
   /** Names of existing tensors to declare as graph outputs (name only; the runtime infers types). */
   outputs?: string[];
@@ -887,52 +978,52 @@ export interface GraphEdits {
   inputs?: NewInput[];
   /** New nodes, appended after the existing ones. */
   nodes?: NewNode[];
-  /** Outputs of existing nodes to rename, by node index in `model.graph.nodes`: old name → new name. */
+  /** Outputs of existing nodes to rename, by node index in the graph's nodes: old name → new name. */
   renameOutputs?: Map<number, Map<string, string>>;
+  /** Other changes to existing nodes, by node index in the graph's nodes. */
+  nodeEdits?: Map<number, NodeEdits>;
   /** New initializers. */
   initializers?: NewTensor[];
 }
 
-/**
- * Returns new model bytes with the edits applied to the main graph. Everything else in the file is
- * copied byte for byte: new fields are appended inside the GraphProto and the graph field's length
- * prefix is rewritten; a node whose outputs are renamed keeps every other field's bytes.
- * @param bytes the original serialized model.
- * @param model the result of {@link parseOnnxModel} on those same bytes.
- */
-export function editGraph(bytes: Uint8Array, model: OnnxModel, edits: GraphEdits): Uint8Array {
-  const gf = model.graphField;
+/** A graph's GraphProto message with the edits applied: changed nodes re-written in place, new fields appended. */
+function editedGraphContent(bytes: Uint8Array, graph: OnnxGraph, edits: GraphEdits): Uint8Array {
+  if (graph.contentStart === undefined || graph.contentEnd === undefined) throw new Error(`graph ${graph.name} has no byte range`);
+  const byNode = new Map<number, NodeEdits>();
+  for (const [index, names] of edits.renameOutputs ?? []) byNode.set(index, { renameOutputs: names });
+  for (const [index, e] of edits.nodeEdits ?? []) {
+    const renames = byNode.get(index)?.renameOutputs;
+    byNode.set(index, { ...e, renameOutputs: new Map([...(renames ?? []), ...(e.renameOutputs ?? [])]) });
+  }
+  const changed = [...byNode.entries()].map(([index, e]) => ({ node: graph.nodes[index], e })).sort((a, b) => a.node.fieldStart - b.node.fieldStart);
   const pieces: Uint8Array[] = [];
-  // Graph content, with replaced nodes swapped out.
-  let cursor = gf.contentStart;
-  const renames = [...(edits.renameOutputs ?? new Map<number, Map<string, string>>()).entries()]
-    .map(([index, names]) => ({ node: model.graph.nodes[index], names }))
-    .sort((a, b) => a.node.fieldStart - b.node.fieldStart);
-  for (const { node, names } of renames) {
+  let cursor = graph.contentStart;
+  for (const { node, e } of changed) {
     pieces.push(bytes.subarray(cursor, node.fieldStart));
-    pieces.push(new Writer().bytes(1, renameNodeOutputs(bytes, node, names)).finish());
+    pieces.push(new Writer().bytes(1, rewriteNode(bytes, node, e)).finish());
+    for (const n of e.insertAfter ?? []) pieces.push(new Writer().bytes(1, encodeNode(n)).finish());
     cursor = node.fieldEnd;
   }
-  pieces.push(bytes.subarray(cursor, gf.end));
+  pieces.push(bytes.subarray(cursor, graph.contentEnd));
   const appended = new Writer();
   for (const n of edits.nodes ?? []) appended.bytes(1, encodeNode(n));
   for (const t of edits.initializers ?? []) appended.bytes(5, encodeTensor(t));
   for (const i of edits.inputs ?? []) appended.bytes(11, encodeTypedValueInfo(i));
   for (const o of edits.outputs ?? []) appended.bytes(12, encodeNameOnlyValueInfo(o));
   pieces.push(appended.finish());
-  const contentLength = pieces.reduce((a, p) => a + p.length, 0);
-  const head = new Writer().tag(7, 2).varint(contentLength).finish();
-  const total = gf.start + head.length + contentLength + (bytes.length - gf.end);
-  const out = new Uint8Array(total);
-  let o = 0;
-  out.set(bytes.subarray(0, gf.start), o);
-  o += gf.start;
-  out.set(head, o);
-  o += head.length;
-  for (const p of pieces) {
-    out.set(p, o);
-    o += p.length;
-  }
-  out.set(bytes.subarray(gf.end), o);
-  return out;
+  return joined(pieces);
+}
+
+/**
+ * Returns new model bytes with the edits applied to the main graph (and, through `nodeEdits`, to the subgraphs its
+ * nodes hold). Everything else in the file is copied byte for byte: new fields are appended inside the GraphProto
+ * and the length prefixes that enclose a change are rewritten; a re-written node keeps every other field's bytes.
+ * @param bytes the original serialized model.
+ * @param model the result of {@link parseOnnxModel} on those same bytes.
+ */
+export function editGraph(bytes: Uint8Array, model: OnnxModel, edits: GraphEdits): Uint8Array {
+  const gf = model.graphField;
+  const content = editedGraphContent(bytes, { ...model.graph, contentStart: gf.contentStart, contentEnd: gf.end }, edits);
+  const head = new Writer().tag(7, 2).varint(content.length).finish();
+  return joined([bytes.subarray(0, gf.start), head, content, bytes.subarray(gf.end)]);
 }

@@ -158,7 +158,8 @@ export class EngineClient {
       serialization: 'advanced',
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       env: this.options.env ?? process.env,
-      execArgv: this.options.execArgv ?? [],
+      // --expose-gc: the engine frees a model-sized buffer as soon as it is dead (see collectGarbage).
+      execArgv: ['--expose-gc', ...(this.options.execArgv ?? [])],
     });
     this.starts++;
     child.stdout?.on('data', (d: Buffer) => this.options.onLog?.(d.toString().trimEnd()));

@@ -58,6 +58,13 @@ export interface EvaluatorOptions {
    * within the memory budget join, for callers whose runs cost per batch (one head mask per run).
    */
   minFill: number;
+  /**
+   * Activation bytes one row of a padded length holds while it runs (attention grows with the square of the length);
+   * with `maxBatchBytes` it bounds the rows of a batch of long rows, where `maxBatchTokens` alone would not.
+   */
+  rowBytes?: (paddedLength: number) => number;
+  /** Upper bound on rows × rowBytes(padded length) of one batch. */
+  maxBatchBytes?: number;
   /** Number of extracted values kept across calls (LRU). */
   cacheEntries: number;
 }
@@ -162,8 +169,9 @@ export class BatchedEvaluator {
   }
 
   /**
-   * Cuts rows (sorted longest first) into [from, to) ranges within the memory budget. A batch also ends
-   * where rows get much shorter than its first one (see `minFill`).
+   * Cuts rows (sorted longest first) into [from, to) ranges within the memory budget (tokens, and activation bytes
+   * when the model's shape is known). A batch also ends where rows get much shorter than its first one (see
+   * `minFill`).
    */
   private planBatches(lengths: number[]): [number, number][] {
     const out: [number, number][] = [];
@@ -172,7 +180,9 @@ export class BatchedEvaluator {
       const width = Math.max(1, lengths[from]);
       const byTokens = Math.max(1, Math.floor(this.options.maxBatchTokens / width));
       const rows = this.options.rowsDependOnBatch ? 1 : this.options.maxBatchRows;
-      const limit = Math.min(lengths.length, from + Math.min(byTokens, rows));
+      const { rowBytes, maxBatchBytes } = this.options;
+      const byBytes = rowBytes && maxBatchBytes ? Math.max(1, Math.floor(maxBatchBytes / rowBytes(width))) : Infinity;
+      const limit = Math.min(lengths.length, from + Math.min(byTokens, byBytes, rows));
       let to = from + 1;
       while (to < limit && lengths[to] >= width * this.options.minFill) to++;
       out.push([from, to]);

@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fixtureModel } from '../../support/fixtureModels';
+import { fixtureModel, generationFixture, readGenerationReference } from '../../support/fixtureModels';
 import { tempDir } from '../../support/tempFolders';
 import { describeRun, jsonOf, runCli } from './cliProcess';
 
@@ -142,6 +142,22 @@ describe('onnx-lens attention', () => {
     assert.equal(a.hiddenStates.length, 3, 'embeddings + one per layer');
     assert.deepEqual(a.hiddenStates[0].shape, [1, a.tokens.length, 32]);
     assert.equal(a.hiddenStates[0].data.length, a.tokens.length * 32);
+  });
+
+  test('a merged decoder (its layers inside an If): every layer and hidden state as PyTorch has them', async () => {
+    const c = readGenerationReference('gpt2-merged').cases[0];
+    const run = await runCli(['attention', '--model', generationFixture('gpt2-merged'), '--json', c.prompt]);
+    assert.equal(run.code, 0, describeRun(run));
+    const a = jsonOf(run);
+    assert.deepEqual(a.tokens.map((t: { id: number }) => t.id), c.prompt_ids);
+    const want = c.internals!.prompt;
+    assert.equal(a.attentions.length, want.attentions.length);
+    a.attentions.forEach((layer: AttentionLayer, i: number) => {
+      assert.deepEqual(layer.shape, want.attentions[i].shape);
+      assert.ok(layer.data.every((v, j) => Math.abs(v - want.attentions[i].data[j]) < 1e-5), `layer ${i}`);
+    });
+    assert.equal(a.hiddenStates.length, want.hidden_states.length);
+    a.hiddenStates.forEach((h: { data: number[] }, i: number) => assert.ok(h.data.every((v, j) => Math.abs(v - want.hidden_states[i].data[j]) < 1e-5), `hidden state ${i}`));
   });
 
   test('--layer and --head pick one matrix; --no-hidden drops hidden states', async () => {

@@ -7,6 +7,7 @@ import { explainGeneration } from '../../../src/engine/generate/generationMatrix
 import { CancelledError } from '../../../src/engine/run/cancellation';
 import type { GenerationExplanation } from '../../../src/protocol/engineApi';
 import { recordingContext } from '../../support/engineService';
+import { readGenerationReference, type RefTensor } from '../../support/fixtureModels';
 import { maxAbsDiff } from '../../support/tensorDifference';
 import { openGenerationModel } from './generationSupport';
 
@@ -172,16 +173,41 @@ describe('the prompt-attribution matrix of a generation', () => {
     }
   });
 
-  test('a model that hides its attention (GroupQueryAttention) still gets its matrix, and says what it hides', async () => {
-    const model = await openGenerationModel('llama-gqa');
-    const gen = await generateText(model, { prompt: PROMPT, maxNewTokens: 3 }, recordingContext());
-    const e = await explainGeneration(model, { prompt: PROMPT, generated: gen.tokens.map((x) => x.id), method: 'kernel-shap', budget: 64 }, recordingContext());
-    assert.match(e.positionsNote ?? '', /GroupQueryAttention/);
-    assert.equal(e.positions!.every((p) => p.attention === undefined), true);
-    e.targets.forEach((x, j) => assert.ok(Math.abs(x.outputValue - gen.tokens[j].logprob) < 1e-4));
-    // Its hidden states are still found (the fused layers count as layers), so the logit lens works.
-    for (const p of e.positions!) assert.ok(Math.abs(p.lens![2].probability - gen.tokens[p.step].probability) < 1e-4);
-  });
+  const HIDDEN_LAYERS = [
+    { name: 'gpt2-merged', what: 'a merged decoder (its layers inside an If)' },
+    { name: 'llama-gqa', what: 'GroupQueryAttention (probabilities recomputed beside the operator, rotary included)' },
+  ];
+  for (const { name, what } of HIDDEN_LAYERS) {
+    test(`${what}: attention and the logit lens at each generated position, as PyTorch has them`, async () => {
+      const model = await openGenerationModel(name);
+      const c = readGenerationReference(name).cases[0];
+      const internals = c.internals!;
+      const gen = await generateText(model, { prompt: c.prompt, maxNewTokens: 3 }, recordingContext());
+      assert.deepEqual(gen.tokens.map((x) => x.id), c.generated.slice(0, 3));
+      const e = await explainGeneration(model, { prompt: c.prompt, generated: gen.tokens.map((x) => x.id), method: 'kernel-shap', budget: 64 }, recordingContext());
+      assert.equal(e.positionsNote, undefined, 'nothing is hidden');
+      e.targets.forEach((x, j) => assert.ok(Math.abs(x.outputValue - gen.tokens[j].logprob) < 1e-4));
+      // PyTorch's attention of a query row, averaged over heads: the prompt's last row for the first token, and the
+      // row of the first generated token (fed with the prompt's past) for the second.
+      const headMean = (t: RefTensor, row: number): number[] => {
+        const [, heads, queries, keys] = t.shape;
+        return Array.from({ length: keys }, (_, k) => sum(Array.from({ length: heads }, (_, h) => t.data[(h * queries + row) * keys + k])) / heads);
+      };
+      const [first, second] = e.positions!;
+      let worst = 0;
+      for (let layer = 0; layer < internals.prompt.attentions.length; layer++) {
+        worst = Math.max(worst, maxAbsDiff(first.attention![layer].weights, headMean(internals.prompt.attentions[layer], c.prompt_ids.length - 1)));
+        worst = Math.max(worst, maxAbsDiff(second.attention![layer].weights, headMean(internals.cached.attentions[layer], 0)));
+      }
+      assert.ok(worst < 1e-5, `attention off PyTorch's by ${worst}`);
+      for (const p of e.positions!) {
+        assert.equal(p.lens!.length, internals.prompt.hidden_states.length);
+        const last = p.lens![p.lens!.length - 1];
+        assert.equal(last.rank, 0, 'greedy: the generated token is the top one at the last layer');
+        assert.ok(Math.abs(last.probability - gen.tokens[p.step].probability) < 1e-4);
+      }
+    });
+  }
 
   test('the logit lens of an fp16 export ends at the probability generation gave each token', async () => {
     const model = await openGenerationModel('llama-gen', 'fp16');

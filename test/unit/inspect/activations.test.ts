@@ -2,7 +2,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { activations } from '../../../src/engine/inspect/activations';
 import { logitLens } from '../../../src/engine/inspect/logitLens';
-import { readReference } from '../../support/fixtureModels';
+import { LoadedModel } from '../../../src/engine/model/loadedModel';
+import { generationFixture, readReference } from '../../support/fixtureModels';
 import { maxAbsDiff } from '../../support/tensorDifference';
 import { openFixture, readInspectReference } from './inspectSupport';
 
@@ -70,9 +71,10 @@ interface LensReference {
 
 describe('logit lens', () => {
   const ref = readInspectReference<LensReference>('logit-lens.json');
-  for (const name of ['gpt2-op14', 'gpt2-op17']) {
+  // gpt2-merged has the same weights in Optimum's merged decoder: its layers sit inside the two branches of an If.
+  for (const name of ['gpt2-op14', 'gpt2-op17', 'gpt2-merged']) {
     test(`${name}: the last layer reproduces the model's own logits, and every layer matches PyTorch's ln_f · wteᵀ`, async () => {
-      const model = await openFixture(name);
+      const model = await (name === 'gpt2-merged' ? LoadedModel.open(generationFixture(name), undefined, { threads: 1 }) : openFixture(name));
       const r = await logitLens(model, { ids: ref.input_ids, topK: 20 });
       assert.equal(r.position, ref.input_ids.length - 1);
       assert.equal(r.prediction.id, ref.predicted);

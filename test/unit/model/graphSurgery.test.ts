@@ -145,6 +145,49 @@ describe('fused attention operators', () => {
     });
   }
 
+  for (const name of ['fused-gqa-packed', 'fused-gqa-padded']) {
+    test(`${name}: GroupQueryAttention's probabilities are recomputed, match numpy, and weight the values into the operator's own output`, async () => {
+      const dir = path.join(GRAPHS, name);
+      const ref = loadReference(dir);
+      const bytes = readBytes(path.join(dir, 'model.onnx'));
+      const parsed = parseOnnxModel(bytes);
+      const session = await ModelSession.create(bytes, parsed);
+      const plain = await ModelSession.create(bytes, parsed, { expose: false });
+      const feeds: Record<string, TensorData> = {};
+      for (const [input, t] of Object.entries(ref.inputs)) feeds[input] = refTensor(t, input.startsWith('past'));
+      const out = await session.run(feeds);
+      const base = await plain.run(feeds);
+      const exposed = session.exposed!;
+      assert.equal(exposed.attentions.length, 1);
+      assert.match(exposed.notes.join(' '), /GroupQueryAttention/);
+      const probs = out[exposed.attentions[0].output];
+      assert.deepEqual(probs.dims, ref.attentions[0].shape);
+      assert.ok(maxAbsDiff(probs.data as Float32Array, ref.attentions[0].data) < 1e-5, 'numpy');
+      for (const o of plain.outputNames) assert.ok(maxAbsDiff(out[o].data as Float32Array, base[o].data as Float32Array) <= 1e-6, o);
+      // The operator's own output is these probabilities times the values it returns (present_value), each value
+      // head shared by its group of query heads: the runtime's kernel checks the semantics, not only numpy.
+      const [batch, heads, queries, keys] = probs.dims;
+      const values = out['present.0.value'];
+      const [, kvHeads, , headSize] = values.dims;
+      const own = out.attn_out.data as Float32Array;
+      const lengths = Array.from({ length: batch }, (_, b) => ref.inputs.attention_mask.data.slice(b * keys, (b + 1) * keys).reduce((a, x) => a + x, 0));
+      let worst = 0;
+      for (let b = 0; b < batch; b++) {
+        for (let h = 0; h < heads; h++) {
+          const g = Math.floor(h / (heads / kvHeads));
+          for (let q = 0; q < queries && keys - queries + q < lengths[b]; q++) {
+            for (let d = 0; d < headSize; d++) {
+              let sum = 0;
+              for (let k = 0; k < keys; k++) sum += (probs.data[((b * heads + h) * queries + q) * keys + k] as number) * (values.data[((b * kvHeads + g) * keys + k) * headSize + d] as number);
+              worst = Math.max(worst, Math.abs(sum - own[(b * queries + q) * heads * headSize + h * headSize + d]));
+            }
+          }
+        }
+      }
+      assert.ok(worst < 1e-5, `probabilities × values differ from the operator's output by ${worst}`);
+    });
+  }
+
   test('a fused operator it cannot recompute is reported, not guessed', () => {
     const bytes = readBytes(path.join(GRAPHS, 'fused-attention', 'model.onnx'));
     const parsed = parseOnnxModel(bytes);

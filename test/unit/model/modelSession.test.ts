@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { ModelError } from '../../../src/engine/model/modelError';
 import { ModelSession, positionIds, TensorData } from '../../../src/engine/model/modelSession';
-import { parseOnnxModel } from '../../../src/engine/model/onnxProto';
-import { fixtureFolder } from '../../support/fixtureModels';
+import { OnnxGraph, parseOnnxModel, tensorNumbers } from '../../../src/engine/model/onnxProto';
+import { fixtureFolder, GENERATION_FIXTURES } from '../../support/fixtureModels';
 import { maxAbsDiff } from '../../support/tensorDifference';
 import { loadReference, readBytes, refTensor } from './referenceFixtures';
 
@@ -91,5 +91,26 @@ describe('ModelSession.run fills inputs the caller leaves out', () => {
     );
     await encoder.release();
     await decoder.release();
+  });
+
+  test('a session keeps the graph (inputs, outputs, operators, branches) but none of the file\'s bytes', async () => {
+    const file = path.join(GENERATION_FIXTURES, 'gpt2-merged', 'onnx', 'decoder_model_merged.onnx');
+    const bytes = readBytes(file);
+    const parsed = parseOnnxModel(bytes, 'decoder_model_merged.onnx');
+    const session = await ModelSession.create(bytes, parsed, { intraOpNumThreads: 1 });
+    const tensors = (g: OnnxGraph): { name: string; dims: number[]; bytes: number; values?: number[] }[] => [
+      ...g.initializers.map((t) => ({ name: t.name, dims: t.dims, bytes: t.source.byteLength, values: tensorNumbers(t) })),
+      ...g.nodes.flatMap((n) => n.attributes.flatMap((a) => [...(a.g ? tensors(a.g) : []), ...(a.graphs ?? []).flatMap(tensors)])),
+    ];
+    const kept = tensors(session.model.graph);
+    const inFile = tensors(parsed.graph);
+    // The merged decoder's weights sit in its main graph and inside both branches of its If.
+    assert.ok(inFile.length > 20 && inFile.some((t) => t.bytes > 0));
+    assert.deepEqual(kept.map((t) => [t.name, t.dims]), inFile.map((t) => [t.name, t.dims]));
+    assert.ok(kept.every((t) => t.bytes === 0 && (t.values === undefined || t.values.length === 0)), 'no tensor of the session views the file');
+    assert.deepEqual(session.model.graph.inputs, parsed.graph.inputs);
+    assert.deepEqual(session.model.graph.nodes.map((n) => n.opType), parsed.graph.nodes.map((n) => n.opType));
+    assert.ok(session.exposed && session.exposed.attentions.length > 0 && !('bytes' in session.exposed), 'the rewritten graph is not kept either');
+    await session.release();
   });
 });

@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { applyRemoval } from '../../../src/engine/run/inputVariants';
 import { logitsExtractor } from '../../../src/engine/run/outputReaders';
+import { BatchedEvaluator, type BatchOutputs } from '../../../src/engine/run/batchedEvaluator';
 import { CancelledError } from '../../../src/engine/run/cancellation';
+import type { InputRow } from '../../../src/engine/run/inputVariants';
+import { BATCH_ACTIVATION_BYTES, rowActivationBytes } from '../../../src/engine/run/memoryBudget';
 import { openService } from '../../support/engineService';
 import { fixtureModel } from '../../support/fixtureModels';
 
@@ -88,6 +91,47 @@ describe('batched evaluator', () => {
       CancelledError,
     );
     assert.equal(evaluator.stats.batches - before, 2, 'no batch runs after the cancel');
+    service.dispose();
+  });
+
+  test('long rows run in batches sized by their attention memory; short rows keep full batches', async () => {
+    // A GPT-2-sized model's shape: 12 layers × 12 heads, 768 wide.
+    const shape = { layers: 12, heads: 12, hidden: 768 };
+    const sizes: number[] = [];
+    const evaluator = new BatchedEvaluator(
+      async (b) => {
+        sizes.push(b.batch);
+        return { logits: { dims: [b.batch, 1], data: new Float32Array(b.batch) } };
+      },
+      { padId: 0, maxBatchTokens: 8192, maxBatchRows: 128, rowBytes: (n) => rowActivationBytes(shape, n), maxBatchBytes: BATCH_ACTIVATION_BYTES },
+    );
+    const extractor = { key: 'x', extract: (o: BatchOutputs, r: number) => o.logits.data[r] };
+    const rowsOf = (tokens: number, count: number): InputRow[] =>
+      Array.from({ length: count }, (_, i) => ({
+        ids: Array.from({ length: tokens }, (_, t) => (t === 0 ? i + 1 : 7)),
+        attention: new Array<number>(tokens).fill(1),
+        typeIds: new Array<number>(tokens).fill(0),
+        positionOf: Array.from({ length: tokens }, (_, t) => t),
+      }));
+    const batchesOf = async (tokens: number, count: number) => {
+      sizes.length = 0;
+      await evaluator.evaluate(rowsOf(tokens, count), { ...extractor, key: `x${tokens}` });
+      return [...sizes];
+    };
+    assert.deepEqual(await batchesOf(30, 200), [128, 72], '30 tokens: as many rows as before');
+    const at200 = await batchesOf(200, 40);
+    assert.equal(Math.max(...at200), 17, '200 tokens: 17 rows a batch, not the 40 that 8,192 tokens allow');
+    for (const n of at200) assert.ok(n * rowActivationBytes(shape, 200) <= BATCH_ACTIVATION_BYTES);
+    assert.deepEqual(await batchesOf(500, 7), [3, 3, 1], '500 tokens: 3 rows a batch, not 16');
+    assert.deepEqual(await batchesOf(1024, 2), [1, 1], 'a row over the budget still runs, alone');
+  });
+
+  test("the engine's evaluators bound their batches by the model's layers, heads and width", async () => {
+    const service = await open('gpt2-op14');
+    const model = service.current!;
+    const options = model.evaluatorFor(await model.prepare('the story of a man')).options;
+    assert.equal(options.maxBatchBytes, BATCH_ACTIVATION_BYTES);
+    assert.equal(options.rowBytes!(100), rowActivationBytes({ layers: 2, heads: 4, hidden: 32 }, 100));
     service.dispose();
   });
 });
