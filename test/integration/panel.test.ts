@@ -50,6 +50,21 @@ suite('The explanation panel', function () {
     }
   });
 
+  test('Reopen Recent Explanation from the palette offers the recent explanations, newest first, and shows the one chosen', async () => {
+    await editorWith('A dull and tedious film.');
+    await vscode.commands.executeCommand(Commands.explainSelection);
+    await waitFor('the second explanation', () => (api.lastExplanation?.text === 'A dull and tedious film.' ? true : undefined), 60000);
+    // No id, as from the Command Palette: a quick pick of the recent ones; the second row is the older one.
+    const reopened = vscode.commands.executeCommand(Commands.reopenExplanation);
+    await new Promise((r) => setTimeout(r, 1000));
+    await vscode.commands.executeCommand('workbench.action.quickOpenSelectNext');
+    await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+    await reopened;
+    assert.equal(api.lastExplanation?.text, SENTENCE);
+    const drawn = await panelOn(api, 'attributions', (d) => d.labels.includes('wonderful'), 'the panel to show the reopened explanation');
+    assert.ok(!drawn.labels.includes('tedious'), `the panel still shows the newer explanation: ${drawn.labels.join(' ')}`);
+  });
+
   test('a T5 model’s output, candidates and target choices never show as empty labels', async () => {
     const t5 = fixtureModel('t5-op14');
     try {

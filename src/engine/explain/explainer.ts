@@ -111,11 +111,12 @@ export function budgetFor(method: MethodName, n: number, requested: number, wind
       return resolveBudget(requested, all, all, 'exact Shapley');
     case 'occlusion': {
       const need = n === 1 ? 2 : n + 2;
-      return resolveBudget(requested, need, Math.max(need, MAX_BUDGET), 'occlusion');
+      // 0 is occlusion's default: no budget asked for, so none is raised.
+      return requested === 0 ? { budget: need } : resolveBudget(requested, need, Math.max(need, MAX_BUDGET), 'occlusion');
     }
     case 'occlusion-window': {
       const need = Math.min(all, Math.max(1, n - windowSize + 1) + 2);
-      return resolveBudget(requested, need, Math.max(need, MAX_BUDGET), 'occlusion-window');
+      return requested === 0 ? { budget: need } : resolveBudget(requested, need, Math.max(need, MAX_BUDGET), 'occlusion-window');
     }
     case 'kernel-shap':
     case 'lime': {

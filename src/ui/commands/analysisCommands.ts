@@ -463,9 +463,24 @@ export function registerAnalysisCommands(_context: vscode.ExtensionContext, serv
       }
       services.panel.show(args?.tab, undefined, false);
     }),
-    vscode.commands.registerCommand(Commands.reopenExplanation, (id?: string) => {
-      const item = id ? services.store.select(id) : services.store.current;
+    vscode.commands.registerCommand(Commands.reopenExplanation, async (id?: string) => {
+      const chosen = typeof id === 'string' ? id : await pickRecentExplanation(services);
+      const item = chosen ? services.store.select(chosen) : undefined;
       if (item) controller.showItem(item);
     }),
   );
+}
+
+/** From the Command Palette: the recent explanations to choose from, newest first; says so when there are none. */
+async function pickRecentExplanation(services: Services): Promise<string | undefined> {
+  const recent = services.store.recent();
+  if (!recent.length) {
+    void notices.info('ONNX Lens: no explanation yet. Select some text and run Explain Selection first.');
+    return undefined;
+  }
+  const picked = await vscode.window.showQuickPick(
+    recent.map((r) => ({ label: r.snippet, description: `${r.values} of ${r.target}`, detail: `${r.method} · ${new Date(r.createdAt).toLocaleTimeString()}`, id: r.id })),
+    { title: 'ONNX Lens: Reopen Recent Explanation', placeHolder: 'The explanation to show in the panel and the editor' },
+  );
+  return picked?.id;
 }

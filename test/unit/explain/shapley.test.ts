@@ -2,6 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Estimate, MethodName } from '../../../src/engine/explain/estimate';
 import { explain, explainFinal } from '../../../src/engine/explain/explainer';
+import { DEFAULT_BUDGET } from '../../../src/engine/explain/methodBudgets';
 import { CancelledError } from '../../../src/engine/run/cancellation';
 import type { FeatureTree } from '../../../src/engine/explain/featureTree';
 import {
@@ -39,6 +40,12 @@ describe('additive model f(S) = Σ w_j + c', () => {
     assert.equal(rec.calls, 1);
     assert.equal(e.evaluations, W.length + 2);
     assert.match(e.budgetClamped ?? '', /raised to 10/);
+    // No budget asked for (0, the method's default): its n + 2 evaluations, and no note about a budget.
+    const unasked = await explainFinal('occlusion', W.length, recording(g).f, { budget: DEFAULT_BUDGET.occlusion, seed: 0 });
+    assert.equal(unasked.evaluations, W.length + 2);
+    assert.equal(unasked.budgetClamped, undefined);
+    const window = await explainFinal('occlusion-window', W.length, recording(g).f, { budget: DEFAULT_BUDGET['occlusion-window'], seed: 0, window: 3 });
+    assert.equal(window.budgetClamped, undefined);
   });
   test('occlusion-window: each feature gets the mean of the sums of the windows containing it', async () => {
     const e = await explainFinal('occlusion-window', W.length, recording(g).f, { budget: 100, seed: 0, window: 3 });

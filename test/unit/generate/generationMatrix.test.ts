@@ -137,6 +137,9 @@ describe('the prompt-attribution matrix of a generation', () => {
     assert.equal(e.method, 'occlusion');
     assert.equal(e.tokens.length, 8);
     assert.equal(e.evaluations, e.features.length + 2);
+    // Occlusion has no budget to choose: asked for none, nothing is said about one.
+    assert.deepEqual(e.notes.filter((n) => /budget/.test(n)), []);
+    assert.equal(e.provenance.budgetNote, undefined);
     // Leave-one-out by definition: the last word's value is f(prompt) − f(prompt without it).
     const without = await explainGeneration(model, { prompt: 'The movie was good', generated: gen.tokens.map((x) => x.id), inside: false }, recordingContext());
     e.targets.forEach((x, j) => assert.ok(Math.abs(x.values[e.features.length - 1] - (x.outputValue - without.targets[j].outputValue)) < 1e-5));
