@@ -55,8 +55,9 @@ export const generateCommand: CommandDefinition = {
   details:
     'The continuation streams to standard output as it is generated (with --json, only the final JSON is written).\n' +
     'Ctrl-C stops the generation between two tokens: what was generated is printed (and explained with --explain)\n' +
-    'and the exit code is 130. The attribution values are changes of each token’s log-probability; per token they\n' +
-    'add up to log p with the whole prompt minus log p with no prompt words (exactly for the SHAP methods).',
+    'and the exit code is 130. The attribution values are changes of each token’s log-probability. With the SHAP\n' +
+    'methods they add up, per token, to log p with the whole prompt minus log p with no prompt words; occlusion\n' +
+    '(the default) gives each word alone, and LIME a linear fit: their values need not add up.',
   async run(args, ctx) {
     const o = args.options;
     const html = o.html as string | undefined;

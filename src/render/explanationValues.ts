@@ -3,7 +3,7 @@
  * differences or attention shares; how far they may still move; and how long they took. Shared by the panel,
  * the hover, the sidebar and the reports, so that none of them calls Owen values Shapley values.
  */
-import type { ExplanationResult } from '../protocol/engineApi';
+import type { ExplanationResult, MethodName } from '../protocol/engineApi';
 import { durationText } from './durationText';
 
 export type ValueKind = NonNullable<ExplanationResult['valueKind']>;
@@ -66,6 +66,23 @@ export function valuesMeaning(r: DescribedValues): string {
       return 'Occlusion differences: how much the output drops when the word (or window) alone is removed.';
     case 'attention':
       return 'Attention shares: how much of the attention reaching the output position comes from each word; not contributions to the output.';
+  }
+}
+
+/**
+ * What a cell of the generation matrix (prompt word × generated token) is, by method. Only the Shapley-family
+ * methods add up along a row; occlusion and LIME values do not, and the text must not say they do.
+ */
+export function generationCellMeaning(method: MethodName): string {
+  switch (method) {
+    case 'exact-shapley':
+    case 'kernel-shap':
+    case 'partition-shap':
+      return 'Each cell: how much the prompt word moved the log-probability of the generated token (teacher forced on the tokens before it); red raises it, blue lowers it. Per row the values add up to log p with the whole prompt minus log p with none of it.';
+    case 'lime':
+      return 'Each cell: the LIME weight of the prompt word for the log-probability of the generated token (a linear fit over perturbed prompts); red raises it, blue lowers it. The weights need not add up to anything.';
+    default:
+      return 'Each cell: log p of the generated token with the whole prompt minus log p without that word alone (occlusion); red raises it, blue lowers it. Words that act together can each look small, so a row need not add up to anything.';
   }
 }
 

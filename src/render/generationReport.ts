@@ -6,6 +6,7 @@
  */
 import type { GenerationExplanation, GenerationResult } from '../protocol/engineApi';
 import { divergingRgba, maxAbs } from './attributionScale';
+import { generationCellMeaning } from './explanationValues';
 import { escapeHtml } from './htmlEscape';
 import { notesList, provenanceTableHtml, reportDocument, reportModelName, reportNumber as num } from './reportDocument';
 import { coloredTextHtml } from './svgCharts';
@@ -71,7 +72,7 @@ export function buildGenerationReport(g: GenerationResult, e?: GenerationExplana
   const stop = `${g.tokens.length} tokens; stopped: ${g.stopReason}${g.stopString ? ` (“${g.stopString}”)` : ''}; ${num(g.timing.tokensPerSecond, 1)} tokens/s; log p of the continuation ${num(g.sequenceLogprob)}`;
   const explained = e
     ? `<section><h2>Which prompt words made each token (${escapeHtml(e.method)}, ${e.evaluations} model rows)</h2>
-<p>Each cell: how much the prompt word moved the log-probability of the generated token (teacher forced on the tokens before it). Per row the values add up to log p with the whole prompt minus log p with no prompt words.</p>
+<p>${escapeHtml(generationCellMeaning(e.method))}</p>
 ${matrixTable(e)}
 <h3>The prompt, coloured for each token</h3><table>${perToken(e)}</table>
 ${e.contrast ? `<h3>Why “${escapeHtml(visibleToken(e.contrast.label))}” and not “${escapeHtml(visibleToken(e.contrast.contrastLabel))}” (step ${e.contrast.step})</h3><p class="text">${coloredTextHtml(e.prompt, e.features.map((f, i) => ({ start: f.start, end: f.end, value: e.contrast!.values[i] })))}</p>` : ''}

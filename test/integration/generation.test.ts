@@ -53,6 +53,8 @@ suite('Generate and Explain', function () {
     assert.equal(drawn.counts.words, 7);
     assert.equal(drawn.counts.matrixCells, 70);
     assert.equal(drawn.labels.length, 10);
+    // Kernel SHAP's rows add up, and the tab says so (occlusion's would not, and it would not say it).
+    assert.match(drawn.text ?? '', /Per row the values add up to log p with the whole prompt/);
     // The prompt is painted by the whole continuation's attributions.
     const e = state.explanation!;
     const painted = api.decorationsFor(editor);

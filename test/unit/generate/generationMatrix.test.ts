@@ -5,6 +5,7 @@ import * as ort from 'onnxruntime-node';
 import { generateText } from '../../../src/engine/generate/generateText';
 import { explainGeneration } from '../../../src/engine/generate/generationMatrix';
 import { CancelledError } from '../../../src/engine/run/cancellation';
+import { buildGenerationReport } from '../../../src/render/generationReport';
 import type { GenerationExplanation } from '../../../src/protocol/engineApi';
 import { recordingContext } from '../../support/engineService';
 import { readGenerationReference, type RefTensor } from '../../support/fixtureModels';
@@ -118,6 +119,8 @@ describe('the prompt-attribution matrix of a generation', () => {
       for (const target of [...e.targets, e.sequence]) worst = Math.max(worst, Math.abs(sum(target.values) - (target.outputValue - target.baseValue)));
       e.targets.forEach((x, j) => assert.ok(Math.abs(x.outputValue - gen.tokens[j].logprob) < 1e-4, `token ${j}: ${x.outputValue} vs ${gen.tokens[j].logprob}`));
       assert.ok(Math.abs(e.sequence.outputValue - gen.sequenceLogprob) < 1e-4);
+      // What the reader is told is what was just checked.
+      assert.match(buildGenerationReport(gen, e), /Per row the values add up to log p with the whole prompt minus log p with none of it/);
       if (method === 'kernel-shap') {
         // One set of coalitions for all targets, and a regression linear in the values: the sequence's
         // attributions are the sum of its tokens'.
@@ -140,6 +143,10 @@ describe('the prompt-attribution matrix of a generation', () => {
     // Occlusion has no budget to choose: asked for none, nothing is said about one.
     assert.deepEqual(e.notes.filter((n) => /budget/.test(n)), []);
     assert.equal(e.provenance.budgetNote, undefined);
+    // Leave-one-out values need not add up along a row, and the report does not say they do.
+    const report = buildGenerationReport(gen, e);
+    assert.doesNotMatch(report, /add up to log p/);
+    assert.match(report, /without that word alone \(occlusion\)/);
     // Leave-one-out by definition: the last word's value is f(prompt) − f(prompt without it).
     const without = await explainGeneration(model, { prompt: 'The movie was good', generated: gen.tokens.map((x) => x.id), inside: false }, recordingContext());
     e.targets.forEach((x, j) => assert.ok(Math.abs(x.values[e.features.length - 1] - (x.outputValue - without.targets[j].outputValue)) < 1e-5));

@@ -1,6 +1,7 @@
 import type { GenerationExplanation, GenerationProgress, GenerationResult } from '../../../src/protocol/engineApi';
 import type { GenerationView } from '../../../src/protocol/webviewMessages';
 import { divergingRgba, maxAbs } from '../../../src/render/attributionScale';
+import { generationCellMeaning } from '../../../src/render/explanationValues';
 import { visibleToken } from '../../../src/render/tokenText';
 import { divergingLegend, heatmapSvg } from '../../../src/render/svgCharts';
 import { button, clear, el, fmt } from '../shared/dom';
@@ -190,7 +191,7 @@ export class GenerationTab implements TabView {
       'div',
       { className: 'matrix-wrap' },
       el('h3', { text: `What each prompt word did to each token (${e.method}, ${e.evaluations} model rows)` }),
-      el('p', { className: 'muted', text: 'Change of the token’s log-probability when the word is present; red raises it, blue lowers it. Per row the values add up to log p with the whole prompt minus log p with none of it.' }),
+      el('p', { className: 'muted', text: generationCellMeaning(e.method) }),
       legendElement(divergingLegend(legendTitle, scale), this.theme),
       table,
     );
