@@ -1,6 +1,6 @@
 import { GraphIndex, PROJECTION_OPS } from './graphIndex';
 import { ModelError } from './modelError';
-import { DataType, editGraph, GraphEdits, NewNode, OnnxGraph, OnnxModel, OnnxNode } from './onnxProto';
+import { DataType, editGraph, GraphEdits, NewNode, NodeEdits, OnnxGraph, OnnxModel, OnnxNode } from './onnxProto';
 
 /** Where an attention block sits: encoder (or decoder-only) self-attention, seq2seq decoder self-attention, or cross-attention. */
 export type AttentionKind = 'self' | 'decoder' | 'cross';
@@ -55,6 +55,8 @@ export interface BranchExposure {
   branches: {
     /** `then_branch` or `else_branch`. */
     attribute: string;
+    /** The branch's own attention sites (Softmax node indices into the branch's nodes), in the order of the If's. */
+    attentions: AttentionSite[];
     /** The branch's tensor behind each new output. */
     tensors: string[];
     /** The branch output declared for each (the tensor, or an Identity of it where the tensor is not the branch's own). */
@@ -369,7 +371,7 @@ function analyzeBranches(model: OnnxModel, options: AnalyzeOptions): GraphAnalys
       nodes.push({ opType: 'Identity', inputs: [t], outputs: [name], name });
       return name;
     });
-    return { attribute, tensors, outputs: branchOutputs, nodes };
+    return { attribute, attentions: analysis.attentions, tensors, outputs: branchOutputs, nodes };
   });
   const a = first.analysis;
   const notes = [...new Set(analyses.flatMap((b) => b.analysis.notes))];
@@ -807,42 +809,64 @@ export interface HeadMaskOptions {
  * Adds a graph input `head_mask` [layers, heads] (float) that multiplies each layer's attention
  * probabilities per head before they weight the values, as Hugging Face's head_mask does: 1 keeps a
  * head, 0 removes it. The probabilities tensors keep their names (they now hold the masked values).
+ * In a merged decoder the mask acts inside both branches of its `If`, whose nodes read the main graph's
+ * `head_mask` by name (a subgraph sees the values of the graph around it).
  * @throws ModelError 'unsupported-graph' when the graph has no Softmax attention of that kind.
  */
 export function addHeadMask(bytes: Uint8Array, parsed: OnnxModel, options: HeadMaskOptions): { bytes: Uint8Array; inputName: string; layers: number } {
   const analysis = options.analysis ?? analyzeGraph(parsed);
-  const ix = new GraphIndex(parsed.graph);
   const kind = options.kind ?? (analysis.attentions.some((a) => a.kind === 'decoder') ? 'decoder' : 'self');
-  const sites = analysis.attentions.filter((a) => a.kind === kind && a.softmaxNode !== undefined && !a.recomputed);
-  if (sites.length === 0 && analysis.branches) {
-    throw new ModelError('unsupported-graph', 'This merged decoder keeps its layers inside the branches of an If, where a head mask cannot act yet. Open a folder with the plain decoder_model.onnx (or model.onnx) to measure head importance.');
-  }
-  if (sites.length === 0) {
+  const maskable = (sites: AttentionSite[]) => sites.filter((a) => a.kind === kind && a.softmaxNode !== undefined && !a.recomputed);
+  const inputName = options.inputName ?? 'head_mask';
+  const merged = analysis.branches;
+  const branchSites = merged?.branches.map((b) => maskable(b.attentions)) ?? [];
+  const layers = merged ? branchSites[0].length : maskable(analysis.attentions).length;
+  if (layers === 0) {
     throw new ModelError('unsupported-graph', `This model has no ${kind} attention Softmax that a head mask can act on.`);
   }
-  const inputName = options.inputName ?? 'head_mask';
-  const nodes: NewNode[] = [];
-  const renameOutputs = new Map<number, Map<string, string>>();
-  const shape = `${HEAD_MASK_PREFIX}shape`;
-  nodes.push({ opType: 'Constant', inputs: [], outputs: [shape], name: shape, attributes: [{ name: 'value', tensor: { dataType: DataType.INT64, dims: [4], values: [1, -1, 1, 1] } }] });
+  const input = { name: inputName, elemType: DataType.FLOAT, shape: [layers, options.heads] };
+  if (!merged) {
+    const nodeEdits = headMaskEdits(parsed.graph, maskable(analysis.attentions), kind, inputName, HEAD_MASK_PREFIX);
+    return { bytes: editGraph(bytes, parsed, { nodeEdits, inputs: [input] }), inputName, layers };
+  }
+  if (branchSites.some((sites) => sites.length !== layers)) {
+    throw new ModelError('unsupported-graph', `The two branches of this merged decoder hold different numbers of ${kind} attention Softmax nodes, so one head mask cannot act on both.`);
+  }
+  const ifNode = parsed.graph.nodes[merged.node];
+  const graphs = new Map<string, GraphEdits>(merged.branches.map((b, i) => {
+    const graph = ifNode.attributes.find((a) => a.name === b.attribute)!.g!;
+    return [b.attribute, { nodeEdits: headMaskEdits(graph, branchSites[i], kind, inputName, `${HEAD_MASK_PREFIX}${b.attribute}/`) }];
+  }));
+  const out = editGraph(bytes, parsed, { nodeEdits: new Map([[merged.node, { graphs }]]), inputs: [input] });
+  return { bytes: out, inputName, layers };
+}
+
+/**
+ * The head mask in one graph (the main one, or a branch of a merged decoder's `If`): each site's Softmax output is
+ * renamed `…/unmasked`, and right after the Softmax (a branch's nodes must stay in topological order) come the nodes
+ * that multiply it by its layer's row of the mask, [1, heads, 1, 1], under the Softmax's old output name.
+ * @param sites the graph's attention sites; their `softmaxNode` indexes `graph.nodes`, their layer the mask's row.
+ * @param prefix the names of the new nodes and values, distinct per graph.
+ */
+function headMaskEdits(graph: OnnxGraph, sites: AttentionSite[], kind: AttentionKind, inputName: string, prefix: string): Map<number, NodeEdits> {
+  const edits = new Map<number, NodeEdits>();
   for (const site of sites) {
-    const p = `${HEAD_MASK_PREFIX}${kind}${site.layer}/`;
-    const raw = `${site.output}/unmasked`;
-    if (site.output !== ix.nodes[site.softmaxNode as number].outputs[0]) {
+    const softmax = site.softmaxNode as number;
+    if (site.output !== graph.nodes[softmax].outputs[0]) {
       throw new ModelError('unsupported-graph', 'This model already has a head mask.');
     }
-    renameOutputs.set(site.softmaxNode as number, new Map([[site.output, raw]]));
-    nodes.push(
-      { opType: 'Constant', inputs: [], outputs: [`${p}layer`], name: `${p}layer`, attributes: [{ name: 'value', tensor: { dataType: DataType.INT64, dims: [], values: [site.layer] } }] },
-      { opType: 'Gather', inputs: [inputName, `${p}layer`], outputs: [`${p}heads`], name: `${p}gather`, attributes: [{ name: 'axis', int: 0 }] },
-      { opType: 'Reshape', inputs: [`${p}heads`, shape], outputs: [`${p}scale`], name: `${p}reshape` },
-      { opType: 'Mul', inputs: [raw, `${p}scale`], outputs: [site.output], name: `${p}mul` },
-    );
+    const p = `${prefix}${kind}${site.layer}/`;
+    const raw = `${site.output}/unmasked`;
+    edits.set(softmax, {
+      renameOutputs: new Map([[site.output, raw]]),
+      insertAfter: [
+        { opType: 'Constant', inputs: [], outputs: [`${p}layer`], name: `${p}layer`, attributes: [{ name: 'value', tensor: { dataType: DataType.INT64, dims: [], values: [site.layer] } }] },
+        { opType: 'Constant', inputs: [], outputs: [`${p}shape`], name: `${p}shape`, attributes: [{ name: 'value', tensor: { dataType: DataType.INT64, dims: [4], values: [1, -1, 1, 1] } }] },
+        { opType: 'Gather', inputs: [inputName, `${p}layer`], outputs: [`${p}heads`], name: `${p}gather`, attributes: [{ name: 'axis', int: 0 }] },
+        { opType: 'Reshape', inputs: [`${p}heads`, `${p}shape`], outputs: [`${p}scale`], name: `${p}reshape` },
+        { opType: 'Mul', inputs: [raw, `${p}scale`], outputs: [site.output], name: `${p}mul` },
+      ],
+    });
   }
-  const out = editGraph(bytes, parsed, {
-    nodes,
-    renameOutputs,
-    inputs: [{ name: inputName, elemType: DataType.FLOAT, shape: [sites.length, options.heads] }],
-  });
-  return { bytes: out, inputName, layers: sites.length };
+  return edits;
 }

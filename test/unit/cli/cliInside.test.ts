@@ -4,7 +4,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseHeadList } from '../../../src/cli/insideCommands';
-import { fixtureModel } from '../../support/fixtureModels';
+import { fixtureModel, generationFixture } from '../../support/fixtureModels';
+import { readInspectReference } from '../inspect/inspectSupport';
 import { tempDir } from '../../support/tempFolders';
 import { describeRun, jsonOf, runCli } from './cliProcess';
 
@@ -126,6 +127,32 @@ describe('onnx-lens heads', () => {
     assert.match(run.stdout, /^  Largest effects: L\d:H\d [+-]\d/m);
     assert.match(run.stdout, /^Pruning L0:H0 together$/m);
     assert.match(run.stdout, /mean change [+-]\d+\.\d{4}; prediction flips on \d+\.\d% of texts/);
+  });
+
+  test('a merged decoder (its layers inside an If): the grid is PyTorch\'s, and one pruned head costs its grid value', async () => {
+    // gpt2-merged holds gpt2-op14's weights: PyTorch's head-masked gpt2-op14 is its reference.
+    const ref = readInspectReference<Record<string, { base_target_logit: number; single_head_target_logit: number[][]; target: number }>>('head-mask.json')['gpt2-op14'];
+    const merged = generationFixture('gpt2-merged');
+    const text = 'The man went to the house.';
+    const run = await runCli(['heads', '--model', merged, '--json', '--prune', '1:2', text]);
+    assert.equal(run.code, 0, describeRun(run));
+    const r = jsonOf(run);
+    assert.deepEqual([r.layers, r.heads], [2, 4]);
+    assert.equal(r.targets[0].target.id, ref.target);
+    assert.equal(r.grid.length, 2);
+    for (let l = 0; l < 2; l++) {
+      assert.equal(r.grid[l].length, 4);
+      for (let h = 0; h < 4; h++) {
+        assert.ok(Number.isFinite(r.grid[l][h]));
+        const want = ref.single_head_target_logit[l][h] - ref.base_target_logit;
+        assert.ok(Math.abs(r.grid[l][h] - want) < 1e-5, `L${l}:H${h} ${r.grid[l][h]} vs PyTorch ${want}`);
+      }
+    }
+    assert.ok(Math.abs(r.prune.perText[0].value - r.targets[0].baseValue - r.grid[1][2]) < 1e-6, 'the masked run of L1:H2 is its grid value');
+    const shown = await runCli(['heads', '--model', merged, text]);
+    assert.equal(shown.code, 0, describeRun(shown));
+    assert.match(shown.stdout, /^  layer +H0 +H1 +H2 +H3 +whole layer$/m);
+    assert.match(shown.stdout, /^  L1 +[+-]\d\.\d{3} +[+-]\d\.\d{3} +[+-]\d\.\d{3} +[+-]\d\.\d{3} /m);
   });
 
   test('bad --prune values and heads that do not exist are bad input', async () => {

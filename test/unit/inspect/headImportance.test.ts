@@ -1,7 +1,9 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gridEvaluations, headImportance, maskedLogits } from '../../../src/engine/inspect/headImportance';
+import { LoadedModel } from '../../../src/engine/model/loadedModel';
 import { QUIET } from '../../support/engineService';
+import { generationFixture } from '../../support/fixtureModels';
 import { maxAbsDiff } from '../../support/tensorDifference';
 import { openFixture, readInspectReference } from './inspectSupport';
 
@@ -27,11 +29,27 @@ const TEXTS: Record<string, string> = {
   'bert-decisive-head': 'this film was not good at all',
 };
 
+/**
+ * Optimum's merged decoder keeps its layers inside the two branches of an If; `gpt2-merged` holds gpt2-op14's weights
+ * and vocabulary, so PyTorch's head-masked gpt2-op14 is its reference too (the tokens and the unmasked logit are
+ * checked against it first). Head importance runs the text without past: the If's else branch.
+ */
+const CASES = [
+  ...Object.entries(TEXTS).map(([name, text]) => ({ name, ref: name, text, open: () => openFixture(name) })),
+  { name: 'gpt2-merged', ref: 'gpt2-op14', text: TEXTS['gpt2-op14'], open: () => openMerged() },
+];
+
+let merged: Promise<LoadedModel> | undefined;
+function openMerged(): Promise<LoadedModel> {
+  merged ??= LoadedModel.open(generationFixture('gpt2-merged'), undefined, { threads: 1 });
+  return merged;
+}
+
 describe('head importance against PyTorch with the same head masks', () => {
-  for (const [name, text] of Object.entries(TEXTS)) {
-    const ref = reference[name];
+  for (const { name, ref: refName, text, open } of CASES) {
+    const ref = reference[refName];
     test(`${name}: every single-head ablation, every layer ablation and the prune set match PyTorch`, async () => {
-      const model = await openFixture(name);
+      const model = await open();
       const input = await model.prepare(text);
       assert.deepEqual(input.encoding.ids, ref.input_ids, 'the text tokenizes to the reference row');
       const r = await headImportance(model, { text, prune: ref.chosen_heads }, QUIET);
@@ -55,7 +73,7 @@ describe('head importance against PyTorch with the same head masks', () => {
     });
 
     test(`${name}: every head of each layer masked gives PyTorch's whole output within 1e-5`, async () => {
-      const model = await openFixture(name);
+      const model = await open();
       for (const want of ref.layer_masked) {
         const off = Array.from({ length: ref.heads }, (_, h) => [want.layer, h] as [number, number]);
         const got = await maskedLogits(model, text, off);

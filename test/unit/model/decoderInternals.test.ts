@@ -1,10 +1,12 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
+import { addHeadMask } from '../../../src/engine/model/graphSurgery';
 import { ModelSession, TensorData } from '../../../src/engine/model/modelSession';
 import { parseOnnxModel } from '../../../src/engine/model/onnxProto';
 import { GENERATION_FIXTURES, readGenerationReference, type GenerationInternals } from '../../support/fixtureModels';
 import { maxAbsDiff } from '../../support/tensorDifference';
+import { readInspectReference } from '../inspect/inspectSupport';
 import { readBytes } from './referenceFixtures';
 
 /**
@@ -60,9 +62,10 @@ function compare(session: ModelSession, out: Record<string, TensorData>, want: G
 }
 
 /** The prompt with no past, then the first generated token with the prompt's presents as its past. */
-async function twoSteps(session: ModelSession, prompt: number[], next: number): Promise<[Record<string, TensorData>, Record<string, TensorData>]> {
-  const first = await session.run({ input_ids: ids(prompt) });
+async function twoSteps(session: ModelSession, prompt: number[], next: number, extra: Record<string, TensorData> = {}): Promise<[Record<string, TensorData>, Record<string, TensorData>]> {
+  const first = await session.run({ input_ids: ids(prompt), ...extra });
   const feeds: Record<string, TensorData> = {
+    ...extra,
     input_ids: ids([next]),
     attention_mask: { dims: [1, prompt.length + 1], data: new BigInt64Array(prompt.length + 1).fill(1n) },
   };
@@ -106,5 +109,61 @@ describe('attention and hidden states of decoders with past keys and values, aga
     // The cache branch's attention covers the past and the new token: [1, heads, 1, past + 1].
     const layer0 = exposed.exposed!.attentions.find((a) => a.layer === 0)!;
     assert.deepEqual(a2[layer0.output].dims, [1, 4, 1, c.prompt_ids.length + 1]);
+  });
+});
+
+/** PyTorch's gpt2-op14 under head masks (make_inspect_references.py): gpt2-merged holds the same weights. */
+interface HeadMaskReference {
+  input_ids: number[];
+  layers: number;
+  heads: number;
+  target: number;
+  single_head_target_logit: number[][];
+  layer_masked: { layer: number; logits: number[] }[];
+}
+
+describe('a head mask inside a merged decoder, against PyTorch', () => {
+  test('gpt2-merged: both branches of the If apply the mask — the prompt without past, and its last token with the rest as past', async (t) => {
+    const ref = readInspectReference<Record<string, HeadMaskReference>>('head-mask.json')['gpt2-op14'];
+    const bytes = readBytes(path.join(GENERATION_FIXTURES, 'gpt2-merged', 'onnx', 'decoder_model_merged.onnx'));
+    const masked = addHeadMask(bytes, parseOnnxModel(bytes), { heads: ref.heads });
+    assert.equal(masked.layers, ref.layers);
+    const session = await ModelSession.create(masked.bytes, parseOnnxModel(masked.bytes), { analyze: { stack: 'decoder' } });
+    const prompt = ref.input_ids.slice(0, -1);
+    const last = ref.input_ids[ref.input_ids.length - 1];
+    const vocab = ref.layer_masked[0].logits.length;
+    /** The next-token logits after the whole text: [no past, with past]. */
+    const run = async (mask: Float32Array) => {
+      const head_mask = { dims: [ref.layers, ref.heads], data: mask };
+      const whole = await session.run({ input_ids: ids(ref.input_ids), head_mask });
+      const [, cached] = await twoSteps(session, prompt, last, { head_mask });
+      const w = whole.logits.data as Float32Array;
+      return { whole, cached, logits: [w.subarray(w.length - vocab), cached.logits.data as Float32Array] };
+    };
+    let worst = 0;
+    for (const want of ref.layer_masked) {
+      const mask = new Float32Array(ref.layers * ref.heads).fill(1).fill(0, want.layer * ref.heads, (want.layer + 1) * ref.heads);
+      for (const got of (await run(mask)).logits) worst = Math.max(worst, maxAbsDiff(got, want.logits));
+    }
+    for (let l = 0; l < ref.layers; l++) {
+      for (let h = 0; h < ref.heads; h++) {
+        const mask = new Float32Array(ref.layers * ref.heads).fill(1);
+        mask[l * ref.heads + h] = 0;
+        const r = await run(mask);
+        for (const got of r.logits) worst = Math.max(worst, Math.abs(got[ref.target] - ref.single_head_target_logit[l][h]));
+        // The removed head's attention is zero in the branch that ran, with past and without.
+        const site = session.exposed!.attentions.find((a) => a.layer === l)!;
+        for (const out of [r.whole, r.cached]) {
+          const [, heads, q, k] = out[site.output].dims;
+          assert.equal(heads, ref.heads);
+          const probs = out[site.output].data as Float32Array;
+          assert.ok(probs.subarray(h * q * k, (h + 1) * q * k).every((v) => v === 0), `layer ${l} head ${h} removed`);
+          assert.ok(probs.subarray(((h + 1) % heads) * q * k, (((h + 1) % heads) + 1) * q * k).some((v) => v > 0), 'the other heads stay');
+        }
+      }
+    }
+    t.diagnostic(`gpt2-merged under head masks: largest |logit − PyTorch| ${worst.toExponential(2)}`);
+    assert.ok(worst < 1e-5, `largest difference from PyTorch ${worst}`);
+    await session.release();
   });
 });
