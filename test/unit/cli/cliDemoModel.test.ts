@@ -28,6 +28,23 @@ describe('onnx-lens without --model: the demo model', () => {
     assert.ok(Math.abs(sum - (neg.outputValue - neg.baseValue)) < 1e-4);
   });
 
+  test('the README\'s Quick start: its sentence gets the prediction and the reasons the README gives', { skip: !hasDemo && 'the demo model is not built' }, async () => {
+    const readme = fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
+    const sentence = /npx onnx-lens explain "([^"]+)"/.exec(readme)?.[1];
+    assert.ok(sentence, 'the Quick start runs onnx-lens explain on a sentence');
+    const r = jsonOf(await runCli(['explain', '--json', sentence]));
+    const top = r.fullOutput.candidates[0];
+    // "It gets this one wrong — NEGATIVE, 78 %"
+    assert.equal(top.label, 'NEGATIVE');
+    assert.match(readme, new RegExp(`NEGATIVE, ${Math.round(top.probability * 100)} %`));
+    // "plot", "was" and "thin" pull toward NEGATIVE more than "superb" pulls away from it.
+    const value = (w: string) => r.features.find((f: { text: string }) => f.text === w).value as number;
+    assert.ok(value('plot') > 0 && value('was') > 0 && value('thin') > 0 && value('superb') < 0, JSON.stringify(r.features));
+    assert.ok(value('plot') + value('was') + value('thin') > -value('superb'));
+    const sum = r.features.reduce((s: number, f: { value: number }) => s + f.value, 0);
+    assert.ok(Math.abs(sum - (r.outputValue - r.baseValue)) < 1e-4);
+  });
+
   test('attention on the demo model: rows sum to 1', { skip: !hasDemo && 'the demo model is not built' }, async () => {
     const a = jsonOf(await runCli(['attention', '--json', '--no-hidden', 'not bad at all']));
     assert.ok(a.attentions.length > 0);
