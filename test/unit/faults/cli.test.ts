@@ -290,4 +290,21 @@ describe('commands given the wrong kind of model', () => {
     assert.match(run.stderr, /needs a causal language model.*sequence-classification model/);
     assert.match(run.stderr, /onnx-lens explain/);
   });
+
+  test('--position, --mask or --output-index for a model they say nothing about: exit 1 naming the flag', async () => {
+    const cases: [string[], RegExp][] = [
+      [['--position', '1'], /--position applies to causal LMs.* is a sequence-classification model\. Leave --position out/],
+      [['--mask', '0'], /--mask applies to fill-mask models/],
+      [['--output-index', '2'], /--output-index applies to text-to-text models/],
+    ];
+    for (const [flag, message] of cases) {
+      const run = await runCli(['explain', '--model', bert, '--method', 'occlusion', ...flag, 'not good at all']);
+      assert.equal(run.code, 1, describeRun(run));
+      assert.match(run.stderr, message);
+      assert.equal(run.stdout, '');
+    }
+    const lines = await runCli(['explain', '--model', bert, '--method', 'occlusion', '--lines', '--position', '1'], { input: 'not good\nfine\n' });
+    assert.equal(lines.code, 1, describeRun(lines));
+    assert.match(lines.stderr, /--position applies to causal LMs/);
+  });
 });
