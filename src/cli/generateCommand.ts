@@ -45,7 +45,7 @@ export const generateCommand: CommandDefinition = {
     cache: { type: 'boolean', negatable: true, help: 'Carry the key/value cache between steps (default); --no-cache recomputes the whole sequence per token.' },
     explain: { type: 'boolean', help: 'Also explain each generated token: prompt words × tokens, with attention and logit lens per position.' },
     method: { type: 'string', value: 'NAME', help: `With --explain: ${METHODS.join(', ')} (default occlusion).` },
-    budget: { type: 'string', value: 'N', help: 'With --explain: evaluations per token (tokens share them).' },
+    budget: { type: 'string', value: 'N', help: 'With --explain: model evaluations in all (coalitions of prompt words); every generated token shares each one.' },
     level: { type: 'string', value: 'word|token', help: 'With --explain: attribute to prompt words (default) or tokens.' },
     removal: { type: 'string', value: 'delete|attention', help: 'With --explain: how a prompt word is taken out (default delete).' },
     'contrast-step': { type: 'string', value: 'K', help: 'With --explain: also explain why token K and not --contrast (default: the runner-up).' },
