@@ -2,14 +2,14 @@
  * `onnx-lens generate`: continue a prompt with a causal LM, streaming the text as it comes, and with
  * --explain attribute every generated token to the prompt's words.
  */
-import * as fs from 'node:fs';
 import type { GenerateParams, GenerationExplainParams, GenerationExplanation, GenerationProgress, GenerationResult, Level, MethodName, RemovalStrategy } from '../protocol/engineApi';
 import { buildGenerationReport } from '../render/generationReport';
 import type { CommandDefinition } from './commandSpec';
-import { CliError, ExitCode } from './exitCodes';
+import { ExitCode } from './exitCodes';
 import { readInputText } from './inputText';
 import { toJson } from './jsonOutput';
 import { MODEL_OPTIONS, resolveModelPath, withEngine } from './modelCommands';
+import { OutputGuard, checkOutputFile, modelFilesOf, writeOutputFile } from './outputFile';
 import { packageVersion } from './packagePaths';
 import { UsageError, choiceOption, intOption } from './parseArgs';
 import { generationSummary, renderGeneration, renderGenerationMatrix } from './renderGeneration';
@@ -28,7 +28,7 @@ export const generateCommand: CommandDefinition = {
   summary: 'Continue a prompt with a causal LM (KV cache, greedy or sampled); --explain attributes each token to the prompt.',
   usage: [
     'generate [--model DIR|FILE] [--max-new-tokens N] [--sample --temperature T --top-k K --top-p P --seed S] [--stop TEXT]… [--chat] [--no-cache] PROMPT',
-    'generate … --explain [--method NAME] [--budget N] [--contrast-step K [--contrast TOKEN]] [--json] [--html FILE] PROMPT',
+    'generate … --explain [--method NAME] [--budget N] [--contrast-step K [--contrast TOKEN]] [--json] [--html FILE [--force]] PROMPT',
   ],
   options: {
     ...MODEL_OPTIONS,
@@ -45,12 +45,13 @@ export const generateCommand: CommandDefinition = {
     cache: { type: 'boolean', negatable: true, help: 'Carry the key/value cache between steps (default); --no-cache recomputes the whole sequence per token.' },
     explain: { type: 'boolean', help: 'Also explain each generated token: prompt words × tokens, with attention and logit lens per position.' },
     method: { type: 'string', value: 'NAME', help: `With --explain: ${METHODS.join(', ')} (default occlusion).` },
-    budget: { type: 'string', value: 'N', help: 'With --explain: evaluations per token (tokens share them).' },
+    budget: { type: 'string', value: 'N', help: 'With --explain: model evaluations in all (coalitions of prompt words); every generated token shares each one.' },
     level: { type: 'string', value: 'word|token', help: 'With --explain: attribute to prompt words (default) or tokens.' },
     removal: { type: 'string', value: 'delete|attention', help: 'With --explain: how a prompt word is taken out (default delete).' },
     'contrast-step': { type: 'string', value: 'K', help: 'With --explain: also explain why token K and not --contrast (default: the runner-up).' },
     contrast: { type: 'string', value: 'TOKEN', help: 'With --contrast-step: the alternative token.' },
     html: { type: 'string', value: 'FILE', help: 'Write a self-contained HTML report (implies --explain).' },
+    force: { type: 'boolean', help: 'Let --html replace an existing file (never a file of the model).' },
   },
   details:
     'The continuation streams to standard output as it is generated (with --json, only the final JSON is written).\n' +
@@ -89,16 +90,26 @@ export const generateCommand: CommandDefinition = {
       ...(contrastStep !== undefined ? { contrast: { step: contrastStep, token: o.contrast as string | undefined } } : {}),
     };
     const modelPath = resolveModelPath(o.model as string | undefined, ctx);
+    const guard: OutputGuard = { flag: '--html', force: Boolean(o.force), protectedFiles: modelFilesOf(modelPath) };
+    // Refuse before any work: the report may not replace the model, nor an existing file without --force.
+    if (html !== undefined) checkOutputFile(html, guard);
     const prompt = await readInputText({ positionals: args.positionals, file: o.file as string | undefined, stdin: ctx.stdin }, 'generate');
     const json = Boolean(o.json);
     let streamed = '';
     const { generation, explanation } = await withEngine(ctx, async (r) => {
-      await r.open(modelPath, o.variant as string | undefined);
-      if (!json) ctx.stdout.write(prompt);
+      const card = await r.open(modelPath, o.variant as string | undefined);
+      guard.protectedFiles = modelFilesOf(card.path, card.files.map((f) => f.path));
+      // The prompt is echoed once the first token comes, so a refused request leaves standard output empty.
+      let promptShown = json;
+      const showPrompt = () => {
+        if (!promptShown) ctx.stdout.write(prompt);
+        promptShown = true;
+      };
       const generation: GenerationResult = await r.request('generate', { ...params, prompt }, 'Generating', { progress: (p) => {
         const partial = p.partial as GenerationProgress | undefined;
         if (json || !partial) return;
         ctx.progress.clear();
+        showPrompt();
         // Write what the new token settled; a byte-fallback token may complete a character later.
         if (partial.text.startsWith(streamed)) {
           ctx.stdout.write(ctx.style.bold(partial.text.slice(streamed.length)));
@@ -106,6 +117,7 @@ export const generateCommand: CommandDefinition = {
         }
       } });
       if (!json) {
+        showPrompt();
         if (generation.text.startsWith(streamed)) ctx.stdout.write(ctx.style.bold(generation.text.slice(streamed.length)));
         else ctx.stdout.write(`\n${renderGeneration(generation, ctx.style)}`);
         ctx.stdout.write('\n');
@@ -118,11 +130,7 @@ export const generateCommand: CommandDefinition = {
       return { generation, explanation };
     });
     if (html !== undefined) {
-      try {
-        fs.writeFileSync(html, buildGenerationReport(generation, explanation, { generator: packageVersion(ctx.root) }));
-      } catch (err) {
-        throw new CliError(`Cannot write the report to ${html}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`, ExitCode.badInput);
-      }
+      writeOutputFile(html, buildGenerationReport(generation, explanation, { generator: packageVersion(ctx.root) }), guard);
       if (!o.quiet) ctx.stderr.write(`Report written to ${html}\n`);
     }
     if (json) ctx.stdout.write(`${toJson(explanation ? { generation, explanation } : { generation })}\n`);

@@ -3,7 +3,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { AttentionResult, ExplainParams, Level, MethodName, RemovalStrategy } from '../protocol/engineApi';
+import type { AttentionResult, ExplainParams, Level, ModelCard, MethodName, RemovalStrategy } from '../protocol/engineApi';
 import { cachedModelPath, isValidRepoId } from '../engine/model/modelCache';
 import { buildHtmlReport } from '../render/htmlReport';
 import { CommandContext, CommandDefinition, OptionHelp } from './commandSpec';
@@ -113,6 +113,22 @@ export async function withEngine<T>(ctx: CommandContext, body: (runner: EngineRu
 
 function write(ctx: CommandContext, text: string): void {
   ctx.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+}
+
+/** The task each model-specific flag applies to: given to another model it would be silently ignored. */
+const TASK_FLAGS: { flag: string; key: 'position' | 'mask' | 'outputIndex'; task: ModelCard['task']; models: string }[] = [
+  { flag: '--position', key: 'position', task: 'causal-lm', models: 'causal LMs (where the next token is read)' },
+  { flag: '--mask', key: 'mask', task: 'masked-lm', models: 'fill-mask models (which [MASK] is filled)' },
+  { flag: '--output-index', key: 'outputIndex', task: 'seq2seq', models: 'text-to-text models (which generated token)' },
+];
+
+/** Refuses (exit 1) --position, --mask or --output-index given for a model they say nothing about. */
+export function refuseFlagsForTask(card: ModelCard, params: Pick<ExplainParams, 'position' | 'mask' | 'outputIndex'>, command: string): void {
+  for (const f of TASK_FLAGS) {
+    if (params[f.key] !== undefined && card.task !== f.task) {
+      throw new UsageError(`${f.flag} applies to ${f.models}; ${card.name} is a ${card.task} model. Leave ${f.flag} out.`, command);
+    }
+  }
 }
 
 /** Reads the explain flags into engine params (text filled in by the caller). */
@@ -228,7 +244,7 @@ export const explainCommand: CommandDefinition = {
       const modelPath = resolveModelPath(args.options.model as string | undefined, ctx);
       const items = lineItems(await textOf(args, ctx, 'explain'), jsonl);
       return withEngine(ctx, async (r) => {
-        await r.open(modelPath, variant);
+        refuseFlagsForTask(await r.open(modelPath, variant), params, 'explain');
         return explainLines(r, items, params, ctx, jsonl || Boolean(args.options.json));
       });
     }
@@ -239,6 +255,7 @@ export const explainCommand: CommandDefinition = {
     const text = await textOf(args, ctx, 'explain');
     const { result, attention } = await withEngine(ctx, async (r) => {
       const card = await r.open(modelPath, variant);
+      refuseFlagsForTask(card, params, 'explain');
       guard.protectedFiles = modelFilesOf(card.path, card.files.map((f) => f.path));
       const result = await r.request('explain', { ...params, text, textPair }, 'Explaining');
       // The report also shows the last layer's attention; a model that hides it still gets a report.

@@ -3,6 +3,7 @@
  * passed in, so the same code writes plain text to a pipe (values are then printed as numbers).
  */
 import type { GenerationExplanation, GenerationResult } from '../protocol/engineApi';
+import { generationCellMeaning } from '../render/explanationValues';
 import { visibleToken } from '../render/tokenText';
 import { Style, pad, printable, signed, table, truncate } from './terminalOutput';
 
@@ -58,7 +59,7 @@ export function renderGenerationMatrix(e: GenerationExplanation, style: Style, c
   const out: string[] = [];
   const p = e.provenance;
   out.push(style.bold('Which prompt words made each token') + style.dim(` — ${p.method}, ${e.evaluations} model rows for ${e.tokens.length} tokens, removal ${p.removal}, per ${p.level}`));
-  out.push(style.dim('  values: change of the token’s log-probability (teacher forced); + raises it, − lowers it'));
+  out.push(style.dim(`  ${generationCellMeaning(p.method)}`));
   const all = e.targets.flatMap((t) => t.values);
   const scale = Math.max(0, ...all.map(Math.abs));
   const labelOf = (j: number) => printable(visibleToken(e.tokens[j].label));
@@ -86,10 +87,10 @@ export function renderGenerationMatrix(e: GenerationExplanation, style: Style, c
   const lensed = (e.positions ?? []).filter((x) => x.lens && x.lens.length);
   if (lensed.length) {
     out.push('');
-    out.push(style.bold('Logit lens at each generated position') + style.dim(' (top token per hidden state; the generated token’s rank)'));
+    out.push(style.bold('Logit lens at each generated position') + style.dim(' (top token per hidden state; the generated token’s rank, 1 = top)'));
     out.push(
       table(
-        lensed.map((x) => [labelOf(x.step), ...(x.lens ?? []).map((l) => `${printable(visibleToken(l.top.label))} ${style.dim(`#${l.rank}`)}`)]),
+        lensed.map((x) => [labelOf(x.step), ...(x.lens ?? []).map((l) => `${printable(visibleToken(l.top.label))} ${style.dim(`#${l.rank + 1}`)}`)]),
       ),
     );
   }

@@ -691,7 +691,7 @@ export interface GenerationPosition {
   position: number;
   /** Per layer, the heads' mean attention of that position over positions 0..position. */
   attention?: { layer: number; weights: number[] }[];
-  /** Per hidden state (0 enters layer 0): its top token through the final norm and head, and the generated token's rank and probability there. */
+  /** Per hidden state (0 enters layer 0): its top token through the final norm and head, and the generated token's rank (0 = top) and probability there. */
   lens?: { index: number; top: { id: number; label: string; probability: number }; rank: number; probability: number }[];
 }
 

@@ -48,7 +48,7 @@ function lensTable(e: GenerationExplanation): string {
   const head = `<tr><th>token</th>${Array.from({ length: layers }, (_, i) => `<th>h${i}</th>`).join('')}</tr>`;
   const rows = positions
     .map((p) => {
-      const cells = (p.lens ?? []).map((l) => `<td>${escapeHtml(visibleToken(l.top.label))} <span class="notes">${num(l.top.probability, 2)}</span><br><span class="notes">rank ${l.rank}, p ${num(l.probability, 3)}</span></td>`);
+      const cells = (p.lens ?? []).map((l) => `<td>${escapeHtml(visibleToken(l.top.label))} <span class="notes">${num(l.top.probability, 2)}</span><br><span class="notes">rank ${l.rank + 1}, p ${num(l.probability, 3)}</span></td>`);
       return `<tr><th>${escapeHtml(visibleToken(e.tokens[p.step].label))}</th>${cells.join('')}</tr>`;
     })
     .join('');

@@ -25,7 +25,7 @@ import type { Estimate, MethodName as ExplainMethod, ValueFunction } from './est
 import { explain, plannedEvaluations } from './explainer';
 import { faithfulness, faithfulnessCost, MAX_CURVE_STEPS } from './faithfulness';
 import type { FeatureTree } from './featureTree';
-import { DEFAULT_BUDGET, partitionHierarchy, refuseExactShapleyPastLimit } from './methodBudgets';
+import { budgetClampNote, DEFAULT_BUDGET, partitionHierarchy, refuseExactShapleyPastLimit } from './methodBudgets';
 import { provenanceOf } from './provenance';
 import { buildPairHierarchy, buildTextHierarchy } from './textHierarchy';
 import { describeDuration, TimeEstimate } from './timeEstimate';
@@ -243,7 +243,7 @@ export async function explainText(model: LoadedModel, params: ExplainParams, ctx
     convergence = last.error ? { max: last.error.max, kind: last.error.kind, final: last.final } : { max: Number.NaN, kind: 'not-estimated', final: last.final };
     fit = last.fit;
     budgetUsed = last.budgetUsed;
-    budgetNote = last.budgetClamped;
+    budgetNote = budgetClampNote(method, params.budget, last.budgetUsed, last.budgetClamped);
     if (budgetNote) notes.push(budgetNote);
     valueKind = VALUE_KIND[method as ExplainMethod];
     if (method === 'partition-shap' && !flatNote) {

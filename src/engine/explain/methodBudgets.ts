@@ -21,6 +21,15 @@ export const DEFAULT_BUDGET: Record<MethodName, number> = {
 };
 
 /**
+ * The note on a budget the method could not use as given. A default lowered to what the method can use (exact
+ * Shapley's 16,384 to the 2^n coalitions of a short text) is said nothing about: nobody asked for that budget.
+ */
+export function budgetClampNote(method: MethodName, asked: number | undefined, used: number, clamped: string | undefined): string | undefined {
+  if (asked === undefined && used < DEFAULT_BUDGET[method]) return undefined;
+  return clamped;
+}
+
+/**
  * The smaller default of the many per-word explanations of one request (the variants of a robustness check,
  * the lines of a dataset run).
  */

@@ -8,7 +8,7 @@ import type {
 } from '../../protocol/engineApi';
 import type { Estimate } from '../explain/estimate';
 import { explain } from '../explain/explainer';
-import { DEFAULT_BUDGET, isPerturbationMethod, PERTURBATION_METHODS, partitionHierarchy, refuseExactShapleyPastLimit } from '../explain/methodBudgets';
+import { budgetClampNote, DEFAULT_BUDGET, isPerturbationMethod, PERTURBATION_METHODS, partitionHierarchy, refuseExactShapleyPastLimit } from '../explain/methodBudgets';
 import { provenanceOf } from '../explain/provenance';
 import { buildTextHierarchy } from '../explain/textHierarchy';
 import type { LoadedModel } from '../model/loadedModel';
@@ -245,7 +245,8 @@ export async function explainGeneration(model: LoadedModel, params: GenerationEx
     );
   }
   if (flatNote) notes.push(flatNote);
-  if (finals[0].budgetClamped) notes.push(finals[0].budgetClamped);
+  const clampNote = budgetClampNote(method, params.budget, finals[0].budgetUsed, finals[0].budgetClamped);
+  if (clampNote) notes.push(clampNote);
 
   let positions: GenerationExplanation['positions'];
   let positionsNote: string | undefined;
@@ -273,7 +274,7 @@ export async function explainGeneration(model: LoadedModel, params: GenerationEx
     batches,
     positions,
     positionsNote,
-    provenance: provenanceOf(model, { method, budget: finals[0].budgetUsed, budgetNote: finals[0].budgetClamped, seed, removal, level }),
+    provenance: provenanceOf(model, { method, budget: finals[0].budgetUsed, budgetNote: clampNote, seed, removal, level }),
     notes,
   };
 }

@@ -38,7 +38,7 @@ export function contextWindow(model: LoadedModel): number {
 export function requireCausalLm(model: LoadedModel): void {
   if (model.card.task !== 'causal-lm') {
     throw new BadInputError(
-      `Generation needs a causal language model (GPT-2, Llama, Qwen2 or Phi style); ${model.card.name} is a ${model.card.task} model. Use Explain Selection for it instead.`,
+      `Generation needs a causal language model (GPT-2, Llama, Qwen2 or Phi style); ${model.card.name} is a ${model.card.task} model. Explain its prediction instead (Explain Selection, or onnx-lens explain on the command line).`,
     );
   }
 }

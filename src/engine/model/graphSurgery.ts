@@ -822,7 +822,13 @@ export function addHeadMask(bytes: Uint8Array, parsed: OnnxModel, options: HeadM
   const branchSites = merged?.branches.map((b) => maskable(b.attentions)) ?? [];
   const layers = merged ? branchSites[0].length : maskable(analysis.attentions).length;
   if (layers === 0) {
-    throw new ModelError('unsupported-graph', `This model has no ${kind} attention Softmax that a head mask can act on.`);
+    const fusedOps = [...new Set(parsed.graph.nodes.filter((n) => FUSED_ATTENTION.has(n.opType)).map((n) => n.opType))];
+    const fused = analysis.attentions.some((a) => a.kind === kind && a.recomputed)
+      ? ` Its attention runs inside fused ${fusedOps.join(' / ') || 'attention'} operators, which keep their probabilities to themselves; ` +
+        'the probabilities shown are recomputed beside them, so masking those would not change the output. ' +
+        'For head importance, export the model without fused attention (a plain Softmax per layer, as Optimum and transformers.js exports have).'
+      : '';
+    throw new ModelError('unsupported-graph', `This model has no ${kind} attention Softmax that a head mask can act on.${fused}`);
   }
   const input = { name: inputName, elemType: DataType.FLOAT, shape: [layers, options.heads] };
   if (!merged) {

@@ -52,6 +52,36 @@ describe('onnx-lens generate', () => {
     assert.equal(rows.length, 3, describeRun(run));
     assert.match(run.stdout, /Why ".*" and not ".*" \(step 0;/);
     assert.match(run.stdout, /Logit lens at each generated position/);
+    // Ranks count from 1 as in `logit-lens`: greedy decoding chose each token as the top one of the last state.
+    const lens = lines.slice(lines.findIndex((l) => /Logit lens at each generated position/.test(l)) + 1, -1).filter((l) => /#\d+/.test(l));
+    assert.equal(lens.length, 3, describeRun(run));
+    for (const l of lens) {
+      assert.match(l, /#1$/, l);
+      assert.doesNotMatch(l, /#0\b/, l);
+    }
+  });
+
+  test('--explain says what a cell is for the method: LIME weights and occlusion differences need not add up', async () => {
+    const lime = await runCli(['generate', '--model', llama, '--max-new-tokens', '2', '--explain', '--method', 'lime', PROMPT]);
+    assert.equal(lime.code, 0, describeRun(lime));
+    assert.match(lime.stdout, /the LIME weight of the prompt word/);
+    assert.match(lime.stdout, /need not add up/);
+    const occlusion = await runCli(['generate', '--model', llama, '--max-new-tokens', '2', '--explain', PROMPT]);
+    assert.match(occlusion.stdout, /without that word alone \(occlusion\)/);
+    const shap = await runCli(['generate', '--model', llama, '--max-new-tokens', '2', '--explain', '--method', 'kernel-shap', PROMPT]);
+    assert.match(shap.stdout, /Per row the values add up to log p with the whole prompt minus log p with none of it/);
+  });
+
+  test('--help says the budget counts model evaluations in all, shared by the tokens, as the matrix spends it', async () => {
+    const help = await runCli(['generate', '--help']);
+    assert.equal(help.code, 0, describeRun(help));
+    const line = help.stdout.split('\n').find((l) => /^\s+--budget N/.test(l)) ?? '';
+    assert.match(line, /model evaluations in all/);
+    assert.doesNotMatch(line, /per token/);
+    // Exact Shapley over the 7 prompt words: 2^7 rows in all for 2 tokens, not 2^7 per token.
+    const run = await runCli(['generate', '--model', llama, '--max-new-tokens', '2', '--explain', '--method', 'exact-shapley', '--json', PROMPT]);
+    const { explanation } = jsonOf(run);
+    assert.equal(explanation.evaluations, 2 ** 7);
   });
 
   test('--html writes a self-contained report of the generation and its matrix', async () => {
@@ -65,6 +95,13 @@ describe('onnx-lens generate', () => {
     for (const w of PROMPT.split(' ')) assert.match(html, new RegExp(`<th>${w}</th>`));
     const data = JSON.parse(html.match(/<script type="application\/json" id="onnx-lens-result">([\s\S]*?)<\/script>/)![1]);
     assert.equal(data.explanation.targets.length, 3);
+    // The lens table's ranks count from 1: each greedy token is rank 1 at the last hidden state.
+    const lensRows = [...html.matchAll(/<tr><th>[^<]*<\/th>(<td>[\s\S]*?)<\/tr>/g)].map((m) => m[1]).filter((r) => /rank \d+/.test(r));
+    assert.equal(lensRows.length, 3);
+    for (const r of lensRows) {
+      assert.match(r, /rank 1, p [\d.]+<\/span><\/td>$/, r);
+      assert.doesNotMatch(r, /rank 0\b/, r);
+    }
   });
 
   test('--stop ends at a stop string; --chat on a tokenizer without a template says it used plain text', async () => {

@@ -251,6 +251,16 @@ describe('bad input to explanations', () => {
     assert.ok(high.provenance.budget <= 100_000);
   });
 
+  test('exact Shapley with no budget asked for says nothing about a budget; one asked for and lowered is named', async () => {
+    const text = 'not good at all';
+    const unasked = await explain('bert-cls-op14', { text, method: 'exact-shapley' });
+    assert.equal(unasked.provenance.budget, 16);
+    assert.equal(unasked.provenance.budgetNote, undefined);
+    assert.deepEqual(unasked.notes.filter((n) => /budget/.test(n)), []);
+    const asked = await explain('bert-cls-op14', { text, method: 'exact-shapley', budget: 5000 });
+    assert.match(asked.provenance.budgetNote ?? '', /budget 5000 lowered to 16, the most evaluations exact Shapley can use/);
+  });
+
   test('one word, and only punctuation, still explain; empty text is refused', async () => {
     const one = await explain('bert-cls-op14', { text: 'good', method: 'exact-shapley' });
     assert.equal(one.features.length, 1);

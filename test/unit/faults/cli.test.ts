@@ -137,6 +137,34 @@ describe('files the command line writes', () => {
     }
   });
 
+  test('generate --html never overwrites a file of the model, even with --force', async () => {
+    const model = path.join(work, 'decoder-to-keep');
+    fs.cpSync(fixtureModel('gpt2-op14'), model, { recursive: true });
+    const kept = [path.join(model, 'config.json'), path.join(model, 'tokenizer.json'), path.join(model, 'onnx', 'model.onnx')];
+    const before = new Map(kept.map((f) => [f, sha(f)]));
+    for (const target of kept) {
+      for (const force of [[], ['--force']]) {
+        const run = await runCli(['generate', '--model', model, '--max-new-tokens', '2', '--html', target, ...force, 'the story']);
+        assert.equal(run.code, 1, describeRun(run));
+        assert.match(run.stderr, /never overwrites/);
+        assert.equal(run.stdout, '', 'refused before any work');
+      }
+    }
+    for (const [f, h] of before) assert.equal(sha(f), h, `${f} is unchanged`);
+  });
+
+  test('generate --html over an existing file asks for --force; with it the file is replaced by the report', async () => {
+    const file = path.join(work, 'old-generation.html');
+    fs.writeFileSync(file, 'an earlier report');
+    const refused = await runCli(['generate', '--model', fixtureModel('gpt2-op14'), '--max-new-tokens', '2', '--html', file, 'the story']);
+    assert.equal(refused.code, 1, describeRun(refused));
+    assert.match(refused.stderr, /already exists; pass --force/);
+    assert.equal(fs.readFileSync(file, 'utf8'), 'an earlier report');
+    const forced = await runCli(['generate', '--model', fixtureModel('gpt2-op14'), '--max-new-tokens', '2', '--html', file, '--force', 'the story']);
+    assert.equal(forced.code, 0, describeRun(forced));
+    assert.match(fs.readFileSync(file, 'utf8'), /^<!DOCTYPE html>/i);
+  });
+
   test('dataset --csv never overwrites the dataset it reads', async () => {
     const data = path.join(work, 'reviews.csv');
     fs.writeFileSync(data, 'text,label\na fine movie,POSITIVE\na dull movie,NEGATIVE\n');
@@ -251,5 +279,32 @@ describe('a dataset run interrupted half way', { skip: process.platform !== 'lin
     assert.equal(run.code, 130, describeRun(run));
     assert.match(run.stdout, /^Partial: Stopped after [\d,]+ examples/m);
     assert.match(run.stdout, /^Accuracy: /m);
+  });
+});
+
+describe('commands given the wrong kind of model', () => {
+  test('generate with a classifier: exit 1, nothing on standard output, pointed to onnx-lens explain', async () => {
+    const run = await runCli(['generate', '--model', bert, 'a fine movie']);
+    assert.equal(run.code, 1, describeRun(run));
+    assert.equal(run.stdout, '', 'standard output stays empty on failure');
+    assert.match(run.stderr, /needs a causal language model.*sequence-classification model/);
+    assert.match(run.stderr, /onnx-lens explain/);
+  });
+
+  test('--position, --mask or --output-index for a model they say nothing about: exit 1 naming the flag', async () => {
+    const cases: [string[], RegExp][] = [
+      [['--position', '1'], /--position applies to causal LMs.* is a sequence-classification model\. Leave --position out/],
+      [['--mask', '0'], /--mask applies to fill-mask models/],
+      [['--output-index', '2'], /--output-index applies to text-to-text models/],
+    ];
+    for (const [flag, message] of cases) {
+      const run = await runCli(['explain', '--model', bert, '--method', 'occlusion', ...flag, 'not good at all']);
+      assert.equal(run.code, 1, describeRun(run));
+      assert.match(run.stderr, message);
+      assert.equal(run.stdout, '');
+    }
+    const lines = await runCli(['explain', '--model', bert, '--method', 'occlusion', '--lines', '--position', '1'], { input: 'not good\nfine\n' });
+    assert.equal(lines.code, 1, describeRun(lines));
+    assert.match(lines.stderr, /--position applies to causal LMs/);
   });
 });

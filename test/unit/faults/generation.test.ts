@@ -129,4 +129,12 @@ describe('generation faults', () => {
     const e = await failure(generationFixture('llama-gqa'), 'explainGeneration', { prompt: PROMPT, generated: [5], removal: 'attention' });
     assert.match(e.message, /GroupQueryAttention.*Use the "delete" removal/);
   });
+
+  test('head importance on a GroupQueryAttention decoder says its attention is fused and which export to use', async () => {
+    const e = await failure(generationFixture('llama-gqa'), 'headImportance', { text: PROMPT });
+    assert.equal(e.code, 'model');
+    assert.match(e.message, /no self attention Softmax that a head mask can act on/);
+    assert.match(e.message, /fused GroupQueryAttention operators/);
+    assert.match(e.message, /export the model without fused attention/);
+  });
 });

@@ -132,6 +132,16 @@ describe('the prompt-attribution matrix of a generation', () => {
     assert.ok(worst < 1e-5, `efficiency off by ${worst}`);
   });
 
+  test('exact Shapley with no budget asked for says nothing about a budget: it runs the prompt\'s 2^n coalitions', async () => {
+    const model = await openGenerationModel('gpt2-merged');
+    const prompt = 'The movie was good.';
+    const gen = await generateText(model, { prompt, maxNewTokens: 2 }, recordingContext());
+    const e = await explainGeneration(model, { prompt, generated: gen.tokens.map((x) => x.id), method: 'exact-shapley', inside: false }, recordingContext());
+    assert.equal(e.provenance.budget, 2 ** e.features.length);
+    assert.deepEqual(e.notes.filter((n) => /budget/.test(n)), []);
+    assert.equal(e.provenance.budgetNote, undefined);
+  });
+
   test('occlusion costs n + 2 model rows however many tokens are explained', async () => {
     const model = await openGenerationModel('gpt2-merged');
     const prompt = 'The movie was good.';
