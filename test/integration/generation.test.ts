@@ -72,6 +72,8 @@ suite('Generate and Explain', function () {
       return d?.counts.step === 3 ? d : undefined;
     });
     assert.equal(drawn.counts.lensLayers, 3);
+    // Ranks count from 1, as in the CLI: a greedy token is the top one at the last hidden state.
+    assert.equal(drawn.counts.lastLensRank, 1);
     const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', editor.document.uri, editor.document.positionAt(PROMPT.indexOf('loved') + 2));
     const text = hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value))).join('\n');
     assert.match(text, /_loved_ → what it did to the next tokens/);

@@ -211,12 +211,13 @@ export class GenerationTab implements TabView {
     box.append(el('p', { className: 'muted', text: 'Most likely tokens at this step' }), alts);
     const position = e.positions?.[step];
     if (position?.lens) {
-      const table = el('table', {}, el('tr', {}, el('th', { text: 'hidden state' }), el('th', { text: 'top token' }), el('th', { text: 'p' }), el('th', { text: 'rank of the generated token' })));
+      const table = el('table', {}, el('tr', {}, el('th', { text: 'hidden state' }), el('th', { text: 'top token' }), el('th', { text: 'p' }), el('th', { text: 'rank of the generated token (1 = top)' })));
       for (const l of position.lens) {
-        table.append(el('tr', {}, el('td', { text: `h${l.index}` }), el('td', { text: visibleToken(l.top.label) }), el('td', { className: 'num', text: pct(l.top.probability) }), el('td', { className: 'num', text: String(l.rank) })));
+        table.append(el('tr', {}, el('td', { text: `h${l.index}` }), el('td', { text: visibleToken(l.top.label) }), el('td', { className: 'num', text: pct(l.top.probability) }), el('td', { className: 'num', text: String(l.rank + 1) })));
       }
       box.append(el('p', { className: 'muted', text: 'Logit lens: each hidden state through the model’s own final norm and head' }), table);
       this.drawn.counts.lensLayers = position.lens.length;
+      this.drawn.counts.lastLensRank = position.lens[position.lens.length - 1].rank + 1;
     }
     if (position?.attention?.length) {
       const last = position.attention[position.attention.length - 1];
