@@ -236,7 +236,8 @@ export function renderAttention(r: AttentionResult, options: { layer?: number; h
     if (drawMatrix) out.push(`  ${' '.repeat(labelWidth + 5)}${cols.slice(0, k).map((_, j) => String(j % 10)).join('')}`);
     for (let i = 0; i < q; i++) {
       const row = mean.subarray(i * k, (i + 1) * k);
-      const order = [...row.keys()].sort((a, b) => row[b] - row[a]).slice(0, 3);
+      // Only what the row attends to: a causal row's later tokens (weight exactly 0) are not among its strongest.
+      const order = [...row.keys()].filter((j) => row[j] > 0).sort((a, b) => row[b] - row[a]).slice(0, 3);
       const topText = order.map((j) => `${printable(cols[j]?.text ?? `#${j}`)} ${row[j].toFixed(2)}`).join(', ');
       const label = pad(truncate(printable(rows[i]?.text ?? `#${i}`), labelWidth), labelWidth);
       const cells = drawMatrix ? `│${[...row].map((v) => shade(v)).join('')}│ ` : '';

@@ -194,7 +194,7 @@ export async function headImportance(model: LoadedModel, params: HeadImportanceP
   const progress = throttledProgress(ctx);
   const step = async (off: [number, number][]): Promise<MaskOutcome> => {
     const r = await runner.run(maskOf(off));
-    progress({ done: ++done, total, message: `head ablation: ${done} of ${total} masks` });
+    progress({ done: ++done, total, message: `${done} of ${total} masks` });
     return r;
   };
 

@@ -265,7 +265,7 @@ export async function robustness(model: LoadedModel, params: RobustnessParams, c
       }
     }
     variants.push(variant);
-    progress({ done: i + 1, total: prepared.length, message: `robustness: ${i + 1} of ${prepared.length} variants` });
+    progress({ done: i + 1, total: prepared.length, message: `${i + 1} of ${prepared.length} variants` });
   }
 
   const byKind: RobustnessResult['summary']['byKind'] = {};

@@ -127,6 +127,9 @@ describe('onnx-lens heads', () => {
     assert.match(run.stdout, /^  Largest effects: L\d:H\d [+-]\d/m);
     assert.match(run.stdout, /^Pruning L0:H0 together$/m);
     assert.match(run.stdout, /mean change [+-]\d+\.\d{4}; prediction flips on \d+\.\d% of texts/);
+    // Progress names the work once: "Ablating attention heads: 3 of 13 masks".
+    assert.match(run.stderr, /Ablating attention heads: \d+ of \d+ masks/);
+    assert.doesNotMatch(run.stderr, /heads: head ablation/);
   });
 
   test('a merged decoder (its layers inside an If): the grid is PyTorch\'s, and one pruned head costs its grid value', async () => {
@@ -200,6 +203,8 @@ describe('onnx-lens robustness', () => {
     assert.match(run.stdout, /^Summary: 6 variants, flip rate \d+\.\d%/m);
     const kinds = run.stdout.split('\n').filter((l) => /^  (delete|swap|insert|synonym|char-noise) +\d+ variants?, \d+ flips?/.test(l));
     assert.equal(kinds.length, Object.keys(json.summary.byKind).length);
+    assert.match(run.stderr, /: \d+ of 6 variants/);
+    assert.doesNotMatch(run.stderr, /robustness: robustness|: robustness: /i);
   });
 });
 

@@ -189,6 +189,19 @@ describe('onnx-lens attention', () => {
     assert.match(run.stdout, /^ +0 \[CLS\] +│.+│ → /m);
   });
 
+  test('text view of a causal LM: a row lists only the tokens it can attend to, never the later ones', async () => {
+    const run = await runCli(['attention', '--model', fixtureModel('gpt2-op14'), '--layer', '0', 'the movie was good']);
+    assert.equal(run.code, 0, describeRun(run));
+    const rows = run.stdout.split('\n').filter((l) => /^ +\d+ .*→ /.test(l));
+    assert.equal(rows.length, 4, describeRun(run));
+    rows.forEach((row, i) => {
+      const listed = row.slice(row.lastIndexOf('→') + 1).split(',').filter((x) => x.trim());
+      // Row i sees tokens 0..i: the first row lists one token (weight 1), the next two, then three at most.
+      assert.equal(listed.length, Math.min(3, i + 1), row);
+    });
+    assert.match(rows[0], /→ the 1\.00$/);
+  });
+
   test('--ids feeds exact token ids and gives the same attention as the text', async () => {
     const bert = fixtureModel('bert-cls-op14');
     const fromText = jsonOf(await runCli(['attention', '--model', bert, '--json', '--no-hidden', 'a good movie']));
