@@ -82,7 +82,6 @@ function ensureVsCodeTools() {
   return undefined;
 }
 
-
 // `npm test` runs no pre-script (the repository's .npmrc sets ignore-scripts), so it builds here.
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 // Compiled tests start from an empty folder, so a test deleted or moved in the sources does not linger.

@@ -13,6 +13,7 @@ import { OutputGuard, checkOutputFile, modelFilesOf, writeOutputFile } from './o
 import { packageVersion } from './packagePaths';
 import { UsageError, choiceOption, intOption } from './parseArgs';
 import { generationSummary, renderGeneration, renderGenerationMatrix } from './renderGeneration';
+import { forTerminal, terminalSafe } from './terminalOutput';
 
 const METHODS: readonly MethodName[] = ['occlusion', 'kernel-shap', 'partition-shap', 'exact-shapley', 'lime', 'occlusion-window'];
 
@@ -45,7 +46,7 @@ export const generateCommand: CommandDefinition = {
     cache: { type: 'boolean', negatable: true, help: 'Carry the key/value cache between steps (default); --no-cache recomputes the whole sequence per token.' },
     explain: { type: 'boolean', help: 'Also explain each generated token: prompt words × tokens, with attention and logit lens per position.' },
     method: { type: 'string', value: 'NAME', help: `With --explain: ${METHODS.join(', ')} (default occlusion).` },
-    budget: { type: 'string', value: 'N', help: 'With --explain: model evaluations in all (coalitions of prompt words); every generated token shares each one.' },
+    budget: { type: 'string', value: 'N', help: 'With --explain: model evaluations (coalitions of prompt words) for each token; the tokens share their rows, so exact Shapley and kernel-shap run at most N in all, partition-shap (which refines each token on its own) up to N per token and the whole continuation.' },
     level: { type: 'string', value: 'word|token', help: 'With --explain: attribute to prompt words (default) or tokens.' },
     removal: { type: 'string', value: 'delete|attention', help: 'With --explain: how a prompt word is taken out (default delete).' },
     'contrast-step': { type: 'string', value: 'K', help: 'With --explain: also explain why token K and not --contrast (default: the runner-up).' },
@@ -80,6 +81,10 @@ export const generateCommand: CommandDefinition = {
     if (!o.sample && (params.temperature !== undefined || params.topK !== undefined || params.topP !== undefined)) {
       throw new UsageError('--temperature, --top-k and --top-p shape sampling: add --sample.', 'generate');
     }
+    const explainOnly = ['method', 'budget', 'level', 'removal', 'contrast-step', 'contrast'].filter((name) => o[name] !== undefined);
+    if (!explain && explainOnly.length) {
+      throw new UsageError(`${explainOnly.map((n) => `--${n}`).join(', ')} shape the explanation: add --explain (or --html).`, 'generate');
+    }
     const explainParams: Omit<GenerationExplainParams, 'prompt' | 'generated'> = {
       method: choiceOption(o.method, 'method', METHODS, 'generate'),
       budget: intOption(o.budget, 'budget', 1, 'generate'),
@@ -102,7 +107,7 @@ export const generateCommand: CommandDefinition = {
       // The prompt is echoed once the first token comes, so a refused request leaves standard output empty.
       let promptShown = json;
       const showPrompt = () => {
-        if (!promptShown) ctx.stdout.write(prompt);
+        if (!promptShown) ctx.stdout.write(terminalSafe(prompt));
         promptShown = true;
       };
       const generation: GenerationResult = await r.request('generate', { ...params, prompt }, 'Generating', { progress: (p) => {
@@ -112,16 +117,17 @@ export const generateCommand: CommandDefinition = {
         showPrompt();
         // Write what the new token settled; a byte-fallback token may complete a character later.
         if (partial.text.startsWith(streamed)) {
-          ctx.stdout.write(ctx.style.bold(partial.text.slice(streamed.length)));
+          ctx.stdout.write(ctx.style.bold(terminalSafe(partial.text.slice(streamed.length))));
           streamed = partial.text;
         }
       } });
       if (!json) {
         showPrompt();
-        if (generation.text.startsWith(streamed)) ctx.stdout.write(ctx.style.bold(generation.text.slice(streamed.length)));
-        else ctx.stdout.write(`\n${renderGeneration(generation, ctx.style)}`);
+        // Generated text is the model's: its control characters never reach the terminal.
+        if (generation.text.startsWith(streamed)) ctx.stdout.write(ctx.style.bold(terminalSafe(generation.text.slice(streamed.length))));
+        else ctx.stdout.write(`\n${renderGeneration(forTerminal(generation), ctx.style)}`);
         ctx.stdout.write('\n');
-        if (!o.quiet) ctx.stderr.write(`${generationSummary(generation, ctx.errStyle)}\n`);
+        if (!o.quiet) ctx.stderr.write(`${generationSummary(forTerminal(generation), ctx.errStyle)}\n`);
       }
       let explanation: GenerationExplanation | undefined;
       if (explain && generation.tokens.length > 0 && !ctx.signal.aborted) {
@@ -134,7 +140,7 @@ export const generateCommand: CommandDefinition = {
       if (!o.quiet) ctx.stderr.write(`Report written to ${html}\n`);
     }
     if (json) ctx.stdout.write(`${toJson(explanation ? { generation, explanation } : { generation })}\n`);
-    else if (explanation) ctx.stdout.write(`\n${renderGenerationMatrix(explanation, ctx.style, (ctx.stdout as { columns?: number }).columns ?? 100)}\n`);
+    else if (explanation) ctx.stdout.write(`\n${renderGenerationMatrix(forTerminal(explanation), ctx.style, (ctx.stdout as { columns?: number }).columns ?? 100)}\n`);
     return generation.stopReason === 'cancelled' || ctx.signal.aborted ? ExitCode.interrupted : ExitCode.ok;
   },
 };

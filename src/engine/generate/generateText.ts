@@ -62,7 +62,10 @@ function settled(text: string): string {
  */
 export async function generateText(model: LoadedModel, params: GenerateParams, ctx: RequestContext): Promise<GenerationResult> {
   const settings = samplingSettings(params);
-  const alternatives = Math.max(1, Math.min(50, Math.trunc(params.alternatives ?? DEFAULT_ALTERNATIVES)));
+  if (params.alternatives !== undefined && !(Number.isInteger(params.alternatives) && params.alternatives >= 1 && params.alternatives <= 50)) {
+    throw new BadInputError(`alternatives must be a whole number from 1 to 50, got ${String(params.alternatives)}.`);
+  }
+  const alternatives = params.alternatives ?? DEFAULT_ALTERNATIVES;
   const prompt = preparePrompt(model, params.prompt, params.chat ?? false);
   const notes = [...prompt.notes];
   const eos = new Set(eosIds(model));
@@ -81,6 +84,8 @@ export async function generateText(model: LoadedModel, params: GenerateParams, c
   const started = Date.now();
   let promptMs = 0;
   let text = '';
+  /** ends[k]: the length of the settled text after token k, from the decoding made at that step. */
+  const ends: number[] = [];
   for (let step = 0; step < settings.maxNewTokens; step++) {
     if (window > 0 && sequence.length >= window) {
       stopReason = 'context-window';
@@ -110,6 +115,7 @@ export async function generateText(model: LoadedModel, params: GenerateParams, c
     sequence.push(id);
     const previous = settled(text);
     text = continuationText(tokenizer, promptIds, generated);
+    ends.push(settled(text).length);
     const partial: GenerationProgress = { index: step, token: { ...token, start: previous.length, end: settled(text).length }, text: settled(text) };
     ctx.progress({ done: step + 1, total: settings.maxNewTokens, message: `${step + 1} of at most ${settings.maxNewTokens} tokens`, partial });
     if (eos.has(id)) {
@@ -128,8 +134,7 @@ export async function generateText(model: LoadedModel, params: GenerateParams, c
   const tokens: GeneratedToken[] = [];
   let previousLength = 0;
   for (let k = 0; k < chosen.length; k++) {
-    const upTo = k === chosen.length - 1 ? text : continuationText(tokenizer, promptIds, generated.slice(0, k + 1));
-    const end = Math.max(previousLength, settled(upTo).length);
+    const end = Math.max(previousLength, k === chosen.length - 1 ? settled(text).length : ends[k]);
     tokens.push({ ...chosen[k], start: previousLength, end: k === chosen.length - 1 ? text.length : end });
     previousLength = k === chosen.length - 1 ? text.length : end;
   }

@@ -16,8 +16,6 @@ export const LAST_LOGPROBS = 'onnxLens/last_logprobs';
 export const TOP_IDS = 'onnxLens/top_ids';
 export const TOP_LOGPROBS = 'onnxLens/top_logprobs';
 
-const sessions = new WeakMap<LoadedModel, Map<GraphRole, Promise<ModelSession>>>();
-
 /**
  * One decoder graph of the model with its next-token arithmetic done inside the runtime: Cast(logits) to
  * float32 → LogSoftmax over the vocabulary at every position, read two ways — GatherElements at the ids of a
@@ -27,41 +25,36 @@ const sessions = new WeakMap<LoadedModel, Map<GraphRole, Promise<ModelSession>>>
  * large vocabulary runs in the runtime's vector kernels, not in JavaScript. Built by appending nodes to the
  * serialized graph; the model's own nodes, its logits and its present key/values are untouched.
  */
-export function generationSession(model: LoadedModel, role: GraphRole): Promise<ModelSession> {
-  let byRole = sessions.get(model);
-  if (!byRole) sessions.set(model, (byRole = new Map()));
-  let s = byRole.get(role);
-  if (!s) {
-    s = (async () => {
-      const file = model.files.graphs[role];
-      if (!file) throw new ModelError('not-found', `This model has no ${role} graph.`);
-      const graph = loadGraphFile(file, model.files.folder);
-      if (!graph.model.graph.outputs.some((o) => o.name === 'logits')) {
-        throw new ModelError('unsupported-graph', 'The graph has no "logits" output to read next-token probabilities from.');
-      }
-      const bytes = editGraph(graph.bytes, graph.model, {
-        nodes: [
-          { opType: 'Cast', inputs: ['logits'], outputs: ['onnxLens/logits_float'], name: 'onnxLens/logits_float', attributes: [{ name: 'to', int: DataType.FLOAT }] },
-          { opType: 'LogSoftmax', inputs: ['onnxLens/logits_float'], outputs: ['onnxLens/logprobs'], name: 'onnxLens/logprobs', attributes: [{ name: 'axis', int: -1 }] },
-          { opType: 'GatherElements', inputs: ['onnxLens/logprobs', GATHER_INPUT], outputs: [GATHERED_OUTPUT], name: 'onnxLens/gather', attributes: [{ name: 'axis', int: -1 }] },
-          { opType: 'Gather', inputs: ['onnxLens/logprobs', 'onnxLens/last_index'], outputs: [LAST_LOGPROBS], name: 'onnxLens/last', attributes: [{ name: 'axis', int: 1 }] },
-          { opType: 'TopK', inputs: [LAST_LOGPROBS, TOP_K_INPUT], outputs: [TOP_LOGPROBS, TOP_IDS], name: 'onnxLens/top', attributes: [{ name: 'axis', int: -1 }] },
-        ],
-        initializers: [{ name: 'onnxLens/last_index', dataType: DataType.INT64, dims: [], values: [-1] }],
-        inputs: [
-          { name: GATHER_INPUT, elemType: DataType.INT64, shape: ['batch_size', 'sequence_length', 'gathered'] },
-          { name: TOP_K_INPUT, elemType: DataType.INT64, shape: [1] },
-        ],
-        outputs: [GATHERED_OUTPUT, LAST_LOGPROBS, TOP_LOGPROBS, TOP_IDS],
-      });
-      return ModelSession.create(bytes, parseOnnxModel(bytes, `${role} with next-token heads`), {
-        expose: false,
-        executionProviders: model.options.executionProviders,
-        intraOpNumThreads: model.options.threads,
-      });
-    })();
-    s.catch(() => byRole!.delete(role));
-    byRole.set(role, s);
-  }
-  return s;
+export async function generationSession(model: LoadedModel, role: GraphRole): Promise<ModelSession> {
+  const { session } = await model.derivedSession(`${role} with next-token heads`, async () => {
+    const file = model.files.graphs[role];
+    if (!file) throw new ModelError('not-found', `This model has no ${role} graph.`);
+    const graph = loadGraphFile(file, model.files.folder);
+    if (!graph.model.graph.outputs.some((o) => o.name === 'logits')) {
+      throw new ModelError('unsupported-graph', 'The graph has no "logits" output to read next-token probabilities from.');
+    }
+    const bytes = editGraph(graph.bytes, graph.model, {
+      nodes: [
+        { opType: 'Cast', inputs: ['logits'], outputs: ['onnxLens/logits_float'], name: 'onnxLens/logits_float', attributes: [{ name: 'to', int: DataType.FLOAT }] },
+        { opType: 'LogSoftmax', inputs: ['onnxLens/logits_float'], outputs: ['onnxLens/logprobs'], name: 'onnxLens/logprobs', attributes: [{ name: 'axis', int: -1 }] },
+        { opType: 'GatherElements', inputs: ['onnxLens/logprobs', GATHER_INPUT], outputs: [GATHERED_OUTPUT], name: 'onnxLens/gather', attributes: [{ name: 'axis', int: -1 }] },
+        { opType: 'Gather', inputs: ['onnxLens/logprobs', 'onnxLens/last_index'], outputs: [LAST_LOGPROBS], name: 'onnxLens/last', attributes: [{ name: 'axis', int: 1 }] },
+        { opType: 'TopK', inputs: [LAST_LOGPROBS, TOP_K_INPUT], outputs: [TOP_LOGPROBS, TOP_IDS], name: 'onnxLens/top', attributes: [{ name: 'axis', int: -1 }] },
+      ],
+      initializers: [{ name: 'onnxLens/last_index', dataType: DataType.INT64, dims: [], values: [-1] }],
+      inputs: [
+        { name: GATHER_INPUT, elemType: DataType.INT64, shape: ['batch_size', 'sequence_length', 'gathered'] },
+        { name: TOP_K_INPUT, elemType: DataType.INT64, shape: [1] },
+      ],
+      outputs: [GATHERED_OUTPUT, LAST_LOGPROBS, TOP_LOGPROBS, TOP_IDS],
+    });
+    const session = await ModelSession.create(bytes, parseOnnxModel(bytes, `${role} with next-token heads`), {
+      modelFile: file,
+      expose: false,
+      executionProviders: model.options.executionProviders,
+      intraOpNumThreads: model.options.threads,
+    });
+    return { session };
+  });
+  return session;
 }

@@ -2,7 +2,7 @@ import type { GenerationPosition } from '../../protocol/engineApi';
 import { lensLogits, topIndices } from '../inspect/logitLens';
 import { stackStates } from '../inspect/modelGraph';
 import type { LoadedModel } from '../model/loadedModel';
-import { logSoftmax } from './sampling';
+import { logSumExp } from './sampling';
 
 /**
  * What happened inside the model where each generated token was chosen: one run over the prompt and the
@@ -56,15 +56,16 @@ export async function generationPositions(
         const i = Math.floor(row / read.length);
         const p = read[row % read.length];
         const target = generated[p.step];
-        const lp = logSoftmax(logits);
+        // Two probabilities are read: no vocabulary-wide log-softmax per row.
+        const lse = logSumExp(logits);
         const [best] = topIndices(logits, 1);
         let rank = 0;
         for (let j = 0; j < logits.length; j++) if (logits[j] > logits[target]) rank++;
         (p.lens ??= [])[i] = {
           index: states[i].index,
-          top: { id: best, label: model.tokenizer.displayToken(best), probability: Math.exp(lp[best]) },
+          top: { id: best, label: model.tokenizer.displayToken(best), probability: Math.exp(logits[best] - lse) },
           rank,
-          probability: Math.exp(lp[target]),
+          probability: Math.exp(logits[target] - lse),
         };
       });
     } catch (err) {

@@ -26,28 +26,21 @@ interface HeadMaskSession {
   heads: number;
 }
 
-const headMaskSessions = new WeakMap<LoadedModel, Promise<HeadMaskSession>>();
 
-async function headMaskSession(model: LoadedModel): Promise<HeadMaskSession> {
-  let s = headMaskSessions.get(model);
-  if (!s) {
-    s = (async () => {
-      const heads = model.card.heads.value;
-      if (!heads) throw new BadInputError('The number of attention heads of this model is unknown (neither config.json nor the graph gives it), so heads cannot be ablated.');
-      const { graph } = mainGraph(model);
-      const masked = addHeadMask(graph.bytes, graph.model, { heads, kind: 'self' });
-      const session = await ModelSession.create(masked.bytes, parseOnnxModel(masked.bytes, 'head-masked model'), {
-        modelFile: graph.file,
-        expose: false,
-        executionProviders: model.options.executionProviders,
-        intraOpNumThreads: model.options.threads,
-      });
-      return { session, inputName: masked.inputName, layers: masked.layers, heads };
-    })();
-    s.catch(() => headMaskSessions.delete(model));
-    headMaskSessions.set(model, s);
-  }
-  return s;
+function headMaskSession(model: LoadedModel): Promise<HeadMaskSession> {
+  return model.derivedSession('head mask', async () => {
+    const heads = model.card.heads.value;
+    if (!heads) throw new BadInputError('The number of attention heads of this model is unknown (neither config.json nor the graph gives it), so heads cannot be ablated.');
+    const { graph } = mainGraph(model);
+    const masked = addHeadMask(graph.bytes, graph.model, { heads, kind: 'self' });
+    const session = await ModelSession.create(masked.bytes, parseOnnxModel(masked.bytes, 'head-masked model'), {
+      modelFile: graph.file,
+      expose: false,
+      executionProviders: model.options.executionProviders,
+      intraOpNumThreads: model.options.threads,
+    });
+    return { session, inputName: masked.inputName, layers: masked.layers, heads };
+  });
 }
 
 /** One text with its target and the row the model reads. */

@@ -4,6 +4,7 @@ import type { LoadedModel, PreparedInput } from '../model/loadedModel';
 import { ModelSession, type TensorData } from '../model/modelSession';
 import { cutBranchesAt, cutGraphAt } from '../model/graphCut';
 import { DataType, parseOnnxModel } from '../model/onnxProto';
+import { logSumExp } from '../generate/sampling';
 import { BadInputError } from '../process/engineErrors';
 import { unperturbedRow } from '../run/inputVariants';
 import type { RowExtractor } from '../run/batchedEvaluator';
@@ -22,7 +23,6 @@ export interface LensSession {
   replaced: string;
 }
 
-const lensSessions = new WeakMap<LoadedModel, Promise<LensSession>>();
 
 /**
  * Builds the lens graph: the model's graph cut (`cutGraphAt`) at the output of its last layer (the hidden
@@ -59,24 +59,18 @@ export function buildLensGraph(bytes: Uint8Array, causal: boolean): { bytes: Uin
   return { bytes: out, replaced: last.output };
 }
 
-async function lensSession(model: LoadedModel): Promise<LensSession> {
-  let s = lensSessions.get(model);
-  if (!s) {
-    s = (async () => {
-      const { graph } = mainGraph(model);
-      const lens = buildLensGraph(graph.bytes, model.card.task === 'causal-lm');
-      const session = await ModelSession.create(lens.bytes, parseOnnxModel(lens.bytes, 'logit lens'), {
-        modelFile: graph.file,
-        expose: false,
-        executionProviders: model.options.executionProviders,
-        intraOpNumThreads: model.options.threads,
-      });
-      return { session, replaced: lens.replaced };
-    })();
-    s.catch(() => lensSessions.delete(model));
-    lensSessions.set(model, s);
-  }
-  return s;
+function lensSession(model: LoadedModel): Promise<LensSession> {
+  return model.derivedSession('logit lens', async () => {
+    const { graph } = mainGraph(model);
+    const lens = buildLensGraph(graph.bytes, model.card.task === 'causal-lm');
+    const session = await ModelSession.create(lens.bytes, parseOnnxModel(lens.bytes, 'logit lens'), {
+      modelFile: graph.file,
+      expose: false,
+      executionProviders: model.options.executionProviders,
+      intraOpNumThreads: model.options.threads,
+    });
+    return { session, replaced: lens.replaced };
+  });
 }
 
 /**
@@ -125,15 +119,6 @@ async function modelLogitsAt(model: LoadedModel, input: PreparedInput, position:
     },
   };
   return (await model.evaluatorFor(input).evaluate([row], extractor)).values[0];
-}
-
-/** log Σ exp(x), stable. */
-function logSumExp(x: ArrayLike<number>): number {
-  let max = -Infinity;
-  for (let i = 0; i < x.length; i++) if (x[i] > max) max = x[i];
-  let sum = 0;
-  for (let i = 0; i < x.length; i++) sum += Math.exp(x[i] - max);
-  return max + Math.log(sum);
 }
 
 /** Indices of the k largest entries (ties: lower index first). */

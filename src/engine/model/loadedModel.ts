@@ -94,6 +94,8 @@ export class LoadedModel {
   private readonly sessions = new Map<string, Promise<ModelSession>>();
   private readonly evaluators = new Map<string, BatchedEvaluator>();
   private readHeadSession: Promise<ModelSession | undefined> | undefined;
+  /** Sessions of graphs made from this model's (the logit lens, a head mask, next-token heads), by name. */
+  private readonly derived = new Map<string, Promise<{ session: ModelSession }>>();
 
   private constructor(
     readonly card: ModelCard,
@@ -168,6 +170,21 @@ export class LoadedModel {
         return session;
       });
       this.sessions.set(key, s);
+    }
+    return s;
+  }
+
+  /**
+   * A session of a graph made from this model's, built once on first use (again after a failure) and released
+   * with the model: what the analyses add (a cut for the logit lens, a head mask, next-token heads) never
+   * outlives the model it was made from.
+   */
+  derivedSession<T extends { session: ModelSession }>(name: string, create: () => Promise<T>): Promise<T> {
+    let s = this.derived.get(name) as Promise<T> | undefined;
+    if (!s) {
+      s = create();
+      s.catch(() => this.derived.delete(name));
+      this.derived.set(name, s);
     }
     return s;
   }
@@ -412,7 +429,8 @@ export class LoadedModel {
         const whole = (await this.runWholeAtPositions(wholeSession, one)).logits;
         // One copy of the weights at a time: the whole graph's session goes before the cut graph is read and built.
         await this.releaseSession(this.mainRole, false);
-        const head = await this.createReadHead();
+        // A head that cannot be built leaves the whole graph in use (made again on demand), never a failed model.
+        const head = await this.createReadHead().catch(() => undefined);
         collectGarbage();
         if (!head) return undefined;
         const cut = (await this.runReadPositions(head, one)).logits;
@@ -436,6 +454,8 @@ export class LoadedModel {
     collectGarbage();
     if (!bytes) return undefined;
     return ModelSession.create(bytes, parseOnnxModel(bytes, 'read-position head'), {
+      // External data (`model.onnx_data`) is read beside the model file, not from the working directory.
+      modelFile: this.files.graphs[this.mainRole],
       expose: false,
       executionProviders: this.options.executionProviders,
       intraOpNumThreads: this.options.threads,
@@ -559,6 +579,8 @@ export class LoadedModel {
   dispose(): void {
     for (const s of this.sessions.values()) void s.then((x) => x.release()).catch(() => undefined);
     void this.readHeadSession?.then((x) => x?.release()).catch(() => undefined);
+    for (const d of this.derived.values()) void d.then((x) => x.session.release()).catch(() => undefined);
+    this.derived.clear();
     this.readHeadSession = undefined;
     this.sessions.clear();
     this.evaluators.clear();

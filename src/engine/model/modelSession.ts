@@ -122,6 +122,7 @@ export class ModelSession {
    * @throws ModelError when a required input is missing and cannot be derived.
    */
   async run(feeds: Record<string, TensorData>, options: RunOptions = {}): Promise<Record<string, TensorData>> {
+    if (this.released) throw new ModelError('unsupported-graph', 'This model session was released with its model: open the model again.');
     const filled = this.fillInputs(feeds);
     const ortFeeds: Record<string, ort.Tensor> = {};
     for (const name of this.session.inputNames) {
@@ -189,8 +190,11 @@ export class ModelSession {
     return feeds;
   }
 
-  /** Frees the native session. */
+  private released = false;
+
+  /** Frees the native session; a later run is refused in words instead of reaching a freed session. */
   async release(): Promise<void> {
+    this.released = true;
     await this.session.release();
   }
 }

@@ -72,16 +72,18 @@ describe('onnx-lens generate', () => {
     assert.match(shap.stdout, /Per row the values add up to log p with the whole prompt minus log p with none of it/);
   });
 
-  test('--help says the budget counts model evaluations in all, shared by the tokens, as the matrix spends it', async () => {
+  test('--help says how the budget is spent across the tokens, and the matrix spends it so', async () => {
     const help = await runCli(['generate', '--help']);
     assert.equal(help.code, 0, describeRun(help));
     const line = help.stdout.split('\n').find((l) => /^\s+--budget N/.test(l)) ?? '';
-    assert.match(line, /model evaluations in all/);
-    assert.doesNotMatch(line, /per token/);
+    assert.match(line, /exact Shapley and kernel-shap run at most N in all, partition-shap .* up to N per token/);
     // Exact Shapley over the 7 prompt words: 2^7 rows in all for 2 tokens, not 2^7 per token.
-    const run = await runCli(['generate', '--model', llama, '--max-new-tokens', '2', '--explain', '--method', 'exact-shapley', '--json', PROMPT]);
-    const { explanation } = jsonOf(run);
-    assert.equal(explanation.evaluations, 2 ** 7);
+    const exact = jsonOf(await runCli(['generate', '--model', llama, '--max-new-tokens', '2', '--explain', '--method', 'exact-shapley', '--json', PROMPT]));
+    assert.equal(exact.explanation.evaluations, 2 ** 7);
+    const kernel = jsonOf(await runCli(['generate', '--model', llama, '--max-new-tokens', '2', '--explain', '--method', 'kernel-shap', '--budget', '40', '--json', PROMPT]));
+    assert.ok(kernel.explanation.evaluations <= 40, `kernel-shap ran ${kernel.explanation.evaluations} rows`);
+    const partition = jsonOf(await runCli(['generate', '--model', llama, '--max-new-tokens', '2', '--explain', '--method', 'partition-shap', '--budget', '20', '--json', PROMPT]));
+    assert.ok(partition.explanation.evaluations <= 20 * 3, `partition-shap ran ${partition.explanation.evaluations} rows`);
   });
 
   test('--html writes a self-contained report of the generation and its matrix', async () => {

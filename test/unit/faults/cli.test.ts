@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fixtureModel, REPO_ROOT } from '../../support/fixtureModels';
+import { fixtureModel, generationFixture, REPO_ROOT } from '../../support/fixtureModels';
 import { classifierWithLabels } from '../../support/hostileModels';
 import { tempDir } from '../../support/tempFolders';
 import { CliRun, describeRun, jsonOf, runCli } from '../cli/cliProcess';
@@ -57,6 +57,21 @@ describe('terminal escape sequences', () => {
     assert.equal(run.code, 0, describeRun(run));
     assertTerminalSafe(run, 'explain');
     assert.match(run.stdout, /a fine.*movie.*overwritten/);
+  });
+
+  test('generate: escape sequences in the prompt print as replacement characters in the echoed prompt, the continuation and the matrix', async () => {
+    const prompt = 'i loved\x1b[2J\x1b]0;owned\x07 this\r\x9b1;1H place';
+    const run = await runCli(['generate', '--model', generationFixture('llama-gen'), '--max-new-tokens', '3', '--explain', prompt]);
+    assert.equal(run.code, 0, describeRun(run));
+    assertTerminalSafe(run, 'generate --explain');
+    assert.match(run.stdout, /i loved.*this.*place/);
+  });
+
+  test('generate: explanation options without --explain are bad input, not silently dropped', async () => {
+    const run = await runCli(['generate', '--model', generationFixture('llama-gen'), '--max-new-tokens', '2', '--method', 'kernel-shap', '--budget', '64', 'i loved this place']);
+    assert.equal(run.code, 1, describeRun(run));
+    assert.equal(run.stdout, '');
+    assert.match(run.stderr, /--method, --budget shape the explanation: add --explain \(or --html\)/);
   });
 
   test('with colour on, the only escape sequences are the colours onnx-lens writes itself', async () => {

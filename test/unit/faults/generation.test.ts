@@ -84,6 +84,14 @@ describe('generation faults', () => {
     }
   });
 
+  test('a number of alternatives that is not a whole number from 1 to 50 is refused', async () => {
+    for (const alternatives of [Number.NaN, 0, 2.5, 51]) {
+      const e = await failure(llama(), 'generate', { prompt: PROMPT, alternatives });
+      assert.equal(e.code, 'bad-input');
+      assert.match(e.message, /alternatives must be a whole number from 1 to 50/);
+    }
+  });
+
   test('an empty stop string is refused', async () => {
     assert.match((await failure(llama(), 'generate', { prompt: PROMPT, stop: [''] })).message, /Stop strings must be non-empty/);
   });

@@ -1,8 +1,10 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateText } from '../../../src/engine/generate/generateText';
+import { generationSession } from '../../../src/engine/generate/generationGraph';
+import { LoadedModel } from '../../../src/engine/model/loadedModel';
 import type { GenerationProgress } from '../../../src/protocol/engineApi';
-import { readGenerationReference } from '../../support/fixtureModels';
+import { generationFixture, readGenerationReference } from '../../support/fixtureModels';
 import { recordingContext } from '../../support/engineService';
 import { openGenerationModel } from './generationSupport';
 
@@ -75,5 +77,18 @@ describe('generating text', () => {
     assert.equal(r.stopReason, 'context-window');
     assert.equal(r.tokens.length, 7);
     assert.match(r.notes.join(' '), /context window of 64 tokens/);
+  });
+});
+
+describe('sessions made for generation', () => {
+  test('are released with the model: opening another model does not keep their weights', async () => {
+    const model = await LoadedModel.open(generationFixture('llama-gen'), undefined, { threads: 1 });
+    await generateText(model, { prompt: running.prompt, maxNewTokens: 2 }, recordingContext());
+    const session = await generationSession(model, 'model');
+    // Alive: a run without inputs is refused for its missing inputs.
+    await assert.rejects(session.run({}), /needs inputs/);
+    model.dispose();
+    await new Promise((r) => setTimeout(r, 50));
+    await assert.rejects(session.run({}), /was released with its model/);
   });
 });

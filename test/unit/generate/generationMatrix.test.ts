@@ -111,11 +111,18 @@ describe('the prompt-attribution matrix of a generation', () => {
     const prompt = 'the story is interesting and the characters are believable, funny and the price was fair';
     const gen = await generateText(model, { prompt, maxNewTokens: 6 }, recordingContext());
     const generated = gen.tokens.map((x) => x.id);
+    // f(no prompt) of every token from a plain onnxruntime run: the base the values are measured from, independently.
+    const words = gen.promptWords.map((w) => w.tokenIndices.map((i) => gen.promptTokens[i].id));
+    const session = await ort.InferenceSession.create(path.join(model.files.folder, 'onnx', 'model.onnx'));
+    const empty = await directLogprobs(session, model.tokenizer.special.bos!, words, words.map(() => false), generated);
+    await session.release();
     let worst = 0;
     for (const method of ['partition-shap', 'kernel-shap'] as const) {
       const e = await explainGeneration(model, { prompt, generated, method, budget: 160, seed: 3, inside: false }, recordingContext());
       assert.ok(e.features.length > 12, 'too many words for exact enumeration at this budget');
       assert.ok(e.evaluations <= 160 * (method === 'kernel-shap' ? 1 : generated.length + 1));
+      e.targets.forEach((x, j) => assert.ok(Math.abs(x.baseValue - empty[j]) < 1e-4, `token ${j}: base ${x.baseValue} vs onnxruntime ${empty[j]}`));
+      assert.ok(Math.abs(e.sequence.baseValue - sum(empty)) < 1e-4);
       for (const target of [...e.targets, e.sequence]) worst = Math.max(worst, Math.abs(sum(target.values) - (target.outputValue - target.baseValue)));
       e.targets.forEach((x, j) => assert.ok(Math.abs(x.outputValue - gen.tokens[j].logprob) < 1e-4, `token ${j}: ${x.outputValue} vs ${gen.tokens[j].logprob}`));
       assert.ok(Math.abs(e.sequence.outputValue - gen.sequenceLogprob) < 1e-4);
