@@ -54,7 +54,7 @@ export function activate(context: vscode.ExtensionContext): LensApi {
   const analysis = new AnalysisController(services);
   const inside = new InsideController(services, analysis);
   const generation = new GenerationController(services);
-  const live = new LiveMode(services);
+  const live = new LiveMode(services, (input) => analysis.setSubject(input));
   services.panel.setActions(analysis);
   services.panel.setInsideActions({
     initialMessages: () => inside.initialMessages(),

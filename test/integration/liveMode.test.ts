@@ -9,7 +9,7 @@ import * as vscode from 'vscode';
 import { Commands } from '../../src/ui/ids';
 import type { LensApi } from '../../src/ui/lensApi';
 import type { HighlightInfo } from '../../src/ui/editor/attributionHighlights';
-import { activateLens, demoModelPath, waitFor } from './lensSupport';
+import { activateLens, demoModelPath, panelOn, waitFor } from './lensSupport';
 
 const FIRST_LINE = 'The film was wonderful, the acting superb and the ending moving.';
 
@@ -68,6 +68,11 @@ suite('ONNX Lens live mode', function () {
     const line0Before = JSON.stringify(highlightsOn(api, editor, 0));
 
     const typed = 'the acting was awful and the plot was dull';
+    // The panel shows the Attention tab of line 0's explanation while the next line is typed.
+    await vscode.commands.executeCommand(Commands.showPanel, { tab: 'attention' });
+    await panelOn(api, 'attention', (d) => d.counts.units === 15, 'the Attention tab of line 0');
+    await vscode.window.showTextDocument(editor.document, vscode.ViewColumn.One);
+    editor.selection = new vscode.Selection(1, 0, 1, 0);
     await typeText(typed);
     const refined = await waitFor('the refined explanation of the typed line', () =>
       api.live.history.find((r) => r.text === typed && r.stage === 'refined' && r.outcome === 'done'),
@@ -84,6 +89,8 @@ suite('ONNX Lens live mode', function () {
     assert.equal(api.live.status.last?.text, typed);
     assert.equal(api.live.status.last?.label, 'NEGATIVE');
     assert.equal(JSON.stringify(highlightsOn(api, editor, 0)), line0Before, 'line 0 keeps its highlights');
+    // The Attention tab, open beside the editor, now describes the typed line, not the selection explained before it.
+    await panelOn(api, 'attention', (d) => d.counts.units === typed.split(' ').length + 2, 'the Attention tab to describe the typed line');
     // The hover over a live word explains it as it does after Explain Selection.
     const top = painted.reduce((a, b) => (Math.abs(b.value) > Math.abs(a.value) ? b : a));
     const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', editor.document.uri, editor.document.positionAt(top.start + 1));

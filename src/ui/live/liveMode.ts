@@ -68,7 +68,14 @@ export class LiveMode implements vscode.Disposable {
   /** Fires when live mode is switched, paints a result or meets an error. */
   readonly onDidChange = this.changed.event;
 
-  constructor(private readonly services: Services) {
+  /**
+   * @param describe makes a text the one the panel describes, so that its other tabs (attention, activations)
+   *   load for the text live mode just explained, not for an older selection.
+   */
+  constructor(
+    private readonly services: Services,
+    private readonly describe: (input: { text: string; uri: string; offset: number }) => void = () => undefined,
+  ) {
     this.scheduler = new LiveScheduler<LiveJob>((job, stage, signal) => this.runStage(job, stage, signal), {
       firstDelayMs: LIVE_FIRST_DELAY_MS,
       refineDelayMs: readConfig().liveDebounceMs,
@@ -220,6 +227,7 @@ export class LiveMode implements vscode.Disposable {
       if (!paint(result, true)) return;
       this.services.log.info(`Live ${stage === 'first' ? 'estimate' : 'explanation'} painted: ${text.length} characters, ${coloured} words coloured, "${snippet(text)}" → ${result.target.label} (${params.method}, ${result.evaluations} evaluations, ${Date.now() - started} ms)`);
       if ((stage === 'refined' || settings.method === 'occlusion') && this.services.panel.isOpen) {
+        this.describe({ text, uri: job.uri, offset: region.start });
         this.services.panel.post({ type: 'prediction', prediction: result.fullOutput });
         this.services.panel.post({ type: 'explanation', primary: result });
       }
