@@ -128,6 +128,8 @@ export function activate(context: vscode.ExtensionContext): LensApi {
       return generation.latest;
     },
     selectGenerationStep: (step) => generation.selectStep(step),
+    insertGeneration: () => generation.insert(),
+    exportGeneration: (format, target) => generation.exportData(format, target),
     ghostTextIn: (editor) => services.ghostText.textIn(editor.document),
     cancelCurrent: () => services.cancelCurrent(),
     statusBar: () => statusBar.describe(),

@@ -28,6 +28,10 @@ export interface LensApi {
   readonly generation: Readonly<GenerationState> | undefined;
   /** Paints the prompt by one generated token's attributions (−1: the whole continuation), as clicking it in the panel does. */
   selectGenerationStep(step: number): void;
+  /** Inserts the continuation after its prompt, as the Generation tab's button does; resolves to whether the document changed. */
+  insertGeneration(): Promise<boolean>;
+  /** Exports the generation as the Generation tab's buttons do, to `target` instead of a save dialog; resolves to the file saved. */
+  exportGeneration(format: 'json' | 'html', target?: vscode.Uri): Promise<vscode.Uri | undefined>;
   /** The faded continuation shown in an editor after its prompt, if any. */
   ghostTextIn(editor: vscode.TextEditor): string | undefined;
   /** The latest messages shown to the user in notifications, oldest first. */

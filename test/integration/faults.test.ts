@@ -209,6 +209,50 @@ suite('Faults in exports', function () {
     assert.equal(saved?.fsPath, report);
     assert.match(fs.readFileSync(report, 'utf8'), /^<!DOCTYPE html>/i);
   });
+
+  test('the Generation tab\'s export never overwrites a file of the model, and says why', async function () {
+    let model: string;
+    try {
+      // A copy of the Llama-style fixture, so a failing guard could only damage the copy.
+      model = (await import('../support/fixtureModels')).generationFixture('llama-gen');
+    } catch (error) {
+      console.log(`  skipped: the generation fixture is not available (${error instanceof Error ? error.message : String(error)})`);
+      this.skip();
+    }
+    const card = await vscode.commands.executeCommand<ModelCard | undefined>(Commands.openModel, model);
+    assert.ok(card, 'the fixture opens');
+    await editorWith('i loved this place and the food');
+    await vscode.commands.executeCommand(Commands.generateAndExplain, { maxNewTokens: 3, explain: false });
+    const generation = await waitFor('a generation', () => (api.generation?.result ? api.generation : undefined), 60000);
+
+    const kept = [path.join(model, 'onnx', 'model.onnx'), path.join(model, 'tokenizer.json'), path.join(model, 'config.json')];
+    const hashes = kept.map(sha);
+    for (const file of kept) {
+      for (const format of ['html', 'json'] as const) {
+        const before = api.notices().length;
+        const saved = await api.exportGeneration(format, vscode.Uri.file(file));
+        assert.equal(saved, undefined, `${format} export onto ${path.basename(file)} is refused`);
+        const shown = api.notices().slice(before).filter((n) => n.severity === 'error');
+        assert.equal(shown.length, 1, `one message: ${JSON.stringify(shown)}`);
+        assert.match(shown[0].message, /an export never overwrites the model\. Choose another file name\.$/);
+      }
+    }
+    assert.deepEqual(kept.map(sha), hashes, 'the model files are unchanged');
+    // Any other file is fine, and holds the generation.
+    const json = path.join(scratch, 'generation.json');
+    const saved = await api.exportGeneration('json', vscode.Uri.file(json));
+    assert.equal(saved?.fsPath, json);
+    const written = JSON.parse(fs.readFileSync(json, 'utf8')) as { generation: { text: string } };
+    assert.equal(written.generation.text, generation.result!.text);
+    // A file that cannot be written (its folder does not exist) is told, not lost.
+    const before = api.notices().length;
+    const missing = path.join(scratch, 'no-such-folder', 'a', 'generation.html');
+    fs.writeFileSync(path.join(scratch, 'no-such-folder'), 'a file, not a folder');
+    assert.equal(await api.exportGeneration('html', vscode.Uri.file(missing)), undefined);
+    const shown = api.notices().slice(before).filter((n) => n.severity === 'error');
+    assert.equal(shown.length, 1, `one message: ${JSON.stringify(shown)}`);
+    assert.match(shown[0].message, /^ONNX Lens: could not save .*generation\.html: .*Choose another file\.$/);
+  });
 });
 
 suite('Faults in sentence pairs and live mode', function () {

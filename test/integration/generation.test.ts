@@ -80,6 +80,23 @@ suite('Generate and Explain', function () {
     assert.match(text, /to the log-probability of token 3 /);
   });
 
+  test('Insert After the Prompt inserts nothing once the prompt was edited, and says so', async () => {
+    const generated = api.generation!.result!.text;
+    assert.ok(await editor.edit((b) => b.replace(new vscode.Range(editor.document.positionAt(2), editor.document.positionAt(7)), 'hated')));
+    const edited = editor.document.getText();
+    const before = api.notices().length;
+    assert.equal(await api.insertGeneration(), false, 'nothing is inserted');
+    assert.equal(editor.document.getText(), edited, 'the document is unchanged');
+    assert.deepEqual(
+      api.notices().slice(before).map((n) => n.message),
+      ['ONNX Lens: the prompt has changed since it was generated from; run Generate and Explain again.'],
+    );
+    // With the prompt as it was, the continuation goes right after it.
+    assert.ok(await editor.edit((b) => b.replace(new vscode.Range(editor.document.positionAt(2), editor.document.positionAt(7)), 'loved')));
+    assert.equal(await api.insertGeneration(), true);
+    assert.equal(editor.document.getText(), `${PROMPT}${generated}\n`);
+  });
+
   test('opening another model forgets the generation; a model that cannot generate is told so, and nothing runs', async () => {
     const demo = demoModelPath();
     assert.ok(api.generation, 'the tests above left a generation');

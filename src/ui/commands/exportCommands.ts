@@ -35,19 +35,25 @@ export function exportGuard(services: Services): ModelFilesGuard {
 
 /**
  * Writes the bytes to `target`, or where the user picks in a save dialog (which asks before replacing a
- * file). A file of the model (graph, weights, tokenizer, configuration) is never replaced.
+ * file). A file of the model (graph, weights, tokenizer, configuration) is never replaced; a write that
+ * fails is told, with the reason.
  */
-async function saveBytes(name: string, filters: Record<string, string[]>, bytes: Uint8Array, guard: ModelFilesGuard, target?: vscode.Uri): Promise<vscode.Uri | undefined> {
+export async function saveBytes(name: string, filters: Record<string, string[]>, bytes: Uint8Array, guard: ModelFilesGuard, target?: vscode.Uri): Promise<vscode.Uri | undefined> {
   const uri = target ?? (await vscode.window.showSaveDialog({ defaultUri: defaultUri(name), filters, saveLabel: 'Export' }));
   if (!uri) return undefined;
   if (uri.scheme === 'file') {
     const refusal = guard.models.map((m) => modelFileRefusal(uri.fsPath, m.folder, m.graphs)).find((r) => r !== undefined);
     if (refusal) {
-      void vscode.window.showErrorMessage(`ONNX Lens: ${refusal}`);
+      void notices.error(`ONNX Lens: ${refusal}`);
       return undefined;
     }
   }
-  await vscode.workspace.fs.writeFile(uri, bytes);
+  try {
+    await vscode.workspace.fs.writeFile(uri, bytes);
+  } catch (error) {
+    void notices.error(`ONNX Lens: could not save ${uri.scheme === 'file' ? uri.fsPath : uri.toString()}: ${error instanceof Error ? error.message : String(error)}. Choose another file.`);
+    return undefined;
+  }
   const reveal = 'Open';
   void notices.info(`ONNX Lens: saved ${path.basename(uri.fsPath)}.`, reveal).then((c) => {
     if (c === reveal) void vscode.commands.executeCommand('vscode.open', uri);

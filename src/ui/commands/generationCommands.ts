@@ -1,4 +1,3 @@
-import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import type { GenerateParams, GenerationExplanation, GenerationProgress, GenerationResult, MethodName } from '../../protocol/engineApi';
 import type { HostToPanel } from '../../protocol/webviewMessages';
@@ -7,9 +6,11 @@ import { showLensError } from '../errorMessages';
 import type { GenerationGhostText } from '../editor/generationGhostText';
 import { generationHoverMarkdown } from '../editor/generationHoverText';
 import { Commands, Settings } from '../ids';
+import { notices } from '../notices';
 import type { GenerationPanelActions } from '../panel/explanationPanel';
 import type { Services } from '../services';
 import { requireSelection, runCancellable, type TextInput } from './analysisCommands';
+import { exportGuard, safeFileName, saveBytes } from './exportCommands';
 import { requireModel } from './modelCommands';
 
 /** Methods the matrix can use (attention rollout and flow explain one position). */
@@ -89,7 +90,7 @@ export class GenerationController implements GenerationPanelActions {
     const card = await requireModel(this.services);
     if (!card) return undefined;
     if (card.task !== 'causal-lm') {
-      void vscode.window.showInformationMessage(
+      void notices.info(
         `ONNX Lens: Generate and Explain needs a causal language model (GPT-2, Llama, Qwen2 or Phi style); ${card.name} is a ${card.task} model. Open one with "Open Model…", or use Explain Selection.`,
       );
       return undefined;
@@ -132,7 +133,7 @@ export class GenerationController implements GenerationPanelActions {
     const state = this.state;
     const result = state?.result;
     if (!state || !result || result.tokens.length === 0) {
-      void vscode.window.showInformationMessage('ONNX Lens: generate a continuation first (Generate and Explain).');
+      void notices.info('ONNX Lens: generate a continuation first (Generate and Explain).');
       return undefined;
     }
     const settings = this.services.runSettings.current;
@@ -177,37 +178,48 @@ export class GenerationController implements GenerationPanelActions {
     void this.explainCurrent();
   }
 
-  /** Inserts the continuation after the prompt, where the faded text was. */
-  insert(): void {
+  /**
+   * Inserts the continuation after the prompt, where the faded text was, if the prompt is still there as it
+   * was generated from. Resolves to whether the document was changed.
+   */
+  async insert(): Promise<boolean> {
     const s = this.state;
-    if (!s?.result || !s.input.uri) return;
+    if (!s?.result || !s.input.uri) return false;
     const uri = vscode.Uri.parse(s.input.uri);
-    const text = s.result.text;
-    void (async () => {
+    const { offset, text: prompt } = s.input;
+    try {
       const document = await vscode.workspace.openTextDocument(uri);
+      const now = document.getText(new vscode.Range(document.positionAt(offset), document.positionAt(offset + prompt.length)));
+      if (now !== prompt) {
+        void notices.info('ONNX Lens: the prompt has changed since it was generated from; run Generate and Explain again.');
+        return false;
+      }
       const edit = new vscode.WorkspaceEdit();
-      edit.insert(uri, document.positionAt(s.input.offset + s.input.text.length), text);
+      edit.insert(uri, document.positionAt(offset + prompt.length), s.result.text);
       this.ghost.clear();
-      await vscode.workspace.applyEdit(edit);
-    })();
+      if (await vscode.workspace.applyEdit(edit)) return true;
+      void notices.error(`ONNX Lens: the continuation could not be inserted into ${document.fileName} (the editor refused the edit).`);
+      return false;
+    } catch (error) {
+      void notices.error(`ONNX Lens: the continuation could not be inserted: ${error instanceof Error ? error.message : String(error)}`);
+      return false;
+    }
   }
 
-  exportData(format: 'json' | 'html'): void {
+  /**
+   * Saves the generation and its explanation as JSON or as a self-contained HTML report, to `target` or where
+   * the user picks; never over a file of the model.
+   */
+  async exportData(format: 'json' | 'html', target?: vscode.Uri): Promise<vscode.Uri | undefined> {
     const s = this.state;
     if (!s?.result) {
-      void vscode.window.showInformationMessage('ONNX Lens: there is no generation to export yet.');
-      return;
+      void notices.info('ONNX Lens: there is no generation to export yet.');
+      return undefined;
     }
-    void (async () => {
-      const target = await vscode.window.showSaveDialog({
-        filters: format === 'json' ? { JSON: ['json'] } : { HTML: ['html'] },
-        saveLabel: 'Export Generation',
-      });
-      if (!target) return;
-      const body = format === 'json' ? JSON.stringify({ generation: s.result, explanation: s.explanation }, null, 2) : buildGenerationReport(s.result as GenerationResult, s.explanation);
-      fs.writeFileSync(target.fsPath, body);
-      void vscode.window.showInformationMessage(`ONNX Lens: generation exported to ${target.fsPath}.`);
-    })();
+    const body = format === 'json' ? JSON.stringify({ generation: s.result, explanation: s.explanation }, null, 2) : buildGenerationReport(s.result, s.explanation);
+    const name = `onnx-lens-generation-${safeFileName(s.result.prompt)}.${format}`;
+    const filters: Record<string, string[]> = format === 'json' ? { JSON: ['json'] } : { 'HTML report': ['html'] };
+    return saveBytes(name, filters, new TextEncoder().encode(body), exportGuard(this.services), target);
   }
 
   /** Hover Markdown for a painted prompt word, if the highlight belongs to the current generation. */

@@ -4,6 +4,7 @@ import { CURATED_MODELS, downloadModel, HubError } from '../../engine/model/hubD
 import { isValidRepoId, listCachedModels, ModelVariant, removeCachedModel } from '../../engine/model/modelCache';
 import { readConfig } from '../config';
 import { Commands } from '../ids';
+import { notices } from '../notices';
 import type { Services } from '../services';
 import { openModelAt } from './modelCommands';
 
@@ -46,7 +47,7 @@ export function registerHubCommands(context: vscode.ExtensionContext, services: 
       const repo = repoArg ?? (await pickRepo());
       if (!repo) return undefined;
       if (!isValidRepoId(repo)) {
-        void vscode.window.showErrorMessage(`ONNX Lens: "${repo}" is not a repository id of the form owner/name.`);
+        void notices.error(`ONNX Lens: "${repo}" is not a repository id of the form owner/name.`);
         return undefined;
       }
       let variant = variantArg;
@@ -95,7 +96,7 @@ export function registerHubCommands(context: vscode.ExtensionContext, services: 
         }
         const message = error instanceof Error ? error.message : String(error);
         services.log.info(`Download of ${repo} failed: ${message}`);
-        void vscode.window.showErrorMessage(`ONNX Lens: download failed: ${message}`);
+        void notices.error(`ONNX Lens: download failed: ${message}`);
         return undefined;
       }
     }),
@@ -103,7 +104,7 @@ export function registerHubCommands(context: vscode.ExtensionContext, services: 
       const models = await listCachedModels(cacheDir(context));
       if (models.length === 0) {
         const download = 'Download Model…';
-        const choice = await vscode.window.showInformationMessage('ONNX Lens: no downloaded models yet.', download);
+        const choice = await notices.info('ONNX Lens: no downloaded models yet.', download);
         if (choice) void vscode.commands.executeCommand(Commands.downloadModel);
         return;
       }
@@ -122,7 +123,11 @@ export function registerHubCommands(context: vscode.ExtensionContext, services: 
       const action = await vscode.window.showQuickPick([open, remove], { title: picked.model.repo });
       if (action === open) await openModelAt(services, picked.model.path, picked.model.variant);
       else if (action === remove) {
-        const sure = await vscode.window.showWarningMessage(`Remove ${picked.model.repo} (${megabytes(picked.model.sizeBytes)}) from the cache?`, { modal: true }, remove);
+        const sure = await notices.ask(
+          `Remove ${picked.model.repo} (${megabytes(picked.model.sizeBytes)}) from the cache?`,
+          'Its downloaded files are deleted; download it again to use it.',
+          remove,
+        );
         if (sure === remove) {
           await removeCachedModel(cacheDir(context), picked.model.repo, picked.model.revision);
           services.log.info(`Removed ${picked.model.repo}@${picked.model.revision} from the cache`);

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { readConfig } from '../config';
 import { Commands } from '../ids';
+import { notices } from '../notices';
 import type { Services } from '../services';
 import { AnalysisController, editorPair } from './analysisCommands';
 import { requireModel } from './modelCommands';
@@ -14,12 +15,12 @@ export function registerSentencePairCommand(services: Services, analysis: Analys
   return vscode.commands.registerCommand(Commands.explainSentencePair, async () => {
     const editor = vscode.window.activeTextEditor;
     if (!editor) {
-      void vscode.window.showInformationMessage('ONNX Lens: open a file and select the two texts of the pair.');
+      void notices.info('ONNX Lens: open a file and select the two texts of the pair.');
       return undefined;
     }
     const pair = editorPair(editor, readConfig().pairSeparator);
     if ('problem' in pair) {
-      void vscode.window.showInformationMessage(`ONNX Lens: ${pair.problem}`);
+      void notices.info(`ONNX Lens: ${pair.problem}`);
       return undefined;
     }
     if (!(await requireModel(services))) return undefined;
